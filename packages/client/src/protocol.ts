@@ -1,0 +1,345 @@
+/**
+ * The wire protocol shared by the broker, its workers and its clients.
+ *
+ * Every message is a list of frames. The functions here encode and decode the
+ * frames that follow the ROUTER routing id (the broker strips it on receive and
+ * prepends it on send), so they serve both sides of every socket. `docs/protocol.md`
+ * documents each frame with a worked example.
+ *
+ * Decoders never throw: they return a `{ error }` result so that the broker, on its
+ * per-message path, can answer a malformed message without a try/catch.
+ */
+
+/** MDP/0.1 worker header (ZeroMQ RFC 7). */
+export const MDPW = 'MDPW01'
+/** MDP/0.1 client header (ZeroMQ RFC 7). */
+export const MDPC = 'MDPC01'
+/** The project's client dialect header: request id and status on every reply. */
+export const NSZC = 'NSZC01'
+/** Marker frame of the project's extension in a worker's READY. */
+export const NSZ_WORKER_EXTENSION = 'NSZ1'
+/** Service prefix reserved for the Majordomo Management Interface (ZeroMQ RFC 8). */
+export const MMI_PREFIX = 'mmi.'
+/** The default service: plain REQ requests go here. */
+export const DEFAULT_SERVICE = 'default'
+
+/** MDP/0.1 worker commands (RFC 7), the third frame of every backend message. */
+export const Command = {
+  READY: 0x01,
+  REQUEST: 0x02,
+  REPLY: 0x03,
+  HEARTBEAT: 0x04,
+  DISCONNECT: 0x05
+} as const
+export type CommandCode = typeof Command[keyof typeof Command]
+
+/** Reply statuses of the project's client dialect, modelled on HTTP's. */
+export const Status = {
+  OK: 200,
+  /** The request did not parse. */
+  MALFORMED: 400,
+  /** The ZAP handler or `allowDeny` refused the peer. */
+  DENIED: 403,
+  /** No worker has ever offered this service. */
+  NO_SERVICE: 404,
+  /** The request is larger than `maxMessageSize`. */
+  TOO_LARGE: 413,
+  /** The job threw; the body carries its message. */
+  APP_ERROR: 500,
+  /** The worker died or went silent while it held the job. */
+  WORKER_LOST: 502,
+  /** The queue is full, or the server is shutting down. */
+  UNAVAILABLE: 503,
+  /** The job ran past `jobTimeout`. */
+  TIMEOUT: 504
+} as const
+export type StatusCode = typeof Status[keyof typeof Status]
+
+const STATUS_TEXT: Record<StatusCode, string> = {
+  200: 'ok',
+  400: 'malformed request',
+  403: 'denied',
+  404: 'no such service',
+  413: 'request too large',
+  500: 'job failed',
+  502: 'worker lost',
+  503: 'server busy or shutting down',
+  504: 'job timed out'
+}
+
+/** A short text for a status code, or `'unknown status'`. */
+export function statusText (status: number): string {
+  return STATUS_TEXT[status as StatusCode] ?? 'unknown status'
+}
+
+/** True for a code in {@link Status}. */
+export function isStatus (value: number): value is StatusCode {
+  return Object.hasOwn(STATUS_TEXT, value)
+}
+
+const EMPTY = Buffer.alloc(0)
+const MDPW_FRAME = Buffer.from(MDPW)
+const MDPC_FRAME = Buffer.from(MDPC)
+const NSZC_FRAME = Buffer.from(NSZC)
+const EXTENSION_FRAME = Buffer.from(NSZ_WORKER_EXTENSION)
+const COMMAND_FRAMES = Object.fromEntries(
+  Object.values(Command).map((c) => [c, Buffer.from([c])])
+) as Record<CommandCode, Buffer>
+const STATUS_FRAMES = Object.fromEntries(
+  Object.keys(STATUS_TEXT).map((s) => [s, Buffer.from(s)])
+) as unknown as Record<StatusCode, Buffer>
+
+/** A frame as the encoders accept it. */
+export type Frame = Buffer | string
+
+/** A request body as the encoders accept it: one frame or several. */
+export type Body = Frame | readonly Frame[]
+
+function frame (value: Frame): Buffer {
+  return typeof value === 'string' ? Buffer.from(value) : value
+}
+
+function frames (body: Body): Buffer[] {
+  return Array.isArray(body) ? body.map(frame) : [frame(body as Frame)]
+}
+
+/** Encodes a status as its 3-digit frame. */
+export function encodeStatus (status: number): Buffer {
+  return STATUS_FRAMES[status as StatusCode] ?? Buffer.from(String(status))
+}
+
+/** Decodes a 3-digit status frame; `undefined` when it is not one. */
+export function decodeStatus (value: Buffer | undefined): number | undefined {
+  if (value === undefined || value.length !== 3) return undefined
+  const n = Number(value.toString('latin1'))
+  return Number.isInteger(n) && n >= 100 && n <= 999 ? n : undefined
+}
+
+/** The outcome of a decoder: the message, or why it is malformed. */
+export type Decoded<T> = T | { readonly error: string }
+
+/** True when a decoder returned an error. */
+export function isDecodeError<T> (value: Decoded<T>): value is { readonly error: string } {
+  return (value as { error?: unknown }).error !== undefined
+}
+
+// ---------------------------------------------------------------------------
+// Frontend: client <-> broker
+
+/**
+ * A request as the broker reads it from its frontend. Three dialects, told apart by
+ * the frame after the empty delimiter:
+ * - `req`: `'' | body...`, any REQ socket; served by the default service.
+ * - `mdp`: `'' | "MDPC01" | service | body...`, an MDP/0.1 client.
+ * - `nsz`: `'' | "NSZC01" | service | request id | body...`, the project's client.
+ */
+export type ClientRequest =
+  | { readonly dialect: 'req', readonly service: string, readonly body: Buffer[] }
+  | { readonly dialect: 'mdp', readonly service: string, readonly body: Buffer[] }
+  | { readonly dialect: 'nsz', readonly service: string, readonly requestId: Buffer, readonly body: Buffer[] }
+
+/** How a reply must be framed for the client that sent a request. */
+export type ReplyEnvelope =
+  | { readonly dialect: 'req' }
+  | { readonly dialect: 'mdp', readonly service: string }
+  | { readonly dialect: 'nsz', readonly requestId: Buffer }
+
+/**
+ * Decodes the frames that follow the routing id on the broker's frontend.
+ * `defaultService` names the service that plain REQ requests and an empty
+ * service frame go to.
+ */
+export function decodeClientRequest (msg: readonly Buffer[], defaultService = DEFAULT_SERVICE): Decoded<ClientRequest> {
+  if (msg.length === 0) return { error: 'empty message' }
+  if (msg[0]!.length !== 0) return { error: 'missing empty delimiter frame' }
+  if (msg.length < 2) return { error: 'no body after the empty delimiter' }
+  const header = msg[1]!
+  if (header.equals(NSZC_FRAME)) {
+    if (msg.length < 4) return { error: `${NSZC} request needs service and request id frames` }
+    const requestId = msg[3]!
+    if (requestId.length === 0) return { error: `${NSZC} request id frame is empty` }
+    return { dialect: 'nsz', service: msg[2]!.length === 0 ? defaultService : msg[2]!.toString(), requestId, body: msg.slice(4) }
+  }
+  if (header.equals(MDPC_FRAME)) {
+    if (msg.length < 3) return { error: `${MDPC} request needs a service frame` }
+    return { dialect: 'mdp', service: msg[2]!.length === 0 ? defaultService : msg[2]!.toString(), body: msg.slice(3) }
+  }
+  return { dialect: 'req', service: defaultService, body: msg.slice(1) }
+}
+
+/** The envelope to answer a request with; a malformed request is answered as plain REQ. */
+export function replyEnvelope (request: ClientRequest): ReplyEnvelope {
+  switch (request.dialect) {
+    case 'nsz': return { dialect: 'nsz', requestId: request.requestId }
+    case 'mdp': return { dialect: 'mdp', service: request.service }
+    default: return REQ_ENVELOPE
+  }
+}
+
+/** The envelope of a plain REQ reply. */
+export const REQ_ENVELOPE: ReplyEnvelope = Object.freeze({ dialect: 'req' })
+
+/**
+ * Encodes a reply for the client's dialect (without the routing id).
+ * In the `req` and `mdp` dialects, which carry no status, a failure is one frame
+ * `ERROR <status> <message>`.
+ */
+export function encodeClientReply (envelope: ReplyEnvelope, status: number, body: readonly Buffer[]): Buffer[] {
+  switch (envelope.dialect) {
+    case 'nsz':
+      return [EMPTY, NSZC_FRAME, envelope.requestId, encodeStatus(status), ...body]
+    case 'mdp':
+      return [EMPTY, MDPC_FRAME, Buffer.from(envelope.service), ...(status === Status.OK ? body : [errorFrame(status, body)])]
+    default:
+      return [EMPTY, ...(status === Status.OK ? body : [errorFrame(status, body)])]
+  }
+}
+
+function errorFrame (status: number, body: readonly Buffer[]): Buffer {
+  const message = body.length > 0 ? Buffer.concat(body as Buffer[]).toString() : statusText(status)
+  return Buffer.from(`ERROR ${status} ${message}`)
+}
+
+/** Encodes a request in the project's dialect, as a DEALER client sends it. */
+export function encodeNszRequest (service: string, requestId: Buffer, body: Body): Buffer[] {
+  return [EMPTY, NSZC_FRAME, Buffer.from(service), requestId, ...frames(body)]
+}
+
+/** Encodes a request in the MDP/0.1 client dialect, as a REQ or DEALER client sends it. */
+export function encodeMdpRequest (service: string, body: Body): Buffer[] {
+  return [EMPTY, MDPC_FRAME, Buffer.from(service), ...frames(body)]
+}
+
+/** A reply in the project's dialect, as a client reads it. */
+export interface NszReply {
+  readonly requestId: Buffer
+  readonly status: number
+  readonly body: Buffer[]
+}
+
+/** Decodes a reply in the project's dialect, as a DEALER client receives it. */
+export function decodeNszReply (msg: readonly Buffer[]): Decoded<NszReply> {
+  if (msg.length < 4 || msg[0]!.length !== 0 || !msg[1]!.equals(NSZC_FRAME)) {
+    return { error: `not a ${NSZC} reply` }
+  }
+  const status = decodeStatus(msg[3])
+  if (status === undefined) return { error: `${NSZC} reply has no valid status frame` }
+  return { requestId: msg[2]!, status, body: msg.slice(4) }
+}
+
+// ---------------------------------------------------------------------------
+// Backend: worker <-> broker (MDP/0.1 worker protocol with the project's extension)
+
+/**
+ * The project's extension, announced in READY after the service frame:
+ * `"NSZ1" | pid | more services...`. A worker that announces it receives the
+ * service in REQUEST frame 5 and sends a status in REPLY frame 5.
+ */
+export interface WorkerExtension {
+  readonly pid: number
+  /** Services served besides the one in the READY service frame. */
+  readonly services: readonly string[]
+}
+
+/** A backend message, decoded. */
+export type WorkerMessage =
+  | { readonly command: 'ready', readonly service: string, readonly extension?: WorkerExtension }
+  | { readonly command: 'request', readonly jobId: Buffer, readonly service?: string, readonly body: Buffer[] }
+  | { readonly command: 'reply', readonly jobId: Buffer, readonly status?: number, readonly body: Buffer[] }
+  | { readonly command: 'heartbeat' }
+  | { readonly command: 'disconnect' }
+
+/**
+ * Decodes a backend message (the frames after the routing id on the broker, or all
+ * frames on a worker's DEALER). `extended` says whether the sender speaks the
+ * project's extension, which changes the meaning of REQUEST and REPLY frame 5.
+ */
+export function decodeWorkerMessage (msg: readonly Buffer[], extended = false): Decoded<WorkerMessage> {
+  if (msg.length < 3) return { error: 'backend message needs at least 3 frames' }
+  if (msg[0]!.length !== 0) return { error: 'missing empty delimiter frame' }
+  if (!msg[1]!.equals(MDPW_FRAME)) return { error: `unknown protocol header (expected ${MDPW})` }
+  const command = msg[2]!
+  if (command.length !== 1) return { error: 'command frame must be one byte' }
+  switch (command[0]) {
+    case Command.READY: {
+      const service = msg[3]
+      if (service === undefined || service.length === 0) return { error: 'READY needs a service name' }
+      if (msg.length > 4 && msg[4]!.equals(EXTENSION_FRAME)) {
+        const pid = Number(msg[5]?.toString())
+        if (!Number.isSafeInteger(pid) || pid <= 0) return { error: 'READY extension needs a pid frame' }
+        const services = msg.slice(6).map((s) => s.toString())
+        if (services.some((s) => s.length === 0)) return { error: 'READY extension has an empty service name' }
+        return { command: 'ready', service: service.toString(), extension: { pid, services } }
+      }
+      return { command: 'ready', service: service.toString() }
+    }
+    case Command.REQUEST:
+    case Command.REPLY: {
+      const name = command[0] === Command.REQUEST ? 'REQUEST' : 'REPLY'
+      if (msg.length < 5) return { error: `${name} needs job id and delimiter frames` }
+      const jobId = msg[3]!
+      const fifth = msg[4]!
+      if (command[0] === Command.REQUEST) {
+        if (!extended || fifth.length === 0) return { command: 'request', jobId, body: msg.slice(5) }
+        return { command: 'request', jobId, service: fifth.toString(), body: msg.slice(5) }
+      }
+      if (!extended) {
+        if (fifth.length !== 0) return { error: 'REPLY frame 5 must be empty' }
+        return { command: 'reply', jobId, body: msg.slice(5) }
+      }
+      const status = decodeStatus(fifth)
+      if (status === undefined) return { error: 'extended REPLY needs a 3-digit status in frame 5' }
+      return { command: 'reply', jobId, status, body: msg.slice(5) }
+    }
+    case Command.HEARTBEAT: return HEARTBEAT_MESSAGE
+    case Command.DISCONNECT: return DISCONNECT_MESSAGE
+    default: return { error: `unknown command 0x${command[0]!.toString(16).padStart(2, '0')}` }
+  }
+}
+
+const HEARTBEAT_MESSAGE: WorkerMessage = Object.freeze({ command: 'heartbeat' })
+const DISCONNECT_MESSAGE: WorkerMessage = Object.freeze({ command: 'disconnect' })
+
+/** READY, from a worker: `'' | MDPW01 | 0x01 | service [| "NSZ1" | pid | services...]`. */
+export function encodeReady (service: string, extension?: WorkerExtension): Buffer[] {
+  const msg = [EMPTY, MDPW_FRAME, COMMAND_FRAMES[Command.READY], Buffer.from(service)]
+  if (extension !== undefined) {
+    msg.push(EXTENSION_FRAME, Buffer.from(String(extension.pid)), ...extension.services.map((s) => Buffer.from(s)))
+  }
+  return msg
+}
+
+/**
+ * REQUEST, from the broker: `'' | MDPW01 | 0x02 | job id | '' | body...`; to an
+ * extended worker frame 5 carries the service name instead of being empty.
+ */
+export function encodeRequest (jobId: Buffer, body: readonly Buffer[], service?: string): Buffer[] {
+  return [EMPTY, MDPW_FRAME, COMMAND_FRAMES[Command.REQUEST], jobId, service === undefined ? EMPTY : Buffer.from(service), ...body]
+}
+
+/**
+ * REPLY, from a worker: `'' | MDPW01 | 0x03 | job id | '' | body...`; an extended
+ * worker puts a 3-digit status in frame 5.
+ */
+export function encodeReply (jobId: Buffer, body: Body, status?: number): Buffer[] {
+  return [EMPTY, MDPW_FRAME, COMMAND_FRAMES[Command.REPLY], jobId, status === undefined ? EMPTY : encodeStatus(status), ...frames(body)]
+}
+
+const HEARTBEAT_FRAMES: readonly Buffer[] = Object.freeze([EMPTY, MDPW_FRAME, COMMAND_FRAMES[Command.HEARTBEAT]])
+const DISCONNECT_FRAMES: readonly Buffer[] = Object.freeze([EMPTY, MDPW_FRAME, COMMAND_FRAMES[Command.DISCONNECT]])
+
+/** HEARTBEAT, either way: `'' | MDPW01 | 0x04`. */
+export function encodeHeartbeat (): readonly Buffer[] {
+  return HEARTBEAT_FRAMES
+}
+
+/** DISCONNECT, either way: `'' | MDPW01 | 0x05`. */
+export function encodeDisconnect (): readonly Buffer[] {
+  return DISCONNECT_FRAMES
+}
+
+// ---------------------------------------------------------------------------
+// MMI (RFC 8)
+
+/** Answers of `mmi.service`: the service has workers, or not. */
+export const MmiStatus = { FOUND: '200', NOT_FOUND: '404', NOT_IMPLEMENTED: '501' } as const

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest'
+import {
+  Command, DEFAULT_SERVICE, MDPC, MDPW, NSZC, Status,
+  decodeClientRequest, decodeNszReply, decodeStatus, decodeWorkerMessage, encodeClientReply,
+  encodeDisconnect, encodeHeartbeat, encodeMdpRequest, encodeNszRequest, encodeReady, encodeReply,
+  encodeRequest, isDecodeError, replyEnvelope, statusText
+} from '@net-server/client'
+
+const b = (s: string) => Buffer.from(s)
+const text = (frames: readonly Buffer[]) => frames.map((f) => f.toString('latin1'))
+
+describe('frontend dialects', () => {
+  it('reads a plain REQ request as the default service, multi-frame body whole', () => {
+    const req = decodeClientRequest([b(''), b('hello'), b('world')])
+    expect(req).toEqual({ dialect: 'req', service: DEFAULT_SERVICE, body: [b('hello'), b('world')] })
+  })
+
+  it('reads an MDP/0.1 client request', () => {
+    const req = decodeClientRequest(encodeMdpRequest('echo', 'hi'))
+    expect(req).toEqual({ dialect: 'mdp', service: 'echo', body: [b('hi')] })
+  })
+
+  it('reads a request in the project dialect; an empty service means the default one', () => {
+    const id = Buffer.from([0, 1, 2, 3])
+    expect(decodeClientRequest(encodeNszRequest('upper', id, ['a', 'b']))).toEqual({
+      dialect: 'nsz', service: 'upper', requestId: id, body: [b('a'), b('b')]
+    })
+    expect(decodeClientRequest(encodeNszRequest('', id, 'x'), 'main')).toMatchObject({ service: 'main' })
+  })
+
+  it.each([
+    ['an empty message', []],
+    ['a missing delimiter', [b('hello')]],
+    ['a delimiter alone', [b('')]],
+    ['an MDP request without service', [b(''), b(MDPC)]],
+    ['a project request without request id', [b(''), b(NSZC), b('svc')]],
+    ['a project request with an empty request id', [b(''), b(NSZC), b('svc'), b('')]]
+  ])('rejects %s with a reason', (_, msg) => {
+    const req = decodeClientRequest(msg)
+    expect(isDecodeError(req)).toBe(true)
+  })
+
+  it('frames replies for each dialect, errors included', () => {
+    const id = b('r1')
+    expect(text(encodeClientReply({ dialect: 'nsz', requestId: id }, 504, [b('late')])))
+      .toEqual(['', NSZC, 'r1', '504', 'late'])
+    expect(text(encodeClientReply({ dialect: 'mdp', service: 'echo' }, 200, [b('x')])))
+      .toEqual(['', MDPC, 'echo', 'x'])
+    expect(text(encodeClientReply({ dialect: 'req' }, 200, [b('a'), b('b')]))).toEqual(['', 'a', 'b'])
+    expect(text(encodeClientReply({ dialect: 'req' }, 503, []))).toEqual(['', `ERROR 503 ${statusText(503)}`])
+    expect(text(encodeClientReply({ dialect: 'mdp', service: 's' }, 500, [b('boom')])))
+      .toEqual(['', MDPC, 's', 'ERROR 500 boom'])
+  })
+
+  it('round-trips a project reply and refuses other dialects', () => {
+    const req = decodeClientRequest(encodeNszRequest('s', b('id7'), 'p'))
+    if (isDecodeError(req)) throw new Error(req.error)
+    const reply = decodeNszReply(encodeClientReply(replyEnvelope(req), Status.OK, [b('P')]))
+    expect(reply).toEqual({ requestId: b('id7'), status: 200, body: [b('P')] })
+    expect(isDecodeError(decodeNszReply([b(''), b('plain')]))).toBe(true)
+    expect(isDecodeError(decodeNszReply([b(''), b(NSZC), b('id'), b('2x0')]))).toBe(true)
+  })
+})
+
+describe('backend (MDP/0.1 worker)', () => {
+  it('reads a standard READY and one with the extension', () => {
+    expect(decodeWorkerMessage(encodeReady('echo'))).toEqual({ command: 'ready', service: 'echo' })
+    expect(decodeWorkerMessage(encodeReady('a', { pid: 42, services: ['b', 'c'] }))).toEqual({
+      command: 'ready', service: 'a', extension: { pid: 42, services: ['b', 'c'] }
+    })
+  })
+
+  it('frames REQUEST as RFC 7 says, with the service for extended workers', () => {
+    const job = Buffer.from([9, 9])
+    expect(text(encodeRequest(job, [b('x')]))).toEqual(['', MDPW, '\x02', '\x09\x09', '', 'x'])
+    expect(decodeWorkerMessage(encodeRequest(job, [b('x')], 'svc'), true))
+      .toEqual({ command: 'request', jobId: job, service: 'svc', body: [b('x')] })
+  })
+
+  it('reads REPLY with and without a status', () => {
+    const job = b('j1')
+    expect(decodeWorkerMessage(encodeReply(job, 'r'))).toEqual({ command: 'reply', jobId: job, body: [b('r')] })
+    expect(decodeWorkerMessage(encodeReply(job, 'oops', 500), true))
+      .toEqual({ command: 'reply', jobId: job, status: 500, body: [b('oops')] })
+  })
+
+  it('reads HEARTBEAT and DISCONNECT', () => {
+    expect(decodeWorkerMessage(encodeHeartbeat())).toEqual({ command: 'heartbeat' })
+    expect(decodeWorkerMessage(encodeDisconnect())).toEqual({ command: 'disconnect' })
+  })
+
+  it.each([
+    ['too few frames', [b(''), b(MDPW)], false],
+    ['no delimiter', [b('x'), b(MDPW), Buffer.from([Command.HEARTBEAT])], false],
+    ['another protocol', [b(''), b('MDPW02'), Buffer.from([Command.HEARTBEAT])], false],
+    ['a two-byte command', [b(''), b(MDPW), b('\x01\x01')], false],
+    ['an unknown command', [b(''), b(MDPW), Buffer.from([0x09])], false],
+    ['READY without service', [b(''), b(MDPW), Buffer.from([Command.READY])], false],
+    ['READY extension without pid', [b(''), b(MDPW), Buffer.from([1]), b('s'), b('NSZ1')], false],
+    ['REPLY without delimiter', [b(''), b(MDPW), Buffer.from([3]), b('job')], false],
+    ['standard REPLY with a non-empty frame 5', [b(''), b(MDPW), Buffer.from([3]), b('job'), b('x')], false],
+    ['extended REPLY without a status', [b(''), b(MDPW), Buffer.from([3]), b('job'), b('')], true]
+  ])('rejects %s', (_, msg, extended) => {
+    expect(isDecodeError(decodeWorkerMessage(msg, extended))).toBe(true)
+  })
+
+  it('decodes status frames strictly', () => {
+    expect(decodeStatus(b('200'))).toBe(200)
+    expect(decodeStatus(b('20'))).toBeUndefined()
+    expect(decodeStatus(b('2a0'))).toBeUndefined()
+    expect(decodeStatus(undefined)).toBeUndefined()
+  })
+})
