@@ -1,1 +1,11 @@
-export {}
+export * from './access.js'
+export * from './container.js'
+export * from './errors.js'
+export * from './events.js'
+export * from './logger.js'
+export * from './options.js'
+export * from './pid-file.js'
+export * from './privileges.js'
+export * from './server.js'
+export * from './signals.js'
+export * from './tokens.js'

@@ -1,0 +1,66 @@
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { pidFileError, pidFileLockedError } from './errors.js'
+
+/** True when a process with this pid exists (also when it belongs to another user). */
+export function isProcessAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Net::Server's `pid_file`: checked before bind (refused when a live process owns
+ * it, taken over when stale), written after bind, removed on close.
+ */
+export class PidFile {
+  readonly path: string
+  #written = false
+
+  constructor (path: string) {
+    this.path = path
+  }
+
+  /** The pid written in the file, or `undefined` when there is no readable file. */
+  read (): number | undefined {
+    let text: string
+    try {
+      text = readFileSync(this.path, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw pidFileError(this.path, 'cannot be read', err)
+    }
+    const pid = Number.parseInt(text.trim(), 10)
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
+  }
+
+  /** Throws when the file names a live process other than this one. */
+  check (): void {
+    const pid = this.read()
+    if (pid !== undefined && pid !== process.pid && isProcessAlive(pid)) throw pidFileLockedError(this.path, pid)
+  }
+
+  /** Checks again (another server may have started meanwhile), then writes this process's pid. */
+  write (): void {
+    this.check()
+    try {
+      writeFileSync(this.path, `${process.pid}\n`, { mode: 0o644 })
+    } catch (err) {
+      throw pidFileError(this.path, 'cannot be written: check the directory exists and is writable', err)
+    }
+    this.#written = true
+  }
+
+  /** Removes the file if this process wrote it and it still names this process. */
+  remove (): void {
+    if (!this.#written) return
+    this.#written = false
+    try {
+      if (this.read() === process.pid) unlinkSync(this.path)
+    } catch {
+      // Already gone or unreadable: nothing of ours to remove.
+    }
+  }
+}

@@ -1,0 +1,464 @@
+import { EventEmitter } from 'eventemitter3'
+import type { DependencyContainer } from 'tsyringe'
+import { AccessControl, checkCidr, checkPattern, type PeerInfo } from './access.js'
+import { createContainer } from './container.js'
+import { alreadyRunningError } from './errors.js'
+import type { ServerEvents } from './events.js'
+import { PinoLogger, type Logger, type LogLevel } from './logger.js'
+import {
+  boolean, custom, describe, integer, parseCommandLine, parseConfFile, resolveOptions, string, stringList,
+  type OptionSpecs
+} from './options.js'
+import { PidFile } from './pid-file.js'
+import { checkPrincipals, dropPrivileges } from './privileges.js'
+import { SignalRegistry, type SignalHandlers } from './signals.js'
+import { LOGGER } from './tokens.js'
+
+/** Options of every server, after resolution. */
+export interface ResolvedServerOptions {
+  /** Net::Server `log_level`: 0 error … 4 debug. */
+  readonly logLevel: LogLevel
+  /** Net::Server `log_file`: append here instead of standard error. */
+  readonly logFile: string | undefined
+  /** Net::Server `pid_file`: written after bind, removed on close. */
+  readonly pidFile: string | undefined
+  /** Net::Server `user`: switch to this user after bind (root only). */
+  readonly user: string | undefined
+  /** Net::Server `group`: switch to this group after bind (root only). */
+  readonly group: string | undefined
+  /** Net::Server `conf_file`: `key value` lines read as the lowest-precedence source. */
+  readonly confFile: string | undefined
+  /** Net::Server `allow`: regular expressions for peer addresses or host names. */
+  readonly allow: readonly string[]
+  /** Net::Server `deny`: regular expressions that refuse a peer. */
+  readonly deny: readonly string[]
+  /** Net::Server `cidr_allow`: CIDR blocks that admit a peer. */
+  readonly cidrAllow: readonly string[]
+  /** Net::Server `cidr_deny`: CIDR blocks that refuse a peer. */
+  readonly cidrDeny: readonly string[]
+  /** Install the signal handlers (TERM, INT, USR1, and the personality's). */
+  readonly handleSignals: boolean
+  /**
+   * The command line to read options from; Net::Server reads `@ARGV`, so the
+   * default is `process.argv.slice(2)`. `false` reads none. Only the constructor
+   * and `run()` can set it.
+   */
+  readonly argv: readonly string[] | false
+}
+
+/** What a user passes: any subset of the resolved options. */
+export type Options<R> = { -readonly [K in keyof R]?: R[K] }
+
+/** Options of every server, as a user passes them. */
+export type ServerOptions = Options<ResolvedServerOptions>
+
+/** Option declarations of `Server`; personalities spread these and add theirs. */
+export function serverOptionSpecs (): OptionSpecs {
+  return {
+    logLevel: integer({ description: 'log level: 0 error, 1 warning, 2 notice, 3 info, 4 debug', default: 2, min: 0, max: 4 }),
+    logFile: string<string | undefined>({ description: 'log to this file instead of standard error', default: undefined, nonEmpty: true }),
+    pidFile: string<string | undefined>({ description: 'write the server pid here after bind', default: undefined, nonEmpty: true }),
+    user: string<string | undefined>({ description: 'user to switch to after bind (root only)', default: undefined, nonEmpty: true }),
+    group: string<string | undefined>({ description: 'group to switch to after bind (root only)', default: undefined, nonEmpty: true }),
+    confFile: string<string | undefined>({ description: 'read options from this file (key value lines)', default: undefined, nonEmpty: true }),
+    allow: stringList({ description: 'peer address or host name patterns to admit', default: [], item: checkPattern }),
+    deny: stringList({ description: 'peer address or host name patterns to refuse', default: [], item: checkPattern }),
+    cidrAllow: stringList({ description: 'CIDR blocks to admit', default: [], item: checkCidr }),
+    cidrDeny: stringList({ description: 'CIDR blocks to refuse', default: [], item: checkCidr }),
+    handleSignals: boolean({ description: 'install signal handlers', default: true }),
+    argv: custom<readonly string[] | false>({
+      description: 'command line to read options from',
+      default: process.argv.slice(2),
+      check: (value, name) => {
+        if (value === false) return false
+        if (!Array.isArray(value) || value.some((a) => typeof a !== 'string')) {
+          throw new TypeError(`options.${name} must be an array of strings or false, got ${describe(value)}`)
+        }
+        return Object.freeze([...value as string[]])
+      }
+    })
+  }
+}
+
+/** What the per-request steps pass along: a personality extends it with its payload. */
+export interface RequestContext {
+  /** Who sent the request, as far as the transport tells (`getClientInfo` fills it). */
+  peer: PeerInfo
+}
+
+type RunState = 'new' | 'running' | 'stopping' | 'closed'
+
+/**
+ * The abstract server: Net::Server's lifecycle as overridable steps.
+ *
+ * `run()` is a template method: `configureHook → configure → postConfigure →
+ * postConfigureHook → preBind → bind → postBindHook → postBind → preLoopHook → loop
+ * → serverClose`. For each request the loop calls `runClientConnection`, itself
+ * `accept → postAccept → getClientInfo → postAcceptHook → allowDeny &&
+ * allowDenyHook → processRequest (or requestDeniedHook) → postProcessRequestHook →
+ * postProcessRequest → postClientConnectionHook`.
+ *
+ * Phases are `protected` methods a personality overrides (calling `super` where it
+ * extends); hooks are `protected` no-ops a user overrides. Options are declared in
+ * {@link Server.optionSpecs} and resolved with Net::Server's precedence:
+ * constructor > command line > `run()` options > conf file > defaults.
+ *
+ * @typeParam R - the resolved options of the concrete class
+ * @typeParam Q - the per-request context of the concrete class
+ */
+export abstract class Server<
+  R extends ResolvedServerOptions = ResolvedServerOptions,
+  Q extends RequestContext = RequestContext
+> extends EventEmitter<ServerEvents> {
+  /** The tsyringe container with this server's infrastructure (logger, clock, …). */
+  protected readonly container: DependencyContainer
+  readonly #constructorOptions: Readonly<Record<string, unknown>>
+  #runOptions: Readonly<Record<string, unknown>> = {}
+  #options: R | undefined
+  #logger: Logger | undefined
+  #access: AccessControl | undefined
+  #pidFile: PidFile | undefined
+  #state: RunState = 'new'
+  #done: Promise<void> | undefined
+  readonly #signals = new SignalRegistry((signal, err) => this.#fail(`signal ${signal} failed`, err))
+
+  /**
+   * @param options - the highest-precedence option source
+   * @param container - replaces infrastructure; see `createContainer()`
+   */
+  constructor (options: Options<R> = {}, container?: DependencyContainer) {
+    super()
+    this.#constructorOptions = { ...options }
+    this.container = container ?? createContainer()
+    this.registerDefaults(this.container)
+  }
+
+  /**
+   * Builds a server of this class and runs it, like the seed's
+   * `Net::Server::ZMQ->run(...)`; `options` are the `run()` source. Resolves with
+   * the server once it has closed.
+   *
+   * @example
+   * await MyServer.run({ logLevel: 3 })
+   */
+  static async run<S extends Server<any, any>>(
+    this: new (options?: any, container?: DependencyContainer) => S,
+    options?: Parameters<S['run']>[0],
+    container?: DependencyContainer
+  ): Promise<S> {
+    const server = new this(undefined, container)
+    await server.run(options)
+    return server
+  }
+
+  /** The resolved options; available from `configure` on. */
+  get options (): R {
+    if (this.#options === undefined) throw new Error('options are resolved in configure(); they are not available yet')
+    return this.#options
+  }
+
+  /** True once a stop was requested: loops must not take new work. */
+  get stopping (): boolean {
+    return this.#state === 'stopping' || this.#state === 'closed'
+  }
+
+  /** Runs the whole lifecycle; resolves when the server has closed, rejects when it cannot start. */
+  async run (options: Options<R> = {}): Promise<void> {
+    if (this.#state !== 'new') throw alreadyRunningError()
+    this.#state = 'running'
+    this.#runOptions = { ...options }
+    this.#done = this.#lifecycle()
+    return await this.#done
+  }
+
+  async #lifecycle (): Promise<void> {
+    try {
+      await this.configureHook() // user: before options are read
+      await this.configure() // resolve options from every source
+      await this.postConfigure() // logger, access rules, pid file and user checks
+      await this.postConfigureHook() // user: options are final
+      await this.preBind() // personality: prepare to bind
+      await this.bind() // personality: open the listening sockets
+      await this.postBindHook() // user: sockets are bound
+      await this.postBind() // pid file, privileges, signals
+      this.emit('listening', this.endpoints)
+      await this.preLoopHook() // user: about to serve
+      if (!this.stopping) await this.loop() // personality: serve until stopped
+    } catch (err) {
+      await this.#closeQuietly()
+      throw err
+    }
+    await this.serverClose() // release everything
+  }
+
+  /**
+   * Stops the server and resolves once `run()` has finished. A graceful stop lets
+   * work in flight finish (Net::Server's QUIT); a fast one abandons it (TERM/INT).
+   */
+  async close (options: { graceful?: boolean } = {}): Promise<void> {
+    if (this.#state === 'new') {
+      this.#state = 'closed'
+      return
+    }
+    if (this.#state === 'running') {
+      this.#state = 'stopping'
+      await this.stopLoop(options.graceful ?? false)
+    }
+    await this.#done?.catch(() => {})
+  }
+
+  /**
+   * Writes a log line when `level` is at most `logLevel` (Net::Server's `log`).
+   *
+   * @example
+   * this.log(3, `worker ${pid} ready`)
+   */
+  log (level: LogLevel, message: string, fields?: Readonly<Record<string, unknown>>): void {
+    const threshold = this.#options?.logLevel ?? 2
+    if (level > threshold) return
+    this.#logger ??= new PinoLogger()
+    this.#logger.write(level, message, fields)
+  }
+
+  /** True when `log(level, …)` would write: guard costly messages with it. */
+  isLogging (level: LogLevel): boolean {
+    return level <= (this.#options?.logLevel ?? 2)
+  }
+
+  /** Reopens the log file (after rotation); bound to USR1. */
+  reopenLog (): void {
+    this.#logger?.reopen?.()
+    this.log(2, 'log reopened')
+  }
+
+  // -------------------------------------------------------------------------
+  // Declarations a personality extends
+
+  /**
+   * Every option this class knows. A subclass returns `{ ...super.optionSpecs(),
+   * mine: integer({...}) }`, as Net::Server's `options()` adds keys.
+   */
+  protected optionSpecs (): OptionSpecs {
+    return serverOptionSpecs()
+  }
+
+  /**
+   * Checks that need several options at once (`minServers <= maxServers`); throws a
+   * RangeError naming the options. Runs in `configure`, before anything is bound.
+   */
+  protected validateOptions (_options: R): void {}
+
+  /** Signals and what they do; a subclass spreads `super.signalHandlers()` and adds its own. */
+  protected signalHandlers (): SignalHandlers {
+    return {
+      SIGTERM: () => this.close(),
+      SIGINT: () => this.close(),
+      SIGUSR1: () => this.reopenLog()
+    }
+  }
+
+  /** Registers default infrastructure in the container, keeping what the user registered. */
+  protected registerDefaults (_container: DependencyContainer): void {}
+
+  /** The endpoints reported by the `listening` event. */
+  protected get endpoints (): readonly string[] {
+    return []
+  }
+
+  // -------------------------------------------------------------------------
+  // Phases, in the order `run()` calls them
+
+  /** Resolves options from every source (runs after `configureHook`, before `postConfigure`). */
+  protected async configure (): Promise<void> {
+    const specs = this.optionSpecs()
+    const ctor = this.#constructorOptions
+    const argv = ctor.argv ?? this.#runOptions.argv ?? specs.argv?.default
+    const commandLine = Array.isArray(argv) ? parseCommandLine(argv as string[], specs) : {}
+    const confFile = ctor.confFile ?? commandLine.confFile ?? this.#runOptions.confFile
+    const fromFile = typeof confFile === 'string' ? parseConfFile(confFile, specs) : {}
+    const options = resolveOptions<R>(specs, { constructor: ctor, commandLine, run: this.#runOptions, confFile: fromFile })
+    this.validateOptions(options)
+    this.#options = options
+  }
+
+  /**
+   * Sets up logging and access rules, and refuses to start when the pid file
+   * belongs to a live process or `user`/`group` do not exist (runs after
+   * `configure`, before `postConfigureHook`).
+   */
+  protected async postConfigure (): Promise<void> {
+    const o = this.options
+    this.#logger = this.container.isRegistered(LOGGER, true)
+      ? this.container.resolve<Logger>(LOGGER)
+      : new PinoLogger({ file: o.logFile })
+    this.#access = new AccessControl(o)
+    if (o.pidFile !== undefined) {
+      this.#pidFile = new PidFile(o.pidFile)
+      this.#pidFile.check()
+    }
+    checkPrincipals(o.user, o.group)
+  }
+
+  /** Prepares to bind (after `postConfigureHook`, before `bind`); empty here. */
+  protected async preBind (): Promise<void> {}
+
+  /** Opens the listening sockets (after `preBind`, before `postBindHook`); a personality's job. */
+  protected async bind (): Promise<void> {}
+
+  /**
+   * Writes the pid file, drops privileges and installs signal handlers (after
+   * `postBindHook`, before `preLoopHook`); `listening` is emitted right after.
+   */
+  protected async postBind (): Promise<void> {
+    const o = this.options
+    this.#pidFile?.write()
+    dropPrivileges(o.user, o.group)
+    if (o.handleSignals) this.#signals.install(this.signalHandlers())
+    this.log(2, `${this.constructor.name} started`, { endpoints: this.endpoints })
+  }
+
+  /**
+   * Serves until stopped (after `preLoopHook`, before `serverClose`). The default
+   * takes requests one at a time; a personality replaces it.
+   */
+  protected async loop (): Promise<void> {
+    while (!this.stopping) {
+      const request = await this.accept()
+      if (request === undefined) break
+      await this.runClientConnection(request)
+    }
+  }
+
+  /**
+   * Makes `loop()` return: called once by `close()`. A personality that blocks in
+   * `accept()` or supervises children overrides it.
+   */
+  protected async stopLoop (_graceful: boolean): Promise<void> {}
+
+  /**
+   * Releases everything (after `loop`): runs `preServerCloseHook`, removes signal
+   * handlers and the pid file, closes the logger and emits `close`. A personality
+   * closes its own resources and calls `super.serverClose()` last.
+   */
+  protected async serverClose (): Promise<void> {
+    try {
+      await this.preServerCloseHook()
+    } finally {
+      this.#release()
+    }
+  }
+
+  #release (): void {
+    this.#signals.uninstall()
+    this.#pidFile?.remove()
+    this.log(2, `${this.constructor.name} stopped`)
+    this.#logger?.close?.()
+    this.#state = 'closed'
+    this.emit('close')
+  }
+
+  async #closeQuietly (): Promise<void> {
+    this.#state = 'stopping'
+    try {
+      await this.serverClose()
+    } catch (err) {
+      this.#fail('cleanup after a failed start failed', err)
+      this.#release()
+    }
+  }
+
+  #fail (message: string, err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err))
+    this.log(0, `${message}: ${error.message}`)
+    this.emit('error', error)
+  }
+
+  // -------------------------------------------------------------------------
+  // The per-request steps
+
+  /**
+   * Runs the per-request steps for one accepted request. An error thrown by a step
+   * is logged and emitted; the later steps still run so nothing leaks.
+   */
+  protected async runClientConnection (request: Q): Promise<void> {
+    try {
+      await this.postAccept(request) // personality: the request is in hand
+      await this.getClientInfo(request) // personality: fill request.peer
+      await this.postAcceptHook(request) // user: peer is known
+      if (await this.allowDeny(request) && await this.allowDenyHook(request)) {
+        await this.processRequest(request) // personality: do the work, reply
+      } else {
+        await this.requestDeniedHook(request) // user: the peer was refused
+      }
+      await this.postProcessRequestHook(request) // user: the reply is sent
+    } catch (err) {
+      this.#fail('request failed', err)
+    } finally {
+      await this.postProcessRequest(request) // personality: release the request
+      await this.postClientConnectionHook(request) // user: all done
+    }
+  }
+
+  /** Waits for the next request; `undefined` ends the loop. The first per-request step. */
+  protected abstract accept (): Promise<Q | undefined>
+
+  /** Runs right after `accept`, before `getClientInfo`; empty here. */
+  protected async postAccept (_request: Q): Promise<void> {}
+
+  /** Fills `request.peer` (after `postAccept`, before `postAcceptHook`); empty here. */
+  protected async getClientInfo (_request: Q): Promise<void> {}
+
+  /**
+   * Applies Net::Server's `allow`, `deny`, `cidrAllow` and `cidrDeny` to the peer
+   * (after `postAcceptHook`, before `allowDenyHook`).
+   */
+  protected async allowDeny (request: Q): Promise<boolean> {
+    return this.#access?.allows(request.peer) ?? true
+  }
+
+  /** Does the work and replies (after `allowDenyHook` admits, before `postProcessRequestHook`). */
+  protected abstract processRequest (request: Q): Promise<void>
+
+  /** Releases the request (after `postProcessRequestHook`, before `postClientConnectionHook`); empty here. */
+  protected async postProcessRequest (_request: Q): Promise<void> {}
+
+  /** True when the access rules admit `peer`: for personalities that check peers outside the per-request steps. */
+  protected isAllowed (peer: PeerInfo): boolean {
+    return this.#access?.allows(peer) ?? true
+  }
+
+  // -------------------------------------------------------------------------
+  // Hooks: no-ops for users to override
+
+  /** Runs first in `run()`, before options are resolved. */
+  protected async configureHook (): Promise<void> {}
+
+  /** Runs after `postConfigure`, before `preBind`: options are final. */
+  protected async postConfigureHook (): Promise<void> {}
+
+  /** Runs after `bind`, before `postBind`: sockets are bound, privileges not yet dropped. */
+  protected async postBindHook (): Promise<void> {}
+
+  /** Runs after `postBind` and the `listening` event, before `loop`. */
+  protected async preLoopHook (): Promise<void> {}
+
+  /** Runs after `getClientInfo`, before `allowDeny`: the peer is known. */
+  protected async postAcceptHook (_request: Q): Promise<void> {}
+
+  /** Runs after `allowDeny` admitted the peer, before `processRequest`; return false to refuse. */
+  protected async allowDenyHook (_request: Q): Promise<boolean> {
+    return true
+  }
+
+  /** Runs instead of `processRequest` when `allowDeny` or `allowDenyHook` refused the peer. */
+  protected async requestDeniedHook (_request: Q): Promise<void> {}
+
+  /** Runs after `processRequest` (or `requestDeniedHook`), before `postProcessRequest`. */
+  protected async postProcessRequestHook (_request: Q): Promise<void> {}
+
+  /** Runs last for each request, after `postProcessRequest`. */
+  protected async postClientConnectionHook (_request: Q): Promise<void> {}
+
+  /** Runs first in `serverClose`, before anything is released. */
+  protected async preServerCloseHook (): Promise<void> {}
+}
