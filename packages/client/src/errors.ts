@@ -84,9 +84,12 @@ export function closedError (): ClientError {
   return new ClientError(ClientErrorCode.CLOSED, 'the client is closed')
 }
 
-/** `NSZ_ERR_CLIENT_BAD_REPLY`: a reply that does not follow the request's dialect. */
-export function badReplyError (reason: string, status?: number): ClientError {
-  return new ClientError(ClientErrorCode.BAD_REPLY, `bad reply: ${reason}`, status === undefined ? {} : { status })
+/**
+ * `NSZ_ERR_CLIENT_BAD_REPLY`: a reply that does not follow the request's dialect, has
+ * an unknown status, or (with the JSON helpers) does not parse.
+ */
+export function badReplyError (reason: string, details: { readonly status?: number, readonly cause?: unknown } = {}): ClientError {
+  return new ClientError(ClientErrorCode.BAD_REPLY, `bad reply: ${reason}`, details)
 }
 
 /** `NSZ_ERR_CLIENT_SOCKET`: a ZeroMQ call failed; the ZeroMQ error is the `cause`. */
@@ -158,5 +161,5 @@ const BY_STATUS: Readonly<Record<number, (detail?: string) => ClientError>> = {
  */
 export function statusError (status: number, detail?: string): ClientError {
   const factory = BY_STATUS[status]
-  return factory === undefined ? badReplyError(`unexpected status ${status}`, status) : factory(detail)
+  return factory === undefined ? badReplyError(`unexpected status ${status}`, { status }) : factory(detail)
 }

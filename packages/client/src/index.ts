@@ -6,3 +6,4 @@ export {
 } from './options.js'
 export * from './lazy-pirate-client.js'
 export * from './client.js'
+export * from './json.js'
