@@ -194,8 +194,18 @@ export class Client {
 
     return new Promise<Buffer[]>((resolve, reject) => {
       const p: Pending = {
-        seq, frames, timeout, retries, resolve, reject, signal,
-        onAbort: undefined, state: QUEUED, attempts: 0, timer: undefined, unsent: false
+        seq,
+        frames,
+        timeout,
+        retries,
+        resolve,
+        reject,
+        signal,
+        onAbort: undefined,
+        state: QUEUED,
+        attempts: 0,
+        timer: undefined,
+        unsent: false
       }
       if (signal !== undefined) {
         p.onAbort = () => this.#settle(p, signal.reason)

@@ -38,7 +38,7 @@ export const ClientErrorCode = {
 } as const
 
 /** A code of {@link ClientErrorCode}. */
-export type ClientErrorCode = typeof ClientErrorCode[keyof typeof ClientErrorCode]
+export type ClientErrorCodeValue = typeof ClientErrorCode[keyof typeof ClientErrorCode]
 
 /** What a {@link ClientError} carries besides its code and message. */
 export interface ClientErrorDetails {
@@ -54,13 +54,13 @@ export interface ClientErrorDetails {
 export class ClientError extends Error {
   override readonly name = 'ClientError'
   /** A stable code from {@link ClientErrorCode}. */
-  readonly code: ClientErrorCode
+  readonly code: ClientErrorCodeValue
   /** The reply status, when the error stands for one. */
   readonly status?: number
   /** The text the server sent with a failure status (the worker's message for 500). */
   readonly detail?: string
 
-  constructor (code: ClientErrorCode, message: string, details: ClientErrorDetails = {}) {
+  constructor (code: ClientErrorCodeValue, message: string, details: ClientErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause })
     this.code = code
     if (details.status !== undefined) this.status = details.status
@@ -69,7 +69,7 @@ export class ClientError extends Error {
 }
 
 /** True when `err` is a {@link ClientError}, with the given code when one is passed. */
-export function isClientError (err: unknown, code?: ClientErrorCode): err is ClientError {
+export function isClientError (err: unknown, code?: ClientErrorCodeValue): err is ClientError {
   return err instanceof ClientError && (code === undefined || err.code === code)
 }
 
@@ -98,7 +98,7 @@ export function socketError (action: string, cause: unknown): ClientError {
   return new ClientError(ClientErrorCode.SOCKET, `${action} failed: ${reason}`, { cause })
 }
 
-function replyError (code: ClientErrorCode, status: number, detail: string | undefined): ClientError {
+function replyError (code: ClientErrorCodeValue, status: number, detail: string | undefined): ClientError {
   const text = statusText(status)
   const message = detail === undefined || detail === '' || detail === text ? text : `${text}: ${detail}`
   return new ClientError(code, message, detail === undefined ? { status } : { status, detail })

@@ -7,3 +7,4 @@ export {
 export * from './lazy-pirate-client.js'
 export * from './client.js'
 export * from './json.js'
+export { type CliIo, ExitCode, main as runZmqClient } from './cli.js'

@@ -188,8 +188,8 @@ export class LazyPirateClient {
   }
 
   async #attempt (socket: Request, frames: Buffer[], timeout: number, signal: AbortSignal | undefined): Promise<Buffer[] | typeof TIMED_OUT> {
-    socket.sendTimeout = timeout
-    socket.receiveTimeout = timeout
+    // libzmq takes whole milliseconds, and 0 would mean "do not wait at all".
+    socket.sendTimeout = socket.receiveTimeout = Math.ceil(timeout)
     // Closing the socket is the only way to stop a pending receive.
     const onAbort = (): void => socket.close()
     signal?.addEventListener('abort', onAbort, { once: true })
