@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { MDPC, Status } from '@net-server/client'
-import { startBroker } from '../support/helpers.js'
+import { deadEndpoint, startBroker } from '../support/helpers.js'
 import { runCli } from '../support/run-cli.js'
 
 describe('zmq-client', () => {
@@ -45,6 +45,12 @@ describe('zmq-client', () => {
     expect(broker.received).toHaveLength(2)
     // Process start-up included; the give-up itself takes 0.5 s.
     expect(r.elapsed).toBeLessThan(10_000)
+  })
+
+  it('gives up with exit code 1 when the server is down', async () => {
+    const r = await runCli(['-e', await deadEndpoint(), '-t', '0.1', '-r', '0'], 'anyone?')
+    expect(r).toMatchObject({ code: 1, stdout: '' })
+    expect(r.stderr).toBe('zmq-client: server seems to be offline, abandoning (no reply after 1 attempt of 100 ms)\n')
   })
 
   it('exits 1 with the message when the server replies with a failure status', async () => {
