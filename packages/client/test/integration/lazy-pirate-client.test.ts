@@ -25,7 +25,9 @@ describe('LazyPirateClient', () => {
     broker.dropNext = 1
     const client = lazyClient({ endpoint: broker.endpoint, identity: 'client-7', timeout: 200, retries: 2 })
     expect(text(await client.request('x'))).toEqual(['X'])
-    expect(broker.received.map((r) => r.routingId.toString())).toEqual(['client-7', 'client-7'])
+    // libzmq may refuse the fresh connection while the old one with the same id lingers: then a later retry goes through.
+    expect(broker.received.length).toBeGreaterThanOrEqual(2)
+    expect(new Set(broker.received.map((r) => r.routingId.toString()))).toEqual(new Set(['client-7']))
   })
 
   it('resends on a fresh socket after a dropped request', async () => {
