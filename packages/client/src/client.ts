@@ -228,9 +228,8 @@ export class Client {
     if (this.#closed) return
     this.#closed = true
     this.#socket.close()
-    const err = closedError()
-    for (const p of this.#inFlight.values()) this.#settle(p, err)
-    for (let i = this.#backlogHead; i < this.#backlog.length; i++) this.#settle(this.#backlog[i]!, err)
+    for (const p of this.#inFlight.values()) this.#settle(p, closedError())
+    for (let i = this.#backlogHead; i < this.#backlog.length; i++) this.#settle(this.#backlog[i]!, closedError())
     this.#backlog.length = 0
     this.#backlogHead = 0
     this.#sendQueue.length = 0
