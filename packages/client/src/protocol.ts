@@ -111,8 +111,12 @@ export function encodeStatus (status: number): Buffer {
 /** Decodes a 3-digit status frame; `undefined` when it is not one. */
 export function decodeStatus (value: Buffer | undefined): number | undefined {
   if (value === undefined || value.length !== 3) return undefined
-  const n = Number(value.toString('latin1'))
-  return Number.isInteger(n) && n >= 100 && n <= 999 ? n : undefined
+  // Digits only: `Number()` alone would read "2e2" as 200.
+  const a = value[0]! - 0x30
+  const b = value[1]! - 0x30
+  const c = value[2]! - 0x30
+  if (a < 1 || a > 9 || b < 0 || b > 9 || c < 0 || c > 9) return undefined
+  return a * 100 + b * 10 + c
 }
 
 /** The outcome of a decoder: the message, or why it is malformed. */
@@ -200,6 +204,28 @@ function errorFrame (status: number, body: readonly Buffer[]): Buffer {
   return Buffer.from(`ERROR ${status} ${message}`)
 }
 
+const ERROR_PREFIX = Buffer.from('ERROR ')
+
+/** A failure as the `req` and `mdp` dialects carry it: one frame `ERROR <status> <message>`. */
+export interface ErrorFrame {
+  readonly status: number
+  readonly message: string
+}
+
+/**
+ * Reads the one-frame failure of the `req` and `mdp` dialects (`ERROR <status> <message>`),
+ * as a REQ client receives it; `undefined` when the reply is not one. Only a reply of
+ * exactly one frame can be a failure.
+ */
+export function decodeErrorFrame (msg: readonly Buffer[]): ErrorFrame | undefined {
+  if (msg.length !== 1) return undefined
+  const frame = msg[0]!
+  if (frame.length < 10 || frame.compare(ERROR_PREFIX, 0, 6, 0, 6) !== 0 || frame[9] !== 0x20) return undefined
+  const status = decodeStatus(frame.subarray(6, 9))
+  if (status === undefined || status === Status.OK) return undefined
+  return { status, message: frame.toString('utf8', 10) }
+}
+
 /** Encodes a request in the project's dialect, as a DEALER client sends it. */
 export function encodeNszRequest (service: string, requestId: Buffer, body: Body): Buffer[] {
   return [EMPTY, NSZC_FRAME, Buffer.from(service), requestId, ...frames(body)]
@@ -265,7 +291,8 @@ export function decodeWorkerMessage (msg: readonly Buffer[], extended = false): 
       const service = msg[3]
       if (service === undefined || service.length === 0) return { error: 'READY needs a service name' }
       if (msg.length > 4 && msg[4]!.equals(EXTENSION_FRAME)) {
-        const pid = Number(msg[5]?.toString())
+        const pidText = msg[5]?.toString() ?? ''
+        const pid = /^[0-9]+$/.test(pidText) ? Number(pidText) : Number.NaN
         if (!Number.isSafeInteger(pid) || pid <= 0) return { error: 'READY extension needs a pid frame' }
         const services = msg.slice(6).map((s) => s.toString())
         if (services.some((s) => s.length === 0)) return { error: 'READY extension has an empty service name' }
@@ -280,7 +307,9 @@ export function decodeWorkerMessage (msg: readonly Buffer[], extended = false): 
       const jobId = msg[3]!
       const fifth = msg[4]!
       if (command[0] === Command.REQUEST) {
-        if (!extended || fifth.length === 0) return { command: 'request', jobId, body: msg.slice(5) }
+        if (fifth.length === 0) return { command: 'request', jobId, body: msg.slice(5) }
+        // A standard REQUEST has an empty delimiter here: dropping its content would lose data.
+        if (!extended) return { error: 'REQUEST frame 5 must be empty' }
         return { command: 'request', jobId, service: fifth.toString(), body: msg.slice(5) }
       }
       if (!extended) {

@@ -3,7 +3,7 @@ import {
   Command, DEFAULT_SERVICE, MDPC, MDPW, NSZC, Status,
   decodeClientRequest, decodeNszReply, decodeStatus, decodeWorkerMessage, encodeClientReply,
   encodeDisconnect, encodeHeartbeat, encodeMdpRequest, encodeNszRequest, encodeReady, encodeReply,
-  encodeRequest, isDecodeError, replyEnvelope, statusText
+  encodeRequest, isDecodeError, replyEnvelope, statusText, decodeErrorFrame
 } from '@net-server/client'
 
 const b = (s: string) => Buffer.from(s)
@@ -98,6 +98,9 @@ describe('backend (MDP/0.1 worker)', () => {
     ['READY without service', [b(''), b(MDPW), Buffer.from([Command.READY])], false],
     ['READY extension without pid', [b(''), b(MDPW), Buffer.from([1]), b('s'), b('NSZ1')], false],
     ['REPLY without delimiter', [b(''), b(MDPW), Buffer.from([3]), b('job')], false],
+    ['standard REQUEST with a non-empty frame 5', [b(''), b(MDPW), Buffer.from([2]), b('job'), b('svc'), b('x')], false],
+    ['READY extension with a pid that is not decimal', [b(''), b(MDPW), Buffer.from([1]), b('s'), b('NSZ1'), b('0x2A')], false],
+    ['READY extension with a pid in exponent form', [b(''), b(MDPW), Buffer.from([1]), b('s'), b('NSZ1'), b('4e1')], false],
     ['standard REPLY with a non-empty frame 5', [b(''), b(MDPW), Buffer.from([3]), b('job'), b('x')], false],
     ['extended REPLY without a status', [b(''), b(MDPW), Buffer.from([3]), b('job'), b('')], true]
   ])('rejects %s', (_, msg, extended) => {
@@ -108,6 +111,34 @@ describe('backend (MDP/0.1 worker)', () => {
     expect(decodeStatus(b('200'))).toBe(200)
     expect(decodeStatus(b('20'))).toBeUndefined()
     expect(decodeStatus(b('2a0'))).toBeUndefined()
+    expect(decodeStatus(b('2e2'))).toBeUndefined()
+    expect(decodeStatus(b('1e2'))).toBeUndefined()
+    expect(decodeStatus(b(' 99'))).toBeUndefined()
+    expect(decodeStatus(b('099'))).toBeUndefined()
+    expect(decodeStatus(b('999'))).toBe(999)
     expect(decodeStatus(undefined)).toBeUndefined()
+  })
+})
+
+describe('one-frame failures of the req and mdp dialects', () => {
+  it('reads back what the broker encodes, for every failure status', () => {
+    for (const status of [400, 403, 404, 413, 500, 502, 503, 504]) {
+      const [, ...reply] = encodeClientReply({ dialect: 'req' }, status, [b('why: ünïcode')])
+      expect(decodeErrorFrame(reply)).toEqual({ status, message: 'why: ünïcode' })
+    }
+    const [, , , ...mdp] = encodeClientReply({ dialect: 'mdp', service: 's' }, 503, [])
+    expect(decodeErrorFrame(mdp)).toEqual({ status: 503, message: statusText(503) })
+  })
+
+  it.each([
+    ['an ordinary reply', [b('hello')]],
+    ['two frames', [b('ERROR 500 x'), b('y')]],
+    ['no space after the status', [b('ERROR 500x')]],
+    ['a status that is not 3 digits', [b('ERROR 5e2 x')]],
+    ['status 200', [b('ERROR 200 fine')]],
+    ['lower case', [b('error 500 x')]],
+    ['nothing', []]
+  ])('does not read %s as a failure', (_, msg) => {
+    expect(decodeErrorFrame(msg)).toBeUndefined()
   })
 })

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import {
+  ClientError, ClientErrorCode, Status, appError, badReplyError, closedError, deniedError, isClientError,
+  jobTimeoutError, malformedError, socketError, statusError, timeoutError, tooLargeError, unavailableError,
+  unknownServiceError, workerLostError
+} from '@net-server/client'
+
+const PACKAGE = '@net-server/client'
+
+/** The rows of docs/errors.md: `| code | package | meaning |`. */
+function documentedCodes (): Array<{ code: string, pkg: string, meaning: string }> {
+  const doc = readFileSync(new URL('../../../../docs/errors.md', import.meta.url), 'utf8')
+  const rows = []
+  for (const line of doc.split('\n')) {
+    const cells = line.trim().match(/^\|(.*)\|$/)?.[1]?.split('|').map((c) => c.trim().replace(/^`|`$/g, ''))
+    if (cells === undefined || cells.length !== 3 || !cells[0]!.startsWith('NSZ_ERR_')) continue
+    rows.push({ code: cells[0]!, pkg: cells[1]!, meaning: cells[2]! })
+  }
+  return rows
+}
+
+describe('docs/errors.md', () => {
+  it('has one row per code of this package, and no row for a code it does not export', () => {
+    const rows = documentedCodes()
+    const documented = rows.filter((r) => r.pkg === PACKAGE).map((r) => r.code)
+    const exported = Object.values(ClientErrorCode)
+    expect([...documented].sort()).toEqual([...exported].sort())
+    expect(new Set(documented).size).toBe(documented.length)
+    for (const r of rows.filter((r) => r.pkg === PACKAGE)) expect(r.meaning.length).toBeGreaterThan(10)
+    // No other package documents one of ours.
+    expect(rows.filter((r) => r.pkg !== PACKAGE && (exported as string[]).includes(r.code))).toEqual([])
+  })
+})
+
+describe('error factories', () => {
+  it.each([
+    [timeoutError(3, 100), ClientErrorCode.TIMEOUT, undefined],
+    [closedError(), ClientErrorCode.CLOSED, undefined],
+    [badReplyError('x'), ClientErrorCode.BAD_REPLY, undefined],
+    [socketError('send', new Error('boom')), ClientErrorCode.SOCKET, undefined],
+    [malformedError(), ClientErrorCode.MALFORMED, 400],
+    [deniedError(), ClientErrorCode.DENIED, 403],
+    [unknownServiceError(), ClientErrorCode.UNKNOWN_SERVICE, 404],
+    [tooLargeError(), ClientErrorCode.TOO_LARGE, 413],
+    [appError('oops'), ClientErrorCode.APP_ERROR, 500],
+    [workerLostError(), ClientErrorCode.WORKER_LOST, 502],
+    [unavailableError(), ClientErrorCode.UNAVAILABLE, 503],
+    [jobTimeoutError(), ClientErrorCode.JOB_TIMEOUT, 504]
+  ])('%s has its code and status', (err, code, status) => {
+    expect(err).toBeInstanceOf(ClientError)
+    expect(err).toBeInstanceOf(Error)
+    expect(err.code).toBe(code)
+    expect(err.status).toBe(status)
+    expect(isClientError(err, code)).toBe(true)
+    expect(isClientError(err, code === ClientErrorCode.CLOSED ? ClientErrorCode.TIMEOUT : ClientErrorCode.CLOSED)).toBe(false)
+  })
+
+  it('maps every failure status to its factory and anything else to a bad reply', () => {
+    for (const status of Object.values(Status)) {
+      if (status === Status.OK) {
+        expect(statusError(status).code).toBe(ClientErrorCode.BAD_REPLY)
+        continue
+      }
+      expect(statusError(status, 'why')).toMatchObject({ status, detail: 'why' })
+      expect(statusError(status).code).not.toBe(ClientErrorCode.BAD_REPLY)
+    }
+    expect(statusError(299)).toMatchObject({ code: ClientErrorCode.BAD_REPLY, status: 299 })
+  })
+
+  it('says what happened, with the server text when there is one', () => {
+    expect(appError('x is not defined').message).toBe('job failed: x is not defined')
+    expect(unavailableError().message).toBe('server busy or shutting down')
+    expect(unavailableError('server busy or shutting down').message).toBe('server busy or shutting down')
+    expect(timeoutError(1, 250).message).toBe('no reply after 1 attempt of 250 ms')
+  })
+
+  it('keeps the ZeroMQ error as the cause', () => {
+    const cause = Object.assign(new Error('Socket is closed'), { code: 'EBADF', errno: 9 })
+    const err = socketError('send', cause)
+    expect(err.cause).toBe(cause)
+    expect(err.message).toBe('send failed: Socket is closed')
+    expect(isClientError(new Error('x'))).toBe(false)
+  })
+})
