@@ -440,6 +440,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     } else {
       service.queue.push(job)
       this.#queued++
+      if (this.listenerCount('requestQueued') > 0) this.emit('requestQueued', service.name, service.queue.length)
     }
   }
 

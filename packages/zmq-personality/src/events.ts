@@ -10,6 +10,8 @@ export interface BrokerEvents {
   workerReady: [worker: WorkerInfo]
   /** A job went to a worker. Emitted only while someone listens (it is on the per-request path). */
   workerBusy: [worker: WorkerInfo, jobId: number]
+  /** A request waits for a worker; `depth` is its service's queue length. Emitted only while someone listens. */
+  requestQueued: [service: string, depth: number]
   /** A worker finished its job and found nothing queued. Emitted only while someone listens. */
   workerIdle: [worker: WorkerInfo]
   /** A worker left the pool; its job in flight, if any, was answered 502 or requeued. */
