@@ -226,7 +226,16 @@ export class Broker extends EventEmitter<BrokerEvents> {
       sendHighWaterMark: Math.max(1000, 2 * o.maxQueue),
       linger: o.linger
     })
-    const backend = new Router({ mandatory: true, sendTimeout: 0, linger: o.linger })
+    const backend = new Router({
+      mandatory: true,
+      sendTimeout: 0,
+      linger: o.linger,
+      // ZMTP heartbeats run in libzmq's I/O thread, so a worker busy with a CPU-bound job
+      // still answers them; a dead or unreachable one loses its connection, and the
+      // broker's next HEARTBEAT to it fails with EHOSTUNREACH.
+      heartbeatInterval: o.heartbeatInterval,
+      heartbeatTimeout: o.heartbeatInterval * o.heartbeatLiveness
+    })
     try {
       await bindSocket(frontend, 'frontend', o.frontend)
       await bindSocket(backend, 'backend', o.backend)
