@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Command, MDPC, Status, encodeMdpRequest } from '@net-server/client'
-import type { Broker, Job } from '@net-server/zmq'
+import { Broker as BrokerClass, type Broker, type Job } from '@net-server/zmq'
 import {
   NszClient, RawWorker, dealer, nextEvent, reqCall, reqClient, startAgent, startBroker, text
 } from '../helpers.js'
@@ -341,3 +341,23 @@ function queuedUpTo (broker: Broker, n: number, ms = 5000): Promise<unknown> {
 function countTimers (): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
 }
+
+describe('binding', () => {
+  it('rejects a second bind and a bind to a taken port with their codes', async () => {
+    const { broker, frontend } = await startBroker()
+    await expect(broker.bind()).rejects.toMatchObject({ code: 'NSZ_ERR_BROKER_STATE' })
+    const clash = new BrokerClass({ frontend })
+    await expect(clash.bind()).rejects.toMatchObject({
+      code: 'NSZ_ERR_BROKER_BIND',
+      cause: expect.objectContaining({ code: 'EADDRINUSE' })
+    })
+    expect(clash.state).toBe('closed')
+  })
+
+  it('runs no timer with no worker once the startup grace is over', async () => {
+    const timersBefore = countTimers()
+    const { broker } = await startBroker({ serviceGrace: 0 })
+    expect(broker.state).toBe('bound')
+    expect(countTimers()).toBe(timersBefore)
+  })
+})

@@ -99,8 +99,9 @@ describe('WorkerAgent', () => {
     const held = new Promise<void>((resolve) => { release = resolve })
     const agent = await startAgent(broker, backend, async () => { await held; return 'late' })
     const client = new NszClient(frontend)
+    const disconnected = nextEvent(agent, 'disconnected')
     expect((await client.call('default', 'x')).status).toBe(504)
-    await nextEvent(agent, 'disconnected')
+    await disconnected
     const dropped = nextEvent(agent, 'replyDropped')
     const back = nextEvent(broker, 'workerReady')
     release()
