@@ -549,6 +549,10 @@ export class Broker extends EventEmitter<BrokerEvents> {
   }
 
   #register (id: Buffer, key: string, m: Extract<WorkerMessage, { command: 'ready' }>): void {
+    if (this.#state === 'closing' || this.#state === 'closed') {
+      this.#sendDisconnect(id)
+      return
+    }
     const names = m.extension === undefined ? [m.service] : [...new Set([m.service, ...m.extension.services])]
     const reserved = names.find((n) => n.startsWith(MMI_PREFIX))
     if (reserved !== undefined) {

@@ -278,6 +278,33 @@ describe('timeouts and lost workers', () => {
   })
 })
 
+describe('the worker table', () => {
+  it('reports busy workers and retires one after its reply', async () => {
+    const { broker, frontend, backend } = await startBroker()
+    let release!: () => void
+    const held = new Promise<void>((resolve) => { release = resolve })
+    await startAgent(broker, backend, async (job) => { await held; return job.body }, { services: ['s1', 's2'] })
+    const client = new NszClient(frontend)
+    const busy = nextEvent(broker, 'workerBusy')
+    const reply = client.call('s2', 'x')
+    const [, jobId] = await busy
+    const [worker] = broker.workers()
+    expect(worker).toMatchObject({ pid: process.pid, services: ['s1', 's2'], state: 'busy', served: 0, extended: true })
+    expect(worker!.jobStartedAt).toBeGreaterThanOrEqual(worker!.connectedAt)
+    expect(typeof jobId).toBe('number')
+    expect(broker.stats()).toMatchObject({ workers: 1, busyWorkers: 1, idleWorkers: 0, inFlight: 1, accepted: 1 })
+    expect(broker.disconnectWorker(process.pid)).toBe(true)
+    expect(broker.workers()[0]!.retiring).toBe(true)
+    const gone = nextEvent(broker, 'workerGone')
+    release()
+    expect((await reply).status).toBe(200)
+    const [info, reason] = await gone
+    expect(reason).toBe('retired')
+    expect(info.served).toBe(1)
+    expect(broker.disconnectWorker('no-such-worker')).toBe(false)
+  })
+})
+
 describe('stopping', () => {
   it('drain answers queued and new requests 503 and still forwards replies in flight', async () => {
     const { broker, frontend, backend } = await startBroker()

@@ -110,7 +110,8 @@ describe('WorkerAgent', () => {
     expect(broker.stats().repliesDropped).toBe(0)
   })
 
-  it('close waits for the job in progress, then leaves with DISCONNECT', async () => {
+  it('close waits for the job in progress, then leaves with DISCONNECT and no timer', async () => {
+    const timersBefore = countTimers()
     const { broker, frontend, backend } = await startBroker()
     let release!: () => void
     const held = new Promise<void>((resolve) => { release = resolve })
@@ -130,6 +131,8 @@ describe('WorkerAgent', () => {
     expect(text(got.body)).toEqual(['last'])
     expect((await gone)[1]).toBe('disconnect')
     expect(agent.state).toBe('closed')
+    await broker.close()
+    expect(countTimers()).toBe(timersBefore)
   })
 
   it('rejects a second connect and a second reply with their codes', async () => {
@@ -149,3 +152,7 @@ describe('WorkerAgent', () => {
     await expect(agent.connect()).rejects.toMatchObject({ code: 'NSZ_ERR_WORKER_CONNECT', cause: expect.objectContaining({ code: expect.any(String) }) })
   })
 })
+
+function countTimers (): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+}
