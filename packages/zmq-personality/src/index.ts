@@ -1,1 +1,5 @@
-export {}
+export * from './broker.js'
+export * from './errors.js'
+export * from './events.js'
+export * from './options.js'
+export * from './worker-agent.js'

@@ -1,0 +1,60 @@
+/**
+ * Errors of the ZeroMQ personality. Each failure that a caller can receive carries a
+ * stable `code`; one factory builds each code, and `docs/errors.md` lists them all.
+ */
+
+/** An error with a stable `code` (`NSZ_ERR_...`); ZeroMQ failures keep theirs in `cause`. */
+export class ZmqPersonalityError extends Error {
+  /** The stable code, e.g. `NSZ_ERR_BROKER_BIND`. */
+  readonly code: ZmqErrorCode
+
+  constructor (code: ZmqErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'ZmqPersonalityError'
+    this.code = code
+  }
+}
+
+/** Every code this package throws or rejects with. */
+export const ZmqErrorCodes = {
+  /** The broker could not bind one of its sockets. */
+  BROKER_BIND: 'NSZ_ERR_BROKER_BIND',
+  /** A broker method was called in a state that does not allow it (bound twice, closed). */
+  BROKER_STATE: 'NSZ_ERR_BROKER_STATE',
+  /** A worker agent could not connect its socket to the broker. */
+  WORKER_CONNECT: 'NSZ_ERR_WORKER_CONNECT',
+  /** A worker agent method was called in a state that does not allow it. */
+  WORKER_STATE: 'NSZ_ERR_WORKER_STATE',
+  /** A job was replied to twice. */
+  JOB_REPLIED: 'NSZ_ERR_JOB_REPLIED'
+} as const
+export type ZmqErrorCode = typeof ZmqErrorCodes[keyof typeof ZmqErrorCodes]
+
+/** `NSZ_ERR_BROKER_BIND`: binding `endpoint` failed; the ZeroMQ error is the cause. */
+export function brokerBindError (socket: 'frontend' | 'backend', endpoint: string, cause: unknown): ZmqPersonalityError {
+  return new ZmqPersonalityError(ZmqErrorCodes.BROKER_BIND, `cannot bind the broker ${socket} to ${endpoint}: ${messageOf(cause)}`, { cause })
+}
+
+/** `NSZ_ERR_BROKER_STATE`: the broker cannot do `action` now. */
+export function brokerStateError (action: string, state: string): ZmqPersonalityError {
+  return new ZmqPersonalityError(ZmqErrorCodes.BROKER_STATE, `cannot ${action}: the broker is ${state}`)
+}
+
+/** `NSZ_ERR_WORKER_CONNECT`: connecting to `endpoint` failed; the ZeroMQ error is the cause. */
+export function workerConnectError (endpoint: string, cause: unknown): ZmqPersonalityError {
+  return new ZmqPersonalityError(ZmqErrorCodes.WORKER_CONNECT, `cannot connect the worker to ${endpoint}: ${messageOf(cause)}`, { cause })
+}
+
+/** `NSZ_ERR_WORKER_STATE`: the worker agent cannot do `action` now. */
+export function workerStateError (action: string, state: string): ZmqPersonalityError {
+  return new ZmqPersonalityError(ZmqErrorCodes.WORKER_STATE, `cannot ${action}: the worker agent is ${state}`)
+}
+
+/** `NSZ_ERR_JOB_REPLIED`: `reply()` was called a second time for the same job. */
+export function jobRepliedError (jobId: string): ZmqPersonalityError {
+  return new ZmqPersonalityError(ZmqErrorCodes.JOB_REPLIED, `job ${jobId} has already been replied to`)
+}
+
+function messageOf (err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

@@ -1,0 +1,51 @@
+/**
+ * Event maps of the broker and the worker agent (eventemitter3, labelled tuples).
+ * Events report what happened, for logs, metrics and tests; they change nothing.
+ */
+import type { WorkerGoneReason, WorkerInfo } from './broker.js'
+
+/** Events of a {@link Broker}. */
+export interface BrokerEvents {
+  /** A worker sent READY and joined the pool; `worker.state` is `'idle'` or already `'busy'`. */
+  workerReady: [worker: WorkerInfo]
+  /** A job went to a worker. Emitted only while someone listens (it is on the per-request path). */
+  workerBusy: [worker: WorkerInfo, jobId: number]
+  /** A request waits for a worker; `depth` is its service's queue length. Emitted only while someone listens. */
+  requestQueued: [service: string, depth: number]
+  /** A worker finished its job and found nothing queued. Emitted only while someone listens. */
+  workerIdle: [worker: WorkerInfo]
+  /** A worker left the pool; its job in flight, if any, was answered 502 or requeued. */
+  workerGone: [worker: WorkerInfo, reason: WorkerGoneReason]
+  /**
+   * A job ran past `jobTimeout`: the client got 504 and the worker was dropped. A server
+   * should kill and replace the process whose pid `worker.pid` names.
+   */
+  jobTimeout: [worker: WorkerInfo, jobId: number]
+  /** A worker's REPLY was dropped: unknown or expired job id, or a worker no longer in the pool. */
+  replyDropped: [workerId: string, reason: string]
+  /** A reply could not be delivered: the client has gone (`EHOSTUNREACH`) or does not read (`EAGAIN`). */
+  clientGone: [clientId: string, code: string]
+  /** A peer broke the protocol: malformed client request (answered 400) or worker message (worker dropped). */
+  protocolError: [side: 'frontend' | 'backend', peerId: string, reason: string]
+  /** A failure that no caller can receive, e.g. a socket that stopped receiving. */
+  error: [error: Error]
+}
+
+/** Why a {@link WorkerAgent} dropped its connection to the broker. */
+export type DisconnectReason = 'silence' | 'disconnect' | 'close'
+
+/** Events of a {@link WorkerAgent}. */
+export interface WorkerAgentEvents {
+  /** The worker connected and sent READY. */
+  ready: [endpoint: string]
+  /** The connection was dropped: the broker went silent or sent DISCONNECT, or the agent closed. */
+  disconnected: [reason: DisconnectReason]
+  /** The agent waits `delay` milliseconds before it connects again. */
+  reconnecting: [delay: number]
+  /** A job's reply was not sent: its connection was lost while it ran. */
+  replyDropped: [jobId: string]
+  /** The broker sent a message that does not parse or makes no sense for a worker. */
+  protocolError: [reason: string]
+  /** A failure that no caller can receive. */
+  error: [error: Error]
+}

@@ -1,0 +1,202 @@
+/**
+ * Options of the broker and of the worker agent: what a user passes (`XOptions`), the
+ * same with every field filled in (`ResolvedXOptions`), the defaults in one object each,
+ * and the functions that validate and resolve them.
+ */
+import { DEFAULT_SERVICE, MMI_PREFIX } from '@net-server/client'
+
+/** Options of a {@link Broker}, as a user passes them. */
+export interface BrokerOptions {
+  /** Endpoint the frontend ROUTER binds, for clients (Perl: `port`, first entry). */
+  frontend?: string
+  /** Endpoint the backend ROUTER binds, for workers (Perl: `port`, second entry). */
+  backend?: string
+  /** Service that plain REQ requests, and requests with an empty service frame, go to. */
+  defaultService?: string
+  /** Services that requests may queue for before any worker has offered them. */
+  services?: readonly string[]
+  /** Milliseconds between heartbeats, both ways (RFC 7 `HEARTBEAT_INTERVAL`). */
+  heartbeatInterval?: number
+  /** Heartbeats an idle worker may miss before the broker drops it (RFC 7 `HEARTBEAT_LIVENESS`). */
+  heartbeatLiveness?: number
+  /** Milliseconds a worker may hold a job before the client gets 504; `0` disables it. */
+  jobTimeout?: number
+  /** Requests that may wait for a worker, over all services; past it a request gets 503 at once. */
+  maxQueue?: number
+  /** Largest request body in bytes, all body frames together; a larger one gets 413. */
+  maxMessageSize?: number
+  /** On worker loss, send the job to another worker once instead of answering 502. */
+  requeue?: boolean
+  /**
+   * Milliseconds after `bind()` during which requests for a service that no worker has
+   * offered yet wait in the queue; after it they get 404 at once. Defaults to
+   * `heartbeatInterval * heartbeatLiveness`.
+   */
+  serviceGrace?: number
+  /** Milliseconds the sockets may keep flushing replies after `close()` (libzmq `ZMQ_LINGER`). */
+  linger?: number
+}
+
+/** {@link BrokerOptions} with every field filled in. */
+export interface ResolvedBrokerOptions {
+  readonly frontend: string
+  readonly backend: string
+  readonly defaultService: string
+  readonly services: readonly string[]
+  readonly heartbeatInterval: number
+  readonly heartbeatLiveness: number
+  readonly jobTimeout: number
+  readonly maxQueue: number
+  readonly maxMessageSize: number
+  readonly requeue: boolean
+  readonly serviceGrace: number
+  readonly linger: number
+}
+
+/** Defaults of {@link BrokerOptions}; `serviceGrace` is derived from the heartbeat settings. */
+export const BROKER_DEFAULTS: Readonly<Omit<ResolvedBrokerOptions, 'serviceGrace'>> = Object.freeze({
+  frontend: 'tcp://127.0.0.1:*',
+  backend: 'tcp://127.0.0.1:*',
+  defaultService: DEFAULT_SERVICE,
+  services: Object.freeze([]) as readonly string[],
+  heartbeatInterval: 2500,
+  heartbeatLiveness: 3,
+  jobTimeout: 30_000,
+  maxQueue: 10_000,
+  maxMessageSize: 1024 * 1024,
+  requeue: false,
+  linger: 500
+})
+
+/** Options of a {@link WorkerAgent}, as a user passes them. */
+export interface WorkerAgentOptions {
+  /** The broker's backend endpoint to connect to. */
+  endpoint: string
+  /** Services this worker serves; the first goes in the READY service frame. */
+  services?: readonly string[]
+  /** Milliseconds between heartbeats, both ways; must match the broker's. */
+  heartbeatInterval?: number
+  /** Heartbeats from the broker that may be missed before the worker reconnects. */
+  heartbeatLiveness?: number
+  /** First reconnect delay in milliseconds; it doubles after each failed attempt. */
+  reconnectInterval?: number
+  /** Longest reconnect delay in milliseconds. */
+  reconnectMaxInterval?: number
+  /** Announce the project's READY extension (pid, services, reply status). */
+  extension?: boolean
+  /** Milliseconds the socket may keep flushing a last reply and DISCONNECT on close. */
+  linger?: number
+}
+
+/** {@link WorkerAgentOptions} with every field filled in. */
+export interface ResolvedWorkerAgentOptions {
+  readonly endpoint: string
+  readonly services: readonly string[]
+  readonly heartbeatInterval: number
+  readonly heartbeatLiveness: number
+  readonly reconnectInterval: number
+  readonly reconnectMaxInterval: number
+  readonly extension: boolean
+  readonly linger: number
+}
+
+/** Defaults of {@link WorkerAgentOptions}. */
+export const WORKER_AGENT_DEFAULTS: Readonly<Omit<ResolvedWorkerAgentOptions, 'endpoint'>> = Object.freeze({
+  services: Object.freeze([DEFAULT_SERVICE]) as readonly string[],
+  heartbeatInterval: 2500,
+  heartbeatLiveness: 3,
+  reconnectInterval: 1000,
+  reconnectMaxInterval: 32_000,
+  extension: true,
+  linger: 500
+})
+
+/** Validates `options` and fills in the defaults; throws TypeError or RangeError naming the field. */
+export function resolveBrokerOptions (options: BrokerOptions = {}): ResolvedBrokerOptions {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object')
+  const o = { ...BROKER_DEFAULTS, ...defined(options) }
+  const heartbeatInterval = integer('heartbeatInterval', o.heartbeatInterval, 1)
+  const heartbeatLiveness = integer('heartbeatLiveness', o.heartbeatLiveness, 1)
+  const defaultService = serviceName('defaultService', o.defaultService)
+  return Object.freeze({
+    frontend: endpoint('frontend', o.frontend),
+    backend: endpoint('backend', o.backend),
+    defaultService,
+    services: serviceList('services', o.services, 0),
+    heartbeatInterval,
+    heartbeatLiveness,
+    jobTimeout: integer('jobTimeout', o.jobTimeout, 0),
+    maxQueue: integer('maxQueue', o.maxQueue, 0),
+    maxMessageSize: integer('maxMessageSize', o.maxMessageSize, 1),
+    requeue: boolean('requeue', o.requeue),
+    serviceGrace: options.serviceGrace === undefined
+      ? heartbeatInterval * heartbeatLiveness
+      : integer('serviceGrace', options.serviceGrace, 0),
+    linger: integer('linger', o.linger, 0)
+  })
+}
+
+/** Validates `options` and fills in the defaults; throws TypeError or RangeError naming the field. */
+export function resolveWorkerAgentOptions (options: WorkerAgentOptions): ResolvedWorkerAgentOptions {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object')
+  const o = { ...WORKER_AGENT_DEFAULTS, ...defined(options) }
+  const reconnectInterval = integer('reconnectInterval', o.reconnectInterval, 1)
+  const reconnectMaxInterval = integer('reconnectMaxInterval', o.reconnectMaxInterval, 1)
+  if (reconnectMaxInterval < reconnectInterval) {
+    throw new RangeError('options.reconnectMaxInterval must not be less than options.reconnectInterval')
+  }
+  return Object.freeze({
+    endpoint: endpoint('endpoint', o.endpoint),
+    services: serviceList('services', o.services, 1),
+    heartbeatInterval: integer('heartbeatInterval', o.heartbeatInterval, 1),
+    heartbeatLiveness: integer('heartbeatLiveness', o.heartbeatLiveness, 1),
+    reconnectInterval,
+    reconnectMaxInterval,
+    extension: boolean('extension', o.extension),
+    linger: integer('linger', o.linger, 0)
+  })
+}
+
+// Drops the fields a caller set to `undefined`, so that they take the default.
+function defined<T extends object> (options: T): Partial<T> {
+  const out: Partial<T> = {}
+  for (const [k, v] of Object.entries(options)) {
+    if (v !== undefined) (out as Record<string, unknown>)[k] = v
+  }
+  return out
+}
+
+function integer (name: string, value: unknown, min: 0 | 1): number {
+  const what = min === 0 ? 'a non-negative integer' : 'a positive integer'
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`options.${name} must be ${what}`)
+  if (value < min || !Number.isSafeInteger(value)) throw new RangeError(`options.${name} must be ${what}`)
+  return value
+}
+
+function boolean (name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`options.${name} must be a boolean`)
+  return value
+}
+
+function endpoint (name: string, value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError(`options.${name} must be a string such as tcp://127.0.0.1:*`)
+  if (!/^[a-z0-9+]+:\/\/./.test(value)) throw new RangeError(`options.${name} must be a ZeroMQ endpoint such as tcp://127.0.0.1:*`)
+  return value
+}
+
+function serviceName (name: string, value: unknown): string {
+  if (typeof value !== 'string') throw new TypeError(`options.${name} must be a string`)
+  if (value.length === 0) throw new RangeError(`options.${name} must not be empty`)
+  if (value.startsWith(MMI_PREFIX)) throw new RangeError(`options.${name} must not start with ${MMI_PREFIX} (reserved for MMI)`)
+  return value
+}
+
+function serviceList (name: string, value: unknown, min: 0 | 1): readonly string[] {
+  if (!Array.isArray(value)) throw new TypeError(`options.${name} must be an array of service names`)
+  if (value.length < min) throw new RangeError(`options.${name} must name at least one service`)
+  const seen = new Set<string>()
+  for (const [i, s] of value.entries()) {
+    seen.add(serviceName(`${name}[${i}]`, s))
+  }
+  return Object.freeze([...seen])
+}

@@ -1,0 +1,59 @@
+import type { Router, Dealer } from 'zeromq'
+
+/** Called with a message that could not be sent and the error. */
+export type SendFailure = (msg: readonly Buffer[], err: Error & { code?: string }) => void
+
+/**
+ * One serialized send queue per socket: zeromq.js allows a single pending `send()`, so
+ * messages wait here in order while one is in flight. With `sendTimeout: 0` each send
+ * settles at once, so the queue only ever holds what arrived during one microtask.
+ * @internal
+ */
+export class SendQueue {
+  readonly #socket: Router | Dealer
+  readonly #onFailure: SendFailure
+  #pending: (readonly Buffer[])[] = []
+  #flushing = false
+  #idle: (() => void)[] = []
+
+  constructor (socket: Router | Dealer, onFailure: SendFailure) {
+    this.#socket = socket
+    this.#onFailure = onFailure
+  }
+
+  /** Queues a message; failures go to the `onFailure` callback, never to the caller. */
+  send (msg: readonly Buffer[]): void {
+    this.#pending.push(msg)
+    if (!this.#flushing) this.#flush()
+  }
+
+  /** Resolves once every queued message has been handed to libzmq (or failed). */
+  flushed (): Promise<void> {
+    if (!this.#flushing) return Promise.resolve()
+    return new Promise((resolve) => { this.#idle.push(resolve) })
+  }
+
+  async #flush (): Promise<void> {
+    this.#flushing = true
+    // Swap the batch out so that messages queued during a send start the next batch.
+    while (this.#pending.length > 0) {
+      const batch = this.#pending
+      this.#pending = []
+      for (const msg of batch) {
+        if (this.#socket.closed) {
+          this.#onFailure(msg, Object.assign(new Error('socket closed'), { code: 'ENOTSOCK' }))
+          continue
+        }
+        try {
+          await this.#socket.send(msg as Buffer[])
+        } catch (err) {
+          this.#onFailure(msg, err as Error & { code?: string })
+        }
+      }
+    }
+    this.#flushing = false
+    const idle = this.#idle
+    this.#idle = []
+    for (const resolve of idle) resolve()
+  }
+}

@@ -1,0 +1,383 @@
+import { EventEmitter } from 'eventemitter3'
+import { Dealer } from 'zeromq'
+import {
+  Status, decodeWorkerMessage, encodeDisconnect, encodeHeartbeat, encodeReady, encodeReply, isDecodeError,
+  type Body
+} from '@net-server/client'
+import { Deque } from './deque.js'
+import { jobRepliedError, workerConnectError, workerStateError } from './errors.js'
+import type { DisconnectReason, WorkerAgentEvents } from './events.js'
+import { resolveWorkerAgentOptions, type ResolvedWorkerAgentOptions, type WorkerAgentOptions } from './options.js'
+import { SendQueue } from './send-queue.js'
+
+/** A request that the broker sent to this worker. */
+export interface Job {
+  /** The broker's job id, in hex; it identifies the job in the broker's events. */
+  readonly id: string
+  /** The service the request is for (the READY service when the broker does not say). */
+  readonly service: string
+  /** The request body, one Buffer per frame. */
+  readonly body: Buffer[]
+  /** True once {@link Job.reply} has been called. */
+  readonly replied: boolean
+  /**
+   * Sends the reply. `status` reaches clients of the project's dialect (and becomes an
+   * `ERROR <status> ...` frame for the others); a worker without the extension cannot
+   * send one. Returns false when the reply was dropped because the connection it came
+   * on has been lost. Throws `NSZ_ERR_JOB_REPLIED` on a second call.
+   */
+  reply (body?: Body, status?: number): boolean
+}
+
+/** What a {@link WorkerAgent.serve} handler may return: the reply body. */
+export type JobResult = Body | null | undefined
+
+/** A job handler for {@link WorkerAgent.serve}. */
+export type JobHandler = (job: Job) => JobResult | Promise<JobResult>
+
+/** Options of {@link WorkerAgent.close}. */
+export interface WorkerCloseOptions {
+  /** Wait for the job in progress to be replied to before leaving (default true). */
+  readonly graceful?: boolean
+  /** Longest wait for that reply in milliseconds (default: no limit). */
+  readonly timeout?: number
+}
+
+type AgentState = 'new' | 'connected' | 'waiting' | 'closing' | 'closed'
+
+const HEARTBEAT = encodeHeartbeat()
+const DISCONNECT = encodeDisconnect()
+const NO_BODY: Buffer[] = []
+
+class AgentJob implements Job {
+  readonly id: string
+  readonly service: string
+  readonly body: Buffer[]
+  /** The connection it came on. */
+  readonly generation: number
+  readonly idFrame: Buffer
+  #replied = false
+  readonly #send: (job: AgentJob, body: Body, status: number) => boolean
+
+  constructor (idFrame: Buffer, service: string, body: Buffer[], generation: number, send: (job: AgentJob, body: Body, status: number) => boolean) {
+    this.idFrame = idFrame
+    this.id = idFrame.toString('hex')
+    this.service = service
+    this.body = body
+    this.generation = generation
+    this.#send = send
+  }
+
+  get replied (): boolean {
+    return this.#replied
+  }
+
+  reply (body: Body = NO_BODY, status: number = Status.OK): boolean {
+    if (this.#replied) throw jobRepliedError(this.id)
+    this.#replied = true
+    return this.#send(this, body, status)
+  }
+}
+
+/**
+ * A worker's side of the backend: a DEALER that speaks MDP/0.1 with the project's
+ * extension, heartbeats, and reconnects with back-off when the broker goes silent or
+ * sends DISCONNECT (the Paranoid Pirate pattern).
+ *
+ * Its API is pull-style, so that a server lifecycle can drive it: {@link WorkerAgent.connect},
+ * then {@link WorkerAgent.next} for each job and {@link Job.reply} for its answer.
+ * {@link WorkerAgent.serve} runs that loop around a handler.
+ *
+ * @example
+ * ```ts
+ * const agent = new WorkerAgent({ endpoint: 'tcp://127.0.0.1:6661', services: ['upper'] })
+ * await agent.serve((job) => job.body.map((f) => f.toString().toUpperCase()))
+ * ```
+ */
+export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
+  /** The resolved options. */
+  readonly options: ResolvedWorkerAgentOptions
+
+  #state: AgentState = 'new'
+  #socket: Dealer | undefined
+  #sender: SendQueue | undefined
+  /** Counts connections; a job remembers the one it came on. */
+  #generation = 0
+  #liveness = 0
+  #heartbeat: NodeJS.Timeout | undefined
+  #reconnectTimer: NodeJS.Timeout | undefined
+  #backoff: number
+  /** The current connection has heard from the broker. */
+  #healthy = false
+  /** Connected, but READY waits until the job in progress is answered. */
+  #readyPending = false
+  readonly #jobs = new Deque<AgentJob>()
+  #waiters: ((job: AgentJob | undefined) => void)[] = []
+  /** The job handed out by next() and not yet replied to. */
+  #current: AgentJob | undefined
+  #currentDone: (() => void)[] = []
+  #closing: Promise<void> | undefined
+  #served = 0
+
+  constructor (options: WorkerAgentOptions) {
+    super()
+    this.options = resolveWorkerAgentOptions(options)
+    this.#backoff = this.options.reconnectInterval
+  }
+
+  /** `'new'`, `'connected'`, `'waiting'` (to reconnect), `'closing'` or `'closed'`. */
+  get state (): AgentState {
+    return this.#state
+  }
+
+  /** Jobs replied to (replies dropped on a lost connection not counted). */
+  get served (): number {
+    return this.#served
+  }
+
+  /**
+   * Connects to the broker and sends READY. Rejects with `NSZ_ERR_WORKER_CONNECT`
+   * when the endpoint is refused, `NSZ_ERR_WORKER_STATE` when called twice.
+   */
+  async connect (): Promise<void> {
+    if (this.#state !== 'new') throw workerStateError('connect', this.#state)
+    this.#open()
+  }
+
+  /**
+   * The next job, once the broker sends one; `undefined` once the agent is closing.
+   * Jobs come one at a time: the broker sends the next after the reply to this one.
+   */
+  next (): Promise<Job | undefined> {
+    if (this.#state === 'closing' || this.#state === 'closed') return Promise.resolve(undefined)
+    const job = this.#jobs.shift()
+    if (job !== undefined) {
+      this.#current = job
+      return Promise.resolve(job)
+    }
+    return new Promise((resolve) => { this.#waiters.push(resolve) })
+  }
+
+  /**
+   * Serves jobs with `handler` until the agent closes (connecting first if needed).
+   * The handler's result is the reply body; a throw becomes status 500 with the
+   * error's message, and the worker keeps serving.
+   */
+  async serve (handler: JobHandler): Promise<void> {
+    if (this.#state === 'new') await this.connect()
+    for (;;) {
+      const job = await this.next()
+      if (job === undefined) return
+      let result: JobResult
+      try {
+        result = await handler(job)
+      } catch (err) {
+        if (!job.replied) job.reply(err instanceof Error ? err.message : String(err), Status.APP_ERROR)
+        continue
+      }
+      if (!job.replied) job.reply(result ?? NO_BODY)
+    }
+  }
+
+  /**
+   * Leaves the broker: `next()` returns `undefined` from now on, the job in progress
+   * is awaited (when `graceful`, the default), then DISCONNECT is sent and the socket
+   * closes with a short linger. Jobs received but not handed out get 503.
+   */
+  close (options: WorkerCloseOptions = {}): Promise<void> {
+    this.#closing ??= this.#close(options.graceful ?? true, options.timeout)
+    return this.#closing
+  }
+
+  async #close (graceful: boolean, timeout: number | undefined): Promise<void> {
+    const was = this.#state
+    this.#state = 'closing'
+    clearTimeout(this.#reconnectTimer)
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const wake of waiters) wake(undefined)
+    for (const job of this.#jobs.drain()) {
+      if (this.options.extension) this.#sendReply(job, NO_BODY, Status.UNAVAILABLE)
+      else this.emit('replyDropped', job.id)
+    }
+    if (graceful && this.#current !== undefined && was === 'connected') {
+      let timer: NodeJS.Timeout | undefined
+      await new Promise<void>((resolve) => {
+        this.#currentDone.push(resolve)
+        if (timeout !== undefined) timer = setTimeout(resolve, timeout)
+      })
+      clearTimeout(timer)
+    }
+    this.#stopHeartbeat()
+    const socket = this.#socket
+    if (socket !== undefined) {
+      if (!this.#readyPending) this.#sender!.send(DISCONNECT)
+      await this.#sender!.flushed()
+      socket.close()
+      this.#socket = undefined
+      this.#sender = undefined
+    }
+    this.#state = 'closed'
+    if (was !== 'new') this.emit('disconnected', 'close')
+  }
+
+  // -------------------------------------------------------------------------
+  // Connection
+
+  #open (): void {
+    const socket = new Dealer({ linger: this.options.linger })
+    try {
+      socket.connect(this.options.endpoint)
+    } catch (err) {
+      socket.close()
+      throw workerConnectError(this.options.endpoint, err)
+    }
+    const generation = ++this.#generation
+    this.#socket = socket
+    this.#sender = new SendQueue(socket, this.#onSendFailure)
+    this.#healthy = false
+    this.#state = 'connected'
+    this.#receive(socket, generation)
+    if (this.#current === undefined) {
+      this.#sendReady()
+    } else {
+      this.#readyPending = true
+    }
+  }
+
+  #sendReady (): void {
+    this.#readyPending = false
+    const [service, ...more] = this.options.services
+    this.#sender!.send(encodeReady(service!, this.options.extension ? { pid: process.pid, services: more } : undefined))
+    this.#liveness = this.options.heartbeatLiveness
+    this.#heartbeat ??= setInterval(this.#onHeartbeat, this.options.heartbeatInterval)
+    this.emit('ready', this.options.endpoint)
+  }
+
+  readonly #onHeartbeat = (): void => {
+    if (--this.#liveness <= 0) {
+      this.#reconnect('silence')
+      return
+    }
+    this.#sender?.send(HEARTBEAT)
+  }
+
+  #stopHeartbeat (): void {
+    clearInterval(this.#heartbeat)
+    this.#heartbeat = undefined
+  }
+
+  /** Drops the connection and, unless closing, opens a new one after the back-off. */
+  #reconnect (reason: DisconnectReason): void {
+    this.#stopHeartbeat()
+    this.#socket?.close()
+    this.#socket = undefined
+    this.#sender = undefined
+    // Jobs not handed out yet came on this connection: the broker counts them lost.
+    for (const job of this.#jobs.drain()) this.emit('replyDropped', job.id)
+    this.emit('disconnected', reason)
+    if (this.#state === 'closing') return
+    // A DISCONNECT on a connection that worked is answered at once (RFC 7); anything
+    // else waits, twice as long each time until a connection works again.
+    const prompt = reason === 'disconnect' && this.#healthy
+    const delay = prompt ? 0 : this.#backoff
+    if (!prompt) this.#backoff = Math.min(this.#backoff * 2, this.options.reconnectMaxInterval)
+    this.#state = 'waiting'
+    this.emit('reconnecting', delay)
+    this.#reconnectTimer = setTimeout(this.#reopen, delay)
+  }
+
+  readonly #reopen = (): void => {
+    this.#reconnectTimer = undefined
+    if (this.#state !== 'waiting') return
+    try {
+      this.#open()
+    } catch (err) {
+      this.emit('error', err as Error)
+      this.#state = 'waiting'
+      this.#reconnectTimer = setTimeout(this.#reopen, this.#backoff)
+    }
+  }
+
+  async #receive (socket: Dealer, generation: number): Promise<void> {
+    for (;;) {
+      let msg: Buffer[]
+      try {
+        msg = await socket.receive()
+      } catch {
+        // Closed by a reconnect or by close().
+        return
+      }
+      if (generation !== this.#generation) return
+      try {
+        this.#onMessage(msg, generation)
+      } catch (err) {
+        this.emit('error', err as Error)
+      }
+    }
+  }
+
+  #onMessage (msg: Buffer[], generation: number): void {
+    this.#liveness = this.options.heartbeatLiveness
+    const m = decodeWorkerMessage(msg, this.options.extension)
+    if (isDecodeError(m)) {
+      this.emit('protocolError', m.error)
+      return
+    }
+    switch (m.command) {
+      case 'heartbeat':
+        this.#markHealthy()
+        return
+      case 'request': {
+        this.#markHealthy()
+        const job = new AgentJob(m.jobId, m.service ?? this.options.services[0]!, m.body, generation, this.#sendReply)
+        if (this.#state === 'closing') {
+          if (this.options.extension) this.#sendReply(job, NO_BODY, Status.UNAVAILABLE)
+          return
+        }
+        const waiter = this.#waiters.shift()
+        if (waiter !== undefined) {
+          this.#current = job
+          waiter(job)
+        } else {
+          this.#jobs.push(job)
+        }
+        return
+      }
+      case 'disconnect':
+        this.#reconnect('disconnect')
+        return
+      default:
+        this.emit('protocolError', `unexpected ${m.command.toUpperCase()} from the broker`)
+    }
+  }
+
+  #markHealthy (): void {
+    if (this.#healthy) return
+    this.#healthy = true
+    this.#backoff = this.options.reconnectInterval
+  }
+
+  readonly #sendReply = (job: AgentJob, body: Body, status: number): boolean => {
+    if (this.#current === job) {
+      this.#current = undefined
+      const done = this.#currentDone
+      this.#currentDone = []
+      for (const wake of done) wake()
+    }
+    let sent = false
+    if (job.generation === this.#generation && this.#sender !== undefined && !this.#readyPending) {
+      this.#sender.send(encodeReply(job.idFrame, body, this.options.extension ? status : undefined))
+      this.#served++
+      sent = true
+    } else {
+      this.emit('replyDropped', job.id)
+    }
+    if (this.#readyPending && this.#current === undefined && this.#state === 'connected') this.#sendReady()
+    return sent
+  }
+
+  readonly #onSendFailure = (_msg: readonly Buffer[], err: Error & { code?: string }): void => {
+    if (err.code !== 'ENOTSOCK' && err.code !== 'EAGAIN') this.emit('error', err)
+  }
+}

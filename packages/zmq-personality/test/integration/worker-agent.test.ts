@@ -1,0 +1,158 @@
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { Router } from 'zeromq'
+import { Command, MDPW, NSZ_WORKER_EXTENSION, encodeDisconnect, encodeRequest } from '@net-server/client'
+import { Broker, WorkerAgent } from '@net-server/zmq'
+import { FAST, NszClient, nextEvent, reqCall, reqClient, startAgent, startBroker, text, track } from '../helpers.js'
+
+/** A bare ROUTER standing in for a broker, to script what the worker sees. */
+async function fakeBroker (): Promise<{ router: Router, endpoint: string }> {
+  const router = track(new Router({ receiveTimeout: 5000, linger: 0 }))
+  await router.bind('tcp://127.0.0.1:*')
+  return { router, endpoint: router.lastEndpoint! }
+}
+
+function agentFor (endpoint: string, options: Partial<ConstructorParameters<typeof WorkerAgent>[0]> = {}): WorkerAgent {
+  const agent = new WorkerAgent({ ...FAST, reconnectInterval: 20, ...options, endpoint })
+  onTestFinished(() => agent.close({ graceful: false }))
+  return agent
+}
+
+describe('WorkerAgent', () => {
+  it('announces its pid and services in READY', async () => {
+    const { router, endpoint } = await fakeBroker()
+    const agent = agentFor(endpoint, { services: ['a', 'b', 'c'] })
+    await agent.connect()
+    const [, ...ready] = text(await router.receive())
+    expect(ready).toEqual(['', MDPW, '\x01', 'a', NSZ_WORKER_EXTENSION, String(process.pid), 'b', 'c'])
+  })
+
+  it('sends a plain MDP/0.1 READY without the extension', async () => {
+    const { broker, frontend, backend } = await startBroker()
+    await startAgent(broker, backend, () => { throw new Error('plain') }, { extension: false })
+    expect(broker.workers()[0]).toMatchObject({ extended: false, pid: undefined, services: ['default'] })
+    // Without the extension there is no status: the body alone comes back.
+    expect(await reqCall(reqClient(frontend), 'x')).toEqual(['plain'])
+  })
+
+  it('reconnects with a new READY when the broker goes silent', async () => {
+    const { router, endpoint } = await fakeBroker()
+    const agent = agentFor(endpoint)
+    await agent.connect()
+    const first = await router.receive()
+    const silent = nextEvent(agent, 'disconnected', 3000)
+    const waiting = nextEvent(agent, 'reconnecting', 3000)
+    expect(await silent).toEqual(['silence'])
+    expect(await waiting).toEqual([20])
+    // Heartbeats from the old connection may come first; READY comes from a new peer.
+    for (;;) {
+      const msg = await router.receive()
+      if (msg[3]![0] === Command.READY) {
+        expect(msg[0]!.equals(first[0]!)).toBe(false)
+        break
+      }
+    }
+  })
+
+  it('re-registers at once after DISCONNECT on a working connection', async () => {
+    const { router, endpoint } = await fakeBroker()
+    const agent = agentFor(endpoint, { reconnectInterval: 60_000, reconnectMaxInterval: 60_000 })
+    await agent.connect()
+    const [peer] = await router.receive()
+    await router.send([peer!, ...encodeRequest(Buffer.from('j1'), [Buffer.from('x')], 'default')])
+    const job = await agent.next()
+    expect(job).toMatchObject({ id: Buffer.from('j1').toString('hex'), service: 'default' })
+    job!.reply('done')
+    const reply = text(await router.receive())
+    expect(reply.slice(1)).toEqual(['', MDPW, '\x03', 'j1', '200', 'done'])
+    const again = nextEvent(agent, 'reconnecting')
+    await router.send([peer!, ...encodeDisconnect()])
+    expect(await again).toEqual([0])
+    for (;;) {
+      const msg = await router.receive()
+      if (msg[3]![0] === Command.READY) break
+    }
+  })
+
+  it('registers again after the broker restarts on the same endpoint', async () => {
+    const first = new Broker({ ...FAST })
+    const { backend, frontend } = await first.bind()
+    const agent = agentFor(backend)
+    const joined = nextEvent(first, 'workerReady')
+    const serving = agent.serve((job) => job.body)
+    await joined
+    const rejoined = nextEvent(agent, 'ready', 5000)
+    await first.close()
+    const second = new Broker({ ...FAST, frontend, backend })
+    onTestFinished(() => second.close())
+    const joinedAgain = nextEvent(second, 'workerReady', 5000)
+    await second.bind()
+    await rejoined
+    await joinedAgain
+    expect(await reqCall(reqClient(frontend), 'back')).toEqual(['back'])
+    await agent.close()
+    await serving
+  })
+
+  it('drops the reply of a job whose connection was lost, then sends READY again', async () => {
+    const { broker, frontend, backend } = await startBroker({ jobTimeout: 100 })
+    let release!: () => void
+    const held = new Promise<void>((resolve) => { release = resolve })
+    const agent = await startAgent(broker, backend, async () => { await held; return 'late' })
+    const client = new NszClient(frontend)
+    const disconnected = nextEvent(agent, 'disconnected')
+    expect((await client.call('default', 'x')).status).toBe(504)
+    await disconnected
+    const dropped = nextEvent(agent, 'replyDropped')
+    const back = nextEvent(broker, 'workerReady')
+    release()
+    await dropped
+    await back
+    expect(broker.stats().repliesDropped).toBe(0)
+  })
+
+  it('close waits for the job in progress, then leaves with DISCONNECT and no timer', async () => {
+    const timersBefore = countTimers()
+    const { broker, frontend, backend } = await startBroker()
+    let release!: () => void
+    const held = new Promise<void>((resolve) => { release = resolve })
+    let started!: () => void
+    const running = new Promise<void>((resolve) => { started = resolve })
+    const agent = await startAgent(broker, backend, async (job) => { started(); await held; return job.body })
+    const client = new NszClient(frontend)
+    const reply = client.call('default', 'last')
+    await running
+    const gone = nextEvent(broker, 'workerGone')
+    const closed = agent.close()
+    expect(await agent.next()).toBeUndefined()
+    release()
+    await closed
+    const got = await reply
+    expect(got.status).toBe(200)
+    expect(text(got.body)).toEqual(['last'])
+    expect((await gone)[1]).toBe('disconnect')
+    expect(agent.state).toBe('closed')
+    await broker.close()
+    expect(countTimers()).toBe(timersBefore)
+  })
+
+  it('rejects a second connect and a second reply with their codes', async () => {
+    const { router, endpoint } = await fakeBroker()
+    const agent = agentFor(endpoint)
+    await agent.connect()
+    await expect(agent.connect()).rejects.toMatchObject({ code: 'NSZ_ERR_WORKER_STATE' })
+    const [peer] = await router.receive()
+    await router.send([peer!, ...encodeRequest(Buffer.from('j'), [], 'default')])
+    const job = (await agent.next())!
+    expect(job.reply('a')).toBe(true)
+    expect(() => job.reply('b')).toThrow(expect.objectContaining({ code: 'NSZ_ERR_JOB_REPLIED' }))
+  })
+
+  it('rejects an endpoint that ZeroMQ refuses with NSZ_ERR_WORKER_CONNECT', async () => {
+    const agent = agentFor('tcp://no-such-host-really.invalid:x')
+    await expect(agent.connect()).rejects.toMatchObject({ code: 'NSZ_ERR_WORKER_CONNECT', cause: expect.objectContaining({ code: expect.any(String) }) })
+  })
+})
+
+function countTimers (): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+}

@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { ZmqErrorCodes, ZmqPersonalityError, brokerBindError, brokerStateError, jobRepliedError, workerConnectError, workerStateError } from '@net-server/zmq'
+
+const PACKAGE = '@net-server/zmq'
+
+/** Rows `| code | package | meaning |` of docs/errors.md that belong to this package. */
+function documentedCodes (): string[] {
+  const doc = readFileSync(fileURLToPath(new URL('../../../../docs/errors.md', import.meta.url)), 'utf8')
+  return doc.split('\n')
+    .map((line) => line.split('|').map((cell) => cell.trim().replace(/`/g, '')))
+    .filter((cells) => cells.length >= 4 && cells[2] === PACKAGE)
+    .map((cells) => cells[1]!)
+}
+
+describe('error codes', () => {
+  it('match the table in docs/errors.md, one row each', () => {
+    expect(documentedCodes().sort()).toEqual(Object.values(ZmqErrorCodes).sort())
+  })
+
+  it('come from one factory each, with the cause kept', () => {
+    const cause = Object.assign(new Error('Address already in use'), { code: 'EADDRINUSE', errno: 98 })
+    const made = [
+      brokerBindError('frontend', 'tcp://127.0.0.1:1', cause),
+      brokerStateError('bind', 'closed'),
+      workerConnectError('tcp://x', cause),
+      workerStateError('connect', 'connected'),
+      jobRepliedError('00ff')
+    ]
+    expect(made.map((e) => e.code).sort()).toEqual(Object.values(ZmqErrorCodes).sort())
+    for (const e of made) expect(e).toBeInstanceOf(ZmqPersonalityError)
+    expect(made[0]!.cause).toBe(cause)
+    expect(made[0]!.message).toContain('Address already in use')
+  })
+})
