@@ -21,6 +21,8 @@ export interface OptionSpec<T = unknown> {
   readonly validate: (value: unknown, name: string) => T
   /** A list option: repeated conf-file lines and flags accumulate. */
   readonly repeatable?: boolean
+  /** What the builder made it, for help texts: durations are shown in seconds. */
+  readonly kind?: 'integer' | 'duration' | 'string' | 'boolean' | 'list' | 'custom'
 }
 
 /** Every option a class knows, by camelCase name. */
@@ -50,6 +52,7 @@ interface Common<T> {
 export function integer<D extends number | undefined = number> (spec: Common<D> & { min?: number, max?: number }): OptionSpec<number | D> {
   const { min = 0, max = Number.MAX_SAFE_INTEGER } = spec
   return {
+    kind: 'integer',
     description: spec.description,
     default: spec.default,
     parse: (raw, name) => parseNumber(raw, name),
@@ -73,6 +76,7 @@ export function integer<D extends number | undefined = number> (spec: Common<D> 
 export function duration<D extends number | undefined = number> (spec: Common<D> & { min?: number }): OptionSpec<number | D> {
   const { min = 0 } = spec
   return {
+    kind: 'duration',
     description: spec.description,
     default: spec.default,
     parse: (raw, name) => Math.round(parseNumber(raw, name) * 1000),
@@ -90,6 +94,7 @@ export function duration<D extends number | undefined = number> (spec: Common<D>
 /** A string; `choices` restricts it to a set. */
 export function string<D extends string | undefined = string> (spec: Common<D> & { choices?: readonly string[], nonEmpty?: boolean }): OptionSpec<string | D> {
   return {
+    kind: 'string',
     description: spec.description,
     default: spec.default,
     parse: (raw) => raw,
@@ -108,6 +113,7 @@ export function string<D extends string | undefined = string> (spec: Common<D> &
 /** A boolean; the command line takes `--flag`, `--flag=false`, `--no-flag`. */
 export function boolean (spec: Common<boolean>): OptionSpec<boolean> {
   return {
+    kind: 'boolean',
     description: spec.description,
     default: spec.default,
     parse: (raw, name) => {
@@ -126,6 +132,7 @@ export function boolean (spec: Common<boolean>): OptionSpec<boolean> {
 /** A list of strings; comma-separated or repeated on the command line and in conf files. */
 export function stringList (spec: Common<readonly string[]> & { item?: (value: string, name: string) => void }): OptionSpec<readonly string[]> {
   return {
+    kind: 'list',
     description: spec.description,
     default: spec.default,
     repeatable: true,
@@ -143,7 +150,7 @@ export function stringList (spec: Common<readonly string[]> & { item?: (value: s
 
 /** A value only code can set: a function, an object. `check` throws when it is not acceptable. */
 export function custom<T> (spec: Common<T> & { check: (value: unknown, name: string) => T }): OptionSpec<T> {
-  return { description: spec.description, default: spec.default, validate: spec.check }
+  return { kind: 'custom', description: spec.description, default: spec.default, validate: spec.check }
 }
 
 // ---------------------------------------------------------------------------

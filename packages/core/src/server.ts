@@ -220,6 +220,14 @@ export abstract class Server<
     this.#logger.write(level, message, fields)
   }
 
+  /**
+   * Every option this server knows, with its description and default: for help
+   * texts and command-line front ends such as `nsz`.
+   */
+  describeOptions (): OptionSpecs {
+    return this.optionSpecs()
+  }
+
   /** True when `log(level, …)` would write: guard costly messages with it. */
   isLogging (level: LogLevel): boolean {
     return level <= (this.#options?.logLevel ?? 2)
