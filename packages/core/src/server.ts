@@ -61,8 +61,8 @@ export function serverOptionSpecs (): OptionSpecs {
     user: string<string | undefined>({ description: 'user to switch to after bind (root only)', default: undefined, nonEmpty: true }),
     group: string<string | undefined>({ description: 'group to switch to after bind (root only)', default: undefined, nonEmpty: true }),
     confFile: string<string | undefined>({ description: 'read options from this file (key value lines)', default: undefined, nonEmpty: true }),
-    allow: stringList({ description: 'peer address or host name patterns to admit', default: [], item: checkPattern }),
-    deny: stringList({ description: 'peer address or host name patterns to refuse', default: [], item: checkPattern }),
+    allow: stringList({ description: 'peer address or host name patterns to admit', default: [], item: checkPattern, split: false }),
+    deny: stringList({ description: 'peer address or host name patterns to refuse', default: [], item: checkPattern, split: false }),
     cidrAllow: stringList({ description: 'CIDR blocks to admit', default: [], item: checkCidr }),
     cidrDeny: stringList({ description: 'CIDR blocks to refuse', default: [], item: checkCidr }),
     handleSignals: boolean({ description: 'install signal handlers', default: true }),
@@ -351,8 +351,12 @@ export abstract class Server<
   #release (): void {
     this.#signals.uninstall()
     this.#pidFile?.remove()
-    this.log(2, `${this.constructor.name} stopped`)
-    this.#logger?.close?.()
+    if (this.#logger !== undefined) {
+      this.log(2, `${this.constructor.name} stopped`)
+      this.#logger.close?.()
+      // Lines logged after close (late child exits) go to standard error, not to a closed file.
+      this.#logger = undefined
+    }
     this.#state = 'closed'
     this.emit('close')
   }
@@ -378,7 +382,9 @@ export abstract class Server<
 
   /**
    * Runs the per-request steps for one accepted request. An error thrown by a step
-   * is logged and emitted; the later steps still run so nothing leaks.
+   * is logged and emitted as `error`; the request is then abandoned, but the
+   * closing steps (`postProcessRequestHook`, `postProcessRequest`,
+   * `postClientConnectionHook`) still run, each on its own, so nothing leaks.
    */
   protected async runClientConnection (request: Q): Promise<void> {
     try {
@@ -390,12 +396,19 @@ export abstract class Server<
       } else {
         await this.requestDeniedHook(request) // user: the peer was refused
       }
-      await this.postProcessRequestHook(request) // user: the reply is sent
     } catch (err) {
       this.#fail('request failed', err)
-    } finally {
-      await this.postProcessRequest(request) // personality: release the request
-      await this.postClientConnectionHook(request) // user: all done
+    }
+    await this.#guard(() => this.postProcessRequestHook(request)) // user: the reply is sent
+    await this.#guard(() => this.postProcessRequest(request)) // personality: release the request
+    await this.#guard(() => this.postClientConnectionHook(request)) // user: all done
+  }
+
+  async #guard (step: () => Promise<void>): Promise<void> {
+    try {
+      await step()
+    } catch (err) {
+      this.#fail('request failed', err)
     }
   }
 
