@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { EventEmitter } from 'eventemitter3'
 import type { DependencyContainer } from 'tsyringe'
 import { AccessControl, checkCidr, checkPattern, type PeerInfo } from './access.js'
@@ -88,6 +89,9 @@ export interface RequestContext {
 
 type RunState = 'new' | 'running' | 'stopping' | 'closed'
 
+/** The server whose lifecycle is running the current code: `close()` from inside must not wait for itself. */
+const lifecycleContext = new AsyncLocalStorage<object>()
+
 /**
  * The abstract server: Net::Server's lifecycle as overridable steps.
  *
@@ -167,7 +171,7 @@ export abstract class Server<
     if (this.#state !== 'new') throw alreadyRunningError()
     this.#state = 'running'
     this.#runOptions = { ...options }
-    this.#done = this.#lifecycle()
+    this.#done = lifecycleContext.run(this, async () => await this.#lifecycle())
     return await this.#done
   }
 
@@ -194,6 +198,9 @@ export abstract class Server<
   /**
    * Stops the server and resolves once `run()` has finished. A graceful stop lets
    * work in flight finish (Net::Server's QUIT); a fast one abandons it (TERM/INT).
+   * Called from the server's own phases, hooks or requests (Net::Server's
+   * `server_close` from `process_request`), it resolves once the stop is requested,
+   * since `run()` cannot finish before the caller returns.
    */
   async close (options: { graceful?: boolean } = {}): Promise<void> {
     if (this.#state === 'new') {
@@ -204,6 +211,7 @@ export abstract class Server<
       this.#state = 'stopping'
       await this.stopLoop(options.graceful ?? false)
     }
+    if (lifecycleContext.getStore() === this) return
     await this.#done?.catch(() => {})
   }
 
