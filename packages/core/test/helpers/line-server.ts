@@ -1,7 +1,8 @@
 import { once } from 'node:events'
 import net from 'node:net'
 import {
-  Server, duration, integer, boolean, type OptionSpecs, type Options, type RequestContext, type ResolvedServerOptions
+  Server, duration, integer, boolean, type OptionSpecs, type Options, type RequestContext, type ResolvedServerOptions,
+  type ServerEvents
 } from '@net-server/core'
 import type { DependencyContainer } from 'tsyringe'
 
@@ -148,8 +149,15 @@ export async function request (endpoint: string, line: string | undefined): Prom
 
 /** Starts `server.run()` and resolves with the endpoints once it listens; rejects if run() fails first. */
 export async function start (server: LineServer, options?: Options<ResolvedLineOptions>): Promise<{ endpoints: readonly string[], done: Promise<void> }> {
-  const listening = once(server, 'listening') as Promise<[readonly string[]]>
+  const listening = next(server, 'listening')
   const done = server.run(options)
   const [endpoints] = await Promise.race([listening, done.then(() => { throw new Error('run() resolved before listening') })])
   return { endpoints, done }
+}
+
+/** Resolves with the arguments of the next `event` that `server` emits. */
+export async function next<E extends keyof ServerEvents> (server: Server<any, any>, event: E): Promise<ServerEvents[E]> {
+  return await new Promise((resolve) => {
+    server.once(event, ((...args: ServerEvents[E]) => resolve(args)) as any)
+  })
 }
