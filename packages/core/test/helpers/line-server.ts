@@ -45,7 +45,7 @@ export class LineServer extends Server<ResolvedLineOptions, LineRequest> {
     return {
       ...super.optionSpecs(),
       minServers: integer({ description: 'fewest workers', default: 1, min: 1 }),
-      maxServers: integer({ description: 'most workers', default: 4, min: 1 }),
+      maxServers: integer({ description: 'most workers', default: 10, min: 1 }),
       jobTimeout: duration({ description: 'job timeout', default: 30_000 }),
       verbose: boolean({ description: 'say more', default: false })
     }
