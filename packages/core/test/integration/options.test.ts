@@ -63,7 +63,7 @@ describe('option precedence through run()', () => {
 })
 
 describe('bad options fail before anything is bound', () => {
-  it.each<[string, Opts, Opts, typeof Error, string | undefined, RegExp]>([
+  it.each<[string, Opts, Opts, new (...args: any[]) => Error, string | undefined, RegExp]>([
     ['a string for an integer', { logLevel: 'high' as never }, {}, TypeError, undefined, /^options\.logLevel must be an integer, got 'high'$/],
     ['a fraction for an integer', { logLevel: 2.5 as never }, {}, TypeError, undefined, /^options\.logLevel must be an integer, got 2\.5$/],
     ['a negative log level', { logLevel: -1 as never }, {}, RangeError, undefined, /^options\.logLevel must be an integer from 0 to 4, got -1$/],
