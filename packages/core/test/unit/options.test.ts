@@ -155,7 +155,7 @@ describe('resolveOptions', () => {
   it.each(subsets.map((s) => [s.join(' + ') || 'defaults only', s] as const))('%s: the highest source wins', (_, present) => {
     const chosen = Object.fromEntries(present.map((n) => [n, sources[n]]))
     const expected = present.length === 0 ? 1 : sources[present[0]!].minServers
-    expect(resolveOptions<{ minServers: number }>(specs, chosen as OptionSources).minServers).toBe(expected)
+    expect(resolveOptions<{ minServers: number }>(specs, chosen as unknown as OptionSources).minServers).toBe(expected)
   })
 
   it('lets an undefined value fall through to the next source, fills defaults and freezes the result', () => {
@@ -183,7 +183,7 @@ describe('resolveOptions', () => {
     ['run', 'the run() options'],
     ['confFile', 'the conf file']
   ] as const)('refuses an unknown name in %s with a did-you-mean', (source, where) => {
-    expect(() => resolveOptions(specs, { [source]: { minServer: 2 } } as OptionSources)).toThrow(
+    expect(() => resolveOptions(specs, { [source]: { minServer: 2 } } as unknown as OptionSources)).toThrow(
       expect.objectContaining({ code: CoreErrorCode.UNKNOWN_OPTION, message: `unknown option 'minServer' in ${where} (did you mean 'minServers'?)` })
     )
   })
