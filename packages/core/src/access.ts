@@ -26,10 +26,11 @@ export function checkCidr (value: string, name: string): void {
 }
 
 function parseCidr (value: string, name: string): [string, number, 'ipv4' | 'ipv6'] {
-  const [address = '', bits] = value.split('/')
+  const [address = '', bits, ...rest] = value.trim().split('/')
   const family = isIP(address)
-  const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits)
-  if (family === 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 6 ? 128 : 32)) {
+  // A missing or malformed prefix must not turn into /0, which would match every address.
+  const prefix = bits === undefined ? (family === 6 ? 128 : 32) : /^\d{1,3}$/.test(bits) ? Number(bits) : Number.NaN
+  if (family === 0 || rest.length > 0 || !Number.isInteger(prefix) || prefix > (family === 6 ? 128 : 32)) {
     throw new RangeError(`options.${name} must hold CIDR blocks like 10.0.0.0/8 or ::1/128, got '${value}'`)
   }
   return [address, prefix, family === 6 ? 'ipv6' : 'ipv4']
@@ -47,7 +48,10 @@ export function checkPattern (value: string, name: string): void {
 /**
  * Net::Server's `allow_deny`: with no rules every peer is allowed; a peer that
  * matches a deny rule is refused; one that matches an allow rule is admitted;
- * when allow rules exist, any other peer is refused.
+ * when allow rules exist, any other peer is refused. As in Net::Server, a pattern
+ * must match the whole address or host name (`^pattern$`), and an IPv4 address in
+ * IPv6 notation (`::ffff:10.1.2.3`) is matched as the IPv4 address. Unlike
+ * Net::Server, deny rules alone refuse only the peers they match.
  */
 export class AccessControl {
   readonly #allow: RegExp[]
@@ -58,8 +62,8 @@ export class AccessControl {
   readonly #hasRules: boolean
 
   constructor (rules: AccessRules) {
-    this.#allow = rules.allow.map((r) => new RegExp(r))
-    this.#deny = rules.deny.map((r) => new RegExp(r))
+    this.#allow = rules.allow.map(anchored)
+    this.#deny = rules.deny.map(anchored)
     for (const c of rules.cidrAllow) this.#cidrAllow.addSubnet(...parseCidr(c, 'cidrAllow'))
     for (const c of rules.cidrDeny) this.#cidrDeny.addSubnet(...parseCidr(c, 'cidrDeny'))
     this.#hasAllowRules = rules.allow.length + rules.cidrAllow.length > 0
@@ -69,13 +73,25 @@ export class AccessControl {
   /** Whether the rules admit this peer. */
   allows (peer: PeerInfo): boolean {
     if (!this.#hasRules) return true
-    const names = [peer.address, peer.hostname].filter((n): n is string => n !== undefined && n.length > 0)
-    const family = peer.address === undefined ? 0 : isIP(peer.address)
+    const address = unmapped(peer.address)
+    const names = [address, peer.hostname].filter((n): n is string => n !== undefined && n.length > 0)
+    const family = address === undefined ? 0 : isIP(address)
     const type = family === 6 ? 'ipv6' : 'ipv4'
     if (names.some((n) => this.#deny.some((r) => r.test(n)))) return false
-    if (family !== 0 && this.#cidrDeny.check(peer.address!, type)) return false
+    if (family !== 0 && this.#cidrDeny.check(address!, type)) return false
     if (names.some((n) => this.#allow.some((r) => r.test(n)))) return true
-    if (family !== 0 && this.#cidrAllow.check(peer.address!, type)) return true
+    if (family !== 0 && this.#cidrAllow.check(address!, type)) return true
     return !this.#hasAllowRules
   }
+}
+
+/** Net::Server matches `/^$pattern$/`: the pattern covers the whole name. */
+function anchored (pattern: string): RegExp {
+  return new RegExp(`^(?:${pattern})$`)
+}
+
+/** `::ffff:10.1.2.3` to `10.1.2.3`, as Net::Server does before matching. */
+function unmapped (address: string | undefined): string | undefined {
+  const match = address === undefined ? null : /^::ffff:(\d+(?:\.\d+){3})$/i.exec(address.trim())
+  return match === null ? address?.trim() : match[1]
 }

@@ -1,5 +1,5 @@
 import 'reflect-metadata'
-import { container as rootContainer, type DependencyContainer } from 'tsyringe'
+import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe'
 import { CLOCK, type Clock } from './tokens.js'
 
 /** The real clock. */
@@ -28,7 +28,7 @@ export function createContainer (parent: DependencyContainer = rootContainer): D
 }
 
 /** Registers `value` under `token` unless the container (or a parent) already has it. */
-export function registerDefault<T> (c: DependencyContainer, token: symbol, value: () => T): void {
+export function registerDefault<T> (c: DependencyContainer, token: InjectionToken<T>, value: () => T): void {
   if (!c.isRegistered(token, true)) c.register(token, { useFactory: instanceOnce(value) })
 }
 

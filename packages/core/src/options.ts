@@ -129,14 +129,19 @@ export function boolean (spec: Common<boolean>): OptionSpec<boolean> {
   }
 }
 
-/** A list of strings; comma-separated or repeated on the command line and in conf files. */
-export function stringList (spec: Common<readonly string[]> & { item?: (value: string, name: string) => void }): OptionSpec<readonly string[]> {
+/**
+ * A list of strings, repeated on the command line and in conf files. A value from
+ * either is also split on commas, unless `split: false` (regular expressions, whose
+ * `{1,3}` holds a comma).
+ */
+export function stringList (spec: Common<readonly string[]> & { item?: (value: string, name: string) => void, split?: boolean }): OptionSpec<readonly string[]> {
+  const split = spec.split ?? true
   return {
     kind: 'list',
     description: spec.description,
     default: spec.default,
     repeatable: true,
-    parse: (raw) => raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
+    parse: (raw) => (split ? raw.split(',') : [raw]).map((s) => s.trim()).filter((s) => s.length > 0),
     validate: (value, name) => {
       const list = typeof value === 'string' ? [value] : value
       if (!Array.isArray(list) || list.some((v) => typeof v !== 'string')) {
@@ -234,7 +239,9 @@ export function parseCommandLine (argv: readonly string[], specs: OptionSpecs): 
         i++
       }
     }
-    accumulate(out, key, spec, spec.parse(raw, key))
+    const value = spec.parse(raw, key)
+    spec.validate(value, key) // a bad value is an error even when a higher source overrides it
+    accumulate(out, key, spec, value)
   }
   return out
 }
@@ -268,7 +275,10 @@ export function parseConfText (text: string, specs: OptionSpecs, file = '<conf>'
     if (spec.parse === undefined) throw confFileError(file, `line ${n + 1}: option ${match[1]} can only be set from code`)
     const raw = match[2] ?? (typeof spec.default === 'boolean' ? 'true' : '')
     try {
-      accumulate(out, key, spec, spec.parse(raw, key))
+      // Checked here too, so that a bad value is reported with its line.
+      const value = spec.parse(raw, key)
+      spec.validate(value, key)
+      accumulate(out, key, spec, value)
     } catch (err) {
       throw confFileError(file, `line ${n + 1}: ${(err as Error).message}`, err)
     }

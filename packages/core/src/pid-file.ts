@@ -1,4 +1,5 @@
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { pidFileError, pidFileLockedError } from './errors.js'
 
 /** True when a process with this pid exists (also when it belongs to another user). */
@@ -36,10 +37,18 @@ export class PidFile {
     return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
   }
 
-  /** Throws when the file names a live process other than this one. */
+  /**
+   * Throws when the file names a live process other than this one, or when it
+   * cannot be written (so that the server fails before it binds, not after).
+   */
   check (): void {
     const pid = this.read()
     if (pid !== undefined && pid !== process.pid && isProcessAlive(pid)) throw pidFileLockedError(this.path, pid)
+    try {
+      accessSync(dirname(this.path), constants.W_OK)
+    } catch (err) {
+      throw pidFileError(this.path, 'cannot be written: check the directory exists and is writable', err)
+    }
   }
 
   /** Checks again (another server may have started meanwhile), then writes this process's pid. */

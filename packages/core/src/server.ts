@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { EventEmitter } from 'eventemitter3'
 import type { DependencyContainer } from 'tsyringe'
 import { AccessControl, checkCidr, checkPattern, type PeerInfo } from './access.js'
@@ -61,8 +62,8 @@ export function serverOptionSpecs (): OptionSpecs {
     user: string<string | undefined>({ description: 'user to switch to after bind (root only)', default: undefined, nonEmpty: true }),
     group: string<string | undefined>({ description: 'group to switch to after bind (root only)', default: undefined, nonEmpty: true }),
     confFile: string<string | undefined>({ description: 'read options from this file (key value lines)', default: undefined, nonEmpty: true }),
-    allow: stringList({ description: 'peer address or host name patterns to admit', default: [], item: checkPattern }),
-    deny: stringList({ description: 'peer address or host name patterns to refuse', default: [], item: checkPattern }),
+    allow: stringList({ description: 'peer address or host name patterns to admit', default: [], item: checkPattern, split: false }),
+    deny: stringList({ description: 'peer address or host name patterns to refuse', default: [], item: checkPattern, split: false }),
     cidrAllow: stringList({ description: 'CIDR blocks to admit', default: [], item: checkCidr }),
     cidrDeny: stringList({ description: 'CIDR blocks to refuse', default: [], item: checkCidr }),
     handleSignals: boolean({ description: 'install signal handlers', default: true }),
@@ -87,6 +88,9 @@ export interface RequestContext {
 }
 
 type RunState = 'new' | 'running' | 'stopping' | 'closed'
+
+/** The server whose lifecycle is running the current code: `close()` from inside must not wait for itself. */
+const lifecycleContext = new AsyncLocalStorage<object>()
 
 /**
  * The abstract server: Net::Server's lifecycle as overridable steps.
@@ -167,7 +171,7 @@ export abstract class Server<
     if (this.#state !== 'new') throw alreadyRunningError()
     this.#state = 'running'
     this.#runOptions = { ...options }
-    this.#done = this.#lifecycle()
+    this.#done = lifecycleContext.run(this, async () => await this.#lifecycle())
     return await this.#done
   }
 
@@ -194,6 +198,9 @@ export abstract class Server<
   /**
    * Stops the server and resolves once `run()` has finished. A graceful stop lets
    * work in flight finish (Net::Server's QUIT); a fast one abandons it (TERM/INT).
+   * Called from the server's own phases, hooks or requests (Net::Server's
+   * `server_close` from `process_request`), it resolves once the stop is requested,
+   * since `run()` cannot finish before the caller returns.
    */
   async close (options: { graceful?: boolean } = {}): Promise<void> {
     if (this.#state === 'new') {
@@ -204,6 +211,7 @@ export abstract class Server<
       this.#state = 'stopping'
       await this.stopLoop(options.graceful ?? false)
     }
+    if (lifecycleContext.getStore() === this) return
     await this.#done?.catch(() => {})
   }
 
@@ -359,8 +367,12 @@ export abstract class Server<
   #release (): void {
     this.#signals.uninstall()
     this.#pidFile?.remove()
-    this.log(2, `${this.constructor.name} stopped`)
-    this.#logger?.close?.()
+    if (this.#logger !== undefined) {
+      this.log(2, `${this.constructor.name} stopped`)
+      this.#logger.close?.()
+      // Lines logged after close (late child exits) go to standard error, not to a closed file.
+      this.#logger = undefined
+    }
     this.#state = 'closed'
     this.emit('close')
   }
@@ -386,7 +398,9 @@ export abstract class Server<
 
   /**
    * Runs the per-request steps for one accepted request. An error thrown by a step
-   * is logged and emitted; the later steps still run so nothing leaks.
+   * is logged and emitted as `error`; the request is then abandoned, but the
+   * closing steps (`postProcessRequestHook`, `postProcessRequest`,
+   * `postClientConnectionHook`) still run, each on its own, so nothing leaks.
    */
   protected async runClientConnection (request: Q): Promise<void> {
     try {
@@ -398,12 +412,19 @@ export abstract class Server<
       } else {
         await this.requestDeniedHook(request) // user: the peer was refused
       }
-      await this.postProcessRequestHook(request) // user: the reply is sent
     } catch (err) {
       this.#fail('request failed', err)
-    } finally {
-      await this.postProcessRequest(request) // personality: release the request
-      await this.postClientConnectionHook(request) // user: all done
+    }
+    await this.#guard(() => this.postProcessRequestHook(request)) // user: the reply is sent
+    await this.#guard(() => this.postProcessRequest(request)) // personality: release the request
+    await this.#guard(() => this.postClientConnectionHook(request)) // user: all done
+  }
+
+  async #guard (step: () => Promise<void>): Promise<void> {
+    try {
+      await step()
+    } catch (err) {
+      this.#fail('request failed', err)
     }
   }
 

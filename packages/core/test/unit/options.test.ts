@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest'
+import {
+  CoreErrorCode, NszError, boolean, camelCase, duration, integer, kebabCase, parseCommandLine, parseConfText,
+  resolveOptions, serverOptionSpecs, string, stringList, type OptionSources, type OptionSpecs
+} from '@net-server/core'
+
+const specs: OptionSpecs = {
+  ...serverOptionSpecs(),
+  minServers: integer({ description: 'fewest', default: 1, min: 1 }),
+  maxRequests: integer<number | undefined>({ description: 'most', default: undefined }),
+  jobTimeout: duration({ description: 'timeout', default: 30_000 }),
+  verbose: boolean({ description: 'chatty', default: false }),
+  mode: string({ description: 'mode', default: 'fast', choices: ['fast', 'slow'] }),
+  ports: stringList({ description: 'ports', default: ['6660'] })
+}
+
+describe('names', () => {
+  it('turns kebab and snake case into camelCase and back', () => {
+    expect(camelCase('min-servers')).toBe('minServers')
+    expect(camelCase('min_servers')).toBe('minServers')
+    expect(camelCase('cidr_allow')).toBe('cidrAllow')
+    expect(camelCase('minServers')).toBe('minServers')
+    expect(kebabCase('cidrAllow')).toBe('cidr-allow')
+  })
+})
+
+describe('parseCommandLine', () => {
+  it.each([
+    [['--min-servers', '5'], { minServers: 5 }],
+    [['--min-servers=5'], { minServers: 5 }],
+    [['--min_servers=5'], { minServers: 5 }],
+    [['--min_servers', '5'], { minServers: 5 }],
+    [['--minServers=5'], { minServers: 5 }],
+    [['--verbose'], { verbose: true }],
+    [['--verbose', '--min-servers', '2'], { verbose: true, minServers: 2 }],
+    [['--verbose', 'false'], { verbose: false }],
+    [['--verbose=no'], { verbose: false }],
+    [['--verbose', 'app.js'], { verbose: true }],
+    [['--no-verbose'], { verbose: false }],
+    [['--no-handle-signals'], { handleSignals: false }],
+    [['--handle-signals'], { handleSignals: true }],
+    [['--log-file', '/tmp/x.log', '--pid-file=/tmp/x.pid'], { logFile: '/tmp/x.log', pidFile: '/tmp/x.pid' }]
+  ])('%j parses to %j', (argv, expected) => {
+    expect(parseCommandLine(argv, specs)).toEqual(expected)
+  })
+
+  it('leaves positional arguments alone and stops at --', () => {
+    expect(parseCommandLine(['serve', 'app.js', '--min-servers', '3', '--', '--not-ours'], specs)).toEqual({ minServers: 3 })
+  })
+
+  it('accumulates repeated list options and splits commas, but never splits regular expressions', () => {
+    expect(parseCommandLine(['--ports', '1', '--ports=2,3'], specs)).toEqual({ ports: ['1', '2', '3'] })
+    expect(parseCommandLine(['--cidr-allow', '10.0.0.0/8,192.168.0.0/16', '--cidr_allow=::1'], specs))
+      .toEqual({ cidrAllow: ['10.0.0.0/8', '192.168.0.0/16', '::1'] })
+    expect(parseCommandLine(['--allow', '10\\.0\\.\\d{1,3}\\.\\d{1,3}', '--allow', 'localhost'], specs))
+      .toEqual({ allow: ['10\\.0\\.\\d{1,3}\\.\\d{1,3}', 'localhost'] })
+  })
+
+  it('reads durations in seconds and returns milliseconds', () => {
+    expect(parseCommandLine(['--job-timeout', '2.5'], specs)).toEqual({ jobTimeout: 2500 })
+    expect(parseCommandLine(['--job-timeout=0'], specs)).toEqual({ jobTimeout: 0 })
+  })
+
+  it.each([
+    [['--min-servres', '5'], NszError, CoreErrorCode.COMMAND_LINE, /unknown option 'minServres' in the command line \(did you mean 'minServers'\?\)/],
+    [['--min-servers'], NszError, CoreErrorCode.COMMAND_LINE, /option --min-servers needs a value/],
+    [['--argv', 'x'], NszError, CoreErrorCode.COMMAND_LINE, /option --argv can only be set from code/],
+    [['--min-servers', 'many'], TypeError, undefined, /options\.minServers must be a number, got 'many'/],
+    [['--min-servers', '0'], RangeError, undefined, /options\.minServers must be a positive integer, got 0/],
+    [['--min-servers=1.5'], TypeError, undefined, /options\.minServers must be an integer, got 1\.5/],
+    [['--job-timeout', '-1'], RangeError, undefined, /options\.jobTimeout must be at least 0 ms, got -1000/],
+    [['--verbose=maybe'], TypeError, undefined, /options\.verbose must be a boolean/],
+    [['--mode', 'medium'], RangeError, undefined, /options\.mode must be one of fast, slow, got 'medium'/],
+    [['--cidr-deny', '10.0.0.0/'], RangeError, undefined, /options\.cidrDeny must hold CIDR blocks/],
+    [['--allow', '(unclosed'], RangeError, undefined, /options\.allow must hold regular expressions, got '\(unclosed'/]
+  ])('%j is refused', (argv, type, code, message) => {
+    let error: unknown
+    try {
+      parseCommandLine(argv, specs)
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(type)
+    expect((error as NszError).code).toBe(code)
+    expect((error as Error).message).toMatch(message)
+  })
+})
+
+describe('parseConfText', () => {
+  it('reads Net::Server key value lines with comments, blank lines, both key cases and repeated list keys', () => {
+    const text = [
+      '# a Net::Server conf file',
+      '',
+      'min_servers   3',
+      'jobTimeout 1.5   # seconds',
+      '   verbose',
+      'log-file /var/log/x.log',
+      'cidr_allow 10.0.0.0/8',
+      'cidr_allow 192.168.0.0/16, ::1',
+      'allow ^host\\d{1,3}$',
+      'mode=slow',
+      '\t',
+      'ports 1'
+    ].join('\n')
+    expect(parseConfText(text, specs, 'x.conf')).toEqual({
+      minServers: 3,
+      jobTimeout: 1500,
+      verbose: true,
+      logFile: '/var/log/x.log',
+      cidrAllow: ['10.0.0.0/8', '192.168.0.0/16', '::1'],
+      allow: ['^host\\d{1,3}$'],
+      mode: 'slow',
+      ports: ['1']
+    })
+  })
+
+  it('takes the last value of a repeated scalar key and reads CRLF files', () => {
+    expect(parseConfText('min_servers 2\r\nmin_servers 4\r\n', specs)).toEqual({ minServers: 4 })
+  })
+
+  it.each([
+    ['min_servers 2\nmin_servres 3', /conf file my\.conf: line 2: unknown option 'minServres' in the conf file \(did you mean 'minServers'\?\)/],
+    ['\n\nmin_servers lots', /conf file my\.conf: line 3: options\.minServers must be a number, got 'lots'/],
+    ['min_servers 0', /conf file my\.conf: line 1: options\.minServers must be a positive integer, got 0/],
+    ['log_level 9', /conf file my\.conf: line 1: options\.logLevel must be an integer from 0 to 4, got 9/],
+    ['verbose perhaps', /line 1: options\.verbose must be a boolean/],
+    ['cidr_deny 300.0.0.0/8', /line 1: options\.cidrDeny must hold CIDR blocks/],
+    ['deny [a-', /line 1: options\.deny must hold regular expressions/],
+    ['= 5', /conf file my\.conf: line 1 is not 'key value': = 5/],
+    ['argv --x', /line 1: option argv can only be set from code/],
+    ['log_file', /line 1: options\.logFile must not be empty/]
+  ])('%j is refused with the file and line', (text, message) => {
+    let error: unknown
+    try {
+      parseConfText(text, specs, 'my.conf')
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(NszError)
+    expect((error as NszError).code).toBe(CoreErrorCode.CONF_FILE)
+    expect((error as Error).message).toMatch(message)
+  })
+})
+
+describe('resolveOptions', () => {
+  const sources = {
+    constructor: { minServers: 5 },
+    commandLine: { minServers: 4 },
+    run: { minServers: 3 },
+    confFile: { minServers: 2 }
+  } as const
+  const names = Object.keys(sources) as Array<keyof typeof sources>
+  const subsets = Array.from({ length: 16 }, (_, mask) => names.filter((_, i) => (mask & (1 << i)) !== 0))
+
+  it.each(subsets.map((s) => [s.join(' + ') || 'defaults only', s] as const))('%s: the highest source wins', (_, present) => {
+    const chosen = Object.fromEntries(present.map((n) => [n, sources[n]]))
+    const expected = present.length === 0 ? 1 : sources[present[0]!].minServers
+    expect(resolveOptions<{ minServers: number }>(specs, chosen as unknown as OptionSources).minServers).toBe(expected)
+  })
+
+  it('lets an undefined value fall through to the next source, fills defaults and freezes the result', () => {
+    const o = resolveOptions<Record<string, unknown>>(specs, { constructor: { minServers: undefined }, run: { minServers: 7 } })
+    expect(o.minServers).toBe(7)
+    expect(o.jobTimeout).toBe(30_000)
+    expect(o.maxRequests).toBeUndefined()
+    expect(o.cidrAllow).toEqual([])
+    expect(Object.isFrozen(o)).toBe(true)
+    expect(Object.isFrozen(o.ports)).toBe(true)
+  })
+
+  it('does not merge list options across sources: the higher source replaces the list', () => {
+    const o = resolveOptions<{ ports: string[] }>(specs, { constructor: { ports: ['1'] }, confFile: { ports: ['2', '3'] } })
+    expect(o.ports).toEqual(['1'])
+  })
+
+  it('accepts a single string for a list option', () => {
+    expect(resolveOptions<{ deny: string[] }>(specs, { constructor: { deny: 'a' } }).deny).toEqual(['a'])
+  })
+
+  it.each([
+    ['constructor', 'the constructor options'],
+    ['commandLine', 'the command line'],
+    ['run', 'the run() options'],
+    ['confFile', 'the conf file']
+  ] as const)('refuses an unknown name in %s with a did-you-mean', (source, where) => {
+    expect(() => resolveOptions(specs, { [source]: { minServer: 2 } } as unknown as OptionSources)).toThrow(
+      expect.objectContaining({ code: CoreErrorCode.UNKNOWN_OPTION, message: `unknown option 'minServer' in ${where} (did you mean 'minServers'?)` })
+    )
+  })
+
+  it('gives no hint when nothing is close', () => {
+    expect(() => resolveOptions(specs, { constructor: { zzzzzzzz: 1 } })).toThrow("unknown option 'zzzzzzzz' in the constructor options")
+    expect(() => resolveOptions(specs, { constructor: { zzzzzzzz: 1 } })).not.toThrow(/did you mean/)
+  })
+})
