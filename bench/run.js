@@ -46,7 +46,8 @@ function settings () {
     memoryJobs: number('BENCH_MEMORY_JOBS', 100_000, { min: 2000, integer: true }),
     rollSeconds: number('BENCH_ROLL_SECONDS', 6, { min: 2 }),
     bullmqJobs: number('BENCH_BULLMQ_JOBS', 20_000, { min: 1000, integer: true }),
-    timeoutMs: number('BENCH_TIMEOUT_MS', 10_000, { min: 100, integer: true })
+    timeoutMs: number('BENCH_TIMEOUT_MS', 10_000, { min: 100, integer: true }),
+    fairnessToleranceMs: number('BENCH_FAIRNESS_TOLERANCE_MS', 10, { min: 1 })
   }
 }
 
@@ -59,6 +60,7 @@ function usage () {
     '',
     'settings (environment): BENCH_SECONDS=3 BENCH_WARMUP=0.5 BENCH_IDLE_SECONDS=10',
     '  BENCH_MEMORY_JOBS=100000 BENCH_ROLL_SECONDS=6 BENCH_BULLMQ_JOBS=20000 BENCH_TIMEOUT_MS=10000',
+    '  BENCH_FAIRNESS_TOLERANCE_MS=10',
     '  BENCH_NSZ=<path to nsz.js> BENCH_INSTALL_REDIS=0 BENCH_STRICT=1 BENCH_OUT=<results dir>'
   ].join('\n')
 }

@@ -10,14 +10,16 @@
  * jobs only to idle workers, such a job cannot exist: a queued job waits only while
  * every worker is busy. A broker that pushes jobs to busy workers (prefetch) or picks a
  * busy one makes the short job wait behind a 200 ms job while another worker idles,
- * which this counts. Every job of the run is on the time line (the workers run nothing
+ * which this counts. Only jobs sent after the warm-up are judged (a new connection's
+ * first request also waits for the TCP and ZMTP handshakes), but the busy time lines
+ * hold every job. Every job of the run is on the time line (the workers run nothing
  * else meanwhile), so a gap between two recorded jobs of a worker is idle time. The
  * tolerance (5 ms) absorbs the hand-over gap between one job's
  * end and the next job's start on the same worker, and clock skew between processes.
  */
 import { summarize, round } from './stats.js'
 
-export const TOLERANCE_MS = 5
+export const TOLERANCE_MS = 10
 
 /** Longest idle stretch of a worker (sorted busy intervals) inside [from, to]. */
 function longestIdle (intervals, from, to) {
@@ -46,6 +48,7 @@ export function analyseFairness (timeline, tolerance = TOLERANCE_MS) {
   let behindLong = 0
   const examples = []
   for (const job of timeline) {
+    if (!job.judged) continue
     const wait = job.start - job.send
     if (job.kind === 'long') {
       longWaits.push(wait)

@@ -15,7 +15,7 @@ export async function runLoad (script, config, { onStarted, timeoutMs } = {}) {
   const child = forkTracked(resolve(benchDir, 'load', `${script}.js`), [], { cwd: benchDir })
   const errors = tail(child.stderr)
   tail(child.stdout)
-  const limit = timeoutMs ?? ((config.warmup ?? 0) + (config.seconds ?? config.maxSeconds ?? 120) + 60) * 1000
+  const limit = timeoutMs ?? ((config.warmup ?? 0) + Math.max(config.seconds ?? 0, config.maxSeconds ?? 0) + 60) * 1000
   try {
     const messages = inbox(child, `load ${script}`)
     child.send({ type: 'start', config })

@@ -105,7 +105,7 @@ export function svg (run) {
       const color = COLORS[r.system]
       if (r.status !== 'ok') {
         body.push(`<rect x="${tp.x0}" y="${y + 2}" width="4" height="${bar - 4}" fill="${color}" opacity="0.4"/>`)
-        body.push(`<text x="${tp.x0 + 10}" y="${y + bar - 3}" class="skip">${escape(SYSTEMS[r.system])}: not measured (${escape(r.reason)})</text>`)
+        body.push(`<text x="${tp.x0 + 10}" y="${y + bar - 3}" class="skip">${escape(SYSTEMS[r.system])}: not measured (${escape(r.reason.length > 48 ? r.reason.slice(0, 47) + '…' : r.reason)})</text>`)
         y += bar
         continue
       }

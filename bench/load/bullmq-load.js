@@ -18,8 +18,6 @@ async function main (config) {
   const connection = { host: '127.0.0.1', port: config.port, maxRetriesPerRequest: null }
   const queue = new Queue(config.queue, {
     connection,
-    // Keeps enough completion events for the bulk mode to count every job.
-    streams: { events: { maxLen: Math.max(10_000, (config.count ?? 0) * 2) } },
     defaultJobOptions: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } }
   })
   const events = new QueueEvents(config.queue, { connection })
@@ -74,21 +72,19 @@ async function rpc (config, queue, events, payload) {
 }
 
 async function bulk (config, queue, events, payload) {
-  let completed = 0
-  let finished
-  const all = new Promise(resolve => { finished = resolve })
-  events.on('completed', () => {
-    if (++completed === config.count) finished()
-  })
   process.send({ type: 'started' })
   const start = now()
+  let last = []
   for (let added = 0; added < config.count; added += 1000) {
     const batch = Math.min(1000, config.count - added)
-    await queue.addBulk(Array.from({ length: batch }, () => ({ name: 'noop', data: payload })))
+    // Completed jobs are kept so that the final count is read from Redis itself.
+    last = await queue.addBulk(Array.from({ length: batch }, () => ({ name: 'noop', data: payload, opts: { removeOnComplete: false } })))
   }
-  const timeout = new Promise(resolve => setTimeout(resolve, config.maxSeconds * 1000).unref())
-  await Promise.race([all, timeout])
+  // The queue is first in, first out: once the last few jobs (as many as workers) have
+  // finished, every earlier one has been taken, and no-op jobs end at once.
+  await Promise.all(last.slice(-config.workers).map(job => job.waitUntilFinished(events, config.maxSeconds * 1000)))
   const seconds = (now() - start) / 1000
+  const { completed } = await queue.getJobCounts('completed')
   return {
     type: 'result',
     ok: completed,

@@ -104,7 +104,7 @@ async function main (config) {
       ok++
       if (config.collect === 'timeline') {
         const job = JSON.parse(reply)
-        timeline.push({ kind, send: sendWall, start: job.start, end: job.end, reply: wall(), pid: job.pid })
+        timeline.push({ kind, judged: start >= warmEnd, send: sendWall, start: job.start, end: job.end, reply: wall(), pid: job.pid })
       } else if (config.collect === 'number') {
         numberSum += Number(reply)
         numberCount++

@@ -51,6 +51,7 @@ export default {
           queue,
           mode,
           clients: CLIENTS,
+          workers: WORKERS,
           payload: PAYLOAD_64,
           count: ctx.config.bullmqJobs,
           maxSeconds: 120,

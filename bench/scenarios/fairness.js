@@ -26,7 +26,7 @@ export default {
         warmup: ctx.config.warmup,
         timeoutMs: ctx.config.timeoutMs
       })
-      const analysis = analyseFairness(result.timeline)
+      const analysis = analyseFairness(result.timeline, ctx.config.fairnessToleranceMs)
       const r = row('fairness', 'nsz', `c=${CLIENTS}`, result, {
         clients: CLIENTS,
         workers: WORKERS,
