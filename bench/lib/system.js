@@ -37,6 +37,26 @@ export function cpuSeconds (pid) {
   return fields ? (Number(fields[11]) + Number(fields[12])) / clockTicks() : undefined
 }
 
+/**
+ * CPU seconds that `pid` has run so far, summed over its live threads from
+ * /proc/<pid>/task/<tid>/schedstat (nanoseconds on the CPU), or undefined when the
+ * process is gone or the kernel keeps no schedstat. Finer than `cpuSeconds`, whose clock
+ * ticks (10 ms) are as coarse as the whole idle budget of a process.
+ */
+export function cpuSecondsPrecise (pid) {
+  try {
+    let ns = 0
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+      } catch {}
+    }
+    return ns / 1e9
+  } catch {
+    return undefined
+  }
+}
+
 /** The pids of every live descendant of `pid`, read from the parent links in /proc. */
 export function descendants (pid) {
   const children = new Map()
