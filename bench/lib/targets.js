@@ -1,0 +1,99 @@
+/**
+ * The targets, each a ratio or a count within one run, judged from the rows and
+ * metrics of the scenarios that ran. A target whose inputs were not measured in this
+ * run is SKIP, with the reason.
+ */
+
+function find (results, scenario, system, key) {
+  return results[scenario]?.rows?.find(r => r.system === system && r.key === key)
+}
+
+function need (...pairs) {
+  for (const [label, value] of pairs) {
+    if (value === undefined) return `not measured: ${label}`
+    if (value.status !== 'ok') return `${label}: ${value.reason ?? value.status}`
+  }
+}
+
+const fmt = v => (typeof v === 'number' ? Number(v.toPrecision(3)) : v)
+
+const ratioTarget = (id, title, threshold, compare, a, b, field, labels) => results => {
+  const x = find(results, ...a)
+  const y = find(results, ...b)
+  const missing = need([labels[0], x], [labels[1], y])
+  if (missing) return { id, title, status: 'SKIP', detail: missing }
+  const value = x[field] / y[field]
+  return {
+    id,
+    title,
+    status: compare(value, threshold) ? 'PASS' : 'FAIL',
+    value: fmt(value),
+    detail: `${labels[0]} ${x[field]} / ${labels[1]} ${y[field]} = ${fmt(value)}`
+  }
+}
+
+const rowTarget = (id, title, scenario, key, check) => results => {
+  const r = find(results, scenario, 'nsz', key)
+  const missing = need([`${scenario} ${key}`, r])
+  if (missing) return { id, title, status: 'SKIP', detail: missing }
+  const { pass, value, detail } = check(r, results[scenario].metrics ?? {})
+  return { id, title, status: pass ? 'PASS' : 'FAIL', value: fmt(value), detail }
+}
+
+export const TARGETS = [
+  ratioTarget('1a', 'uppercase: throughput at 16 clients >= 0.45 x the direct echo', 0.45, (v, t) => v >= t,
+    ['uppercase', 'nsz', 'c=16'], ['uppercase', 'echo', 'c=16'], 'throughput', ['nsz c=16 /s', 'echo c=16 /s']),
+  ratioTarget('1b', 'uppercase: p50 at 1 client <= 2 x the direct echo', 2, (v, t) => v <= t,
+    ['uppercase', 'nsz', 'c=1'], ['uppercase', 'echo', 'c=1'], 'p50', ['nsz c=1 p50 ms', 'echo c=1 p50 ms']),
+  ratioTarget('2', 'pipelined: Client with 256 in flight >= 2 x uppercase at 16 clients', 2, (v, t) => v >= t,
+    ['pipelined', 'nsz', 'inflight=256'], ['uppercase', 'nsz', 'c=16'], 'throughput', ['pipelined /s', 'uppercase c=16 /s']),
+  rowTarget('3', 'async10ms: efficiency (achieved / 400 per s) >= 0.97', 'async10ms', 'c=100', r => ({
+    pass: r.efficiency >= 0.97 && !r.failed, value: r.efficiency, detail: `${r.throughput}/s of 400/s = ${r.efficiency}, failed ${r.failed}`
+  })),
+  results => {
+    const one = find(results, 'cpu5ms', 'nsz', 'w=1')
+    const two = find(results, 'cpu5ms', 'nsz', 'w=2')
+    const id = '4'
+    const title = 'cpu5ms: 2 workers >= 1.8 x one'
+    const missing = need(['cpu5ms w=1', one], ['cpu5ms w=2', two])
+    if (missing) return { id, title, status: 'SKIP', detail: missing }
+    const value = two.throughput / one.throughput
+    return { id, title, status: value >= 1.8 ? 'PASS' : 'FAIL', value: fmt(value), detail: `${two.throughput}/s / ${one.throughput}/s = ${fmt(value)}` }
+  },
+  results => {
+    const r = results.idle?.rows?.find(x => x.system === 'nsz')
+    const id = '5'
+    const title = 'idle: broker + 4 workers use < 0.05 CPU s over 10 s'
+    const missing = need(['idle', r])
+    if (missing) return { id, title, status: 'SKIP', detail: missing }
+    return { id, title, status: r.cpuSeconds < 0.05 ? 'PASS' : 'FAIL', value: r.cpuSeconds, detail: `${r.cpuSeconds} CPU s over ${r.key}` }
+  },
+  results => {
+    const r = results.memory?.rows?.find(x => x.system === 'nsz')
+    const id = '6'
+    const title = 'memory: broker RSS after all jobs within 10 % of after the first 1000'
+    const missing = need(['memory', r])
+    if (missing) return { id, title, status: 'SKIP', detail: missing }
+    const pass = Math.abs(r.brokerGrowth - 1) <= 0.1 && !r.failed
+    return { id, title, status: pass ? 'PASS' : 'FAIL', value: r.brokerGrowth, detail: `${r.brokerAfterAllMiB} MiB / ${r.brokerAfterFirstMiB} MiB = ${r.brokerGrowth}, failed ${r.failed}` }
+  },
+  rowTarget('7', 'fairness: no short job waits while a worker is idle', 'fairness', 'c=6', (r, m) => ({
+    pass: r.violations === 0 && !r.failed,
+    value: r.violations,
+    detail: `${r.violations} of ${m.shortJobs} short jobs waited > ${m.toleranceMs} ms while a worker idled >= ${m.toleranceMs} ms; short p99 wait ${m.shortWaitP99} ms; failed ${r.failed}`
+  })),
+  rowTarget('8', 'startup: SIGHUP roll under load loses no request', 'startup', 'hup roll', (r, m) => ({
+    pass: r.failed === 0 && r.rolled,
+    value: r.failed,
+    detail: `failed ${r.failed} of ${r.ok + r.failed}; new workers serving ${m.roll?.newWorkersServing}, old left ${m.roll?.oldWorkersLeft}`
+  })),
+  ratioTarget('9a', 'bullmq: 16 waiting callers slower than uppercase at 16 clients', 1, (v, t) => v < t,
+    ['bullmq', 'bullmq', 'c=16'], ['uppercase', 'nsz', 'c=16'], 'throughput', ['bullmq c=16 /s', 'nsz c=16 /s']),
+  ratioTarget('9b', 'bullmq: bulk no-op throughput below the pipelined Client', 1, (v, t) => v < t,
+    ['bullmq', 'bullmq', 'bulk'], ['pipelined', 'nsz', 'inflight=256'], 'throughput', ['bullmq bulk /s', 'nsz pipelined /s'])
+]
+
+/** Judges every target against the results of one run. */
+export function judge (results) {
+  return TARGETS.map(target => target(results))
+}

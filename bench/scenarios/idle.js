@@ -1,0 +1,62 @@
+/**
+ * `idle`: the broker and 4 workers, all ready and idle, for `BENCH_IDLE_SECONDS`
+ * (10 s by default): the CPU seconds that the broker and all its descendants use over
+ * that window. Two readings: user + system time from /proc/<pid>/stat (clock ticks of
+ * 10 ms, so each process reads 0 or 0.01 s where it used a little), and the threads'
+ * on-CPU nanoseconds from /proc/<pid>/task/<tid>/schedstat, which the target uses when
+ * the kernel provides it.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { serverMissing, skipped, withServer } from '../lib/measure.js'
+import { cpuSeconds, cpuSecondsPrecise, descendants } from '../lib/system.js'
+import { round } from '../lib/stats.js'
+
+const WORKERS = 4
+
+export default {
+  name: 'idle',
+  description: 'CPU seconds used by the broker and 4 idle workers over 10 s',
+  async run (ctx) {
+    const seconds = ctx.config.idleSeconds
+    const missing = serverMissing()
+    if (missing) return { rows: [skipped('idle', 'nsz', `${seconds}s`, missing, { workers: WORKERS })] }
+    return withServer(ctx, { appName: 'uppercase', workers: WORKERS }, async server => {
+      const pids = [server.pid, ...descendants(server.pid)]
+      const read = pid => ({ ticks: cpuSeconds(pid), precise: cpuSecondsPrecise(pid) })
+      const before = new Map(pids.map(pid => [pid, read(pid)]))
+      ctx.log(`  measuring ${pids.length} processes idle for ${seconds} s`)
+      // The measurement window itself: the processes are left alone while it runs.
+      await sleep(seconds * 1000)
+      const after = [server.pid, ...descendants(server.pid)]
+      const perProcess = {}
+      const total = { ticks: 0, precise: 0 }
+      let precise = true
+      for (const pid of new Set([...pids, ...after])) {
+        const start = before.get(pid) ?? { ticks: 0, precise: 0 }
+        const end = read(pid)
+        const used = {
+          ticks: (end.ticks ?? start.ticks) - start.ticks,
+          precise: (end.precise ?? start.precise) - start.precise
+        }
+        if (end.precise === undefined || start.precise === undefined) precise = false
+        perProcess[pid === server.pid ? `broker ${pid}` : `child ${pid}`] = { ticks: round(used.ticks), precise: round(used.precise) }
+        total.ticks += used.ticks
+        total.precise += used.precise
+      }
+      const cpu = round(precise ? total.precise : total.ticks)
+      const r = {
+        scenario: 'idle',
+        system: 'nsz',
+        key: `${seconds}s`,
+        status: 'ok',
+        workers: WORKERS,
+        cpuSeconds: cpu,
+        cpuSecondsTicks: round(total.ticks),
+        source: precise ? 'schedstat' : 'stat',
+        processes: after.length
+      }
+      ctx.point(r)
+      return { rows: [r], metrics: { seconds, cpuSeconds: cpu, cpuSecondsTicks: round(total.ticks), source: r.source, perProcess, processesBefore: pids.length, processesAfter: after.length } }
+    })
+  }
+}
