@@ -73,7 +73,7 @@ export interface ZapHandlerOptions {
   readonly timeout?: number
   /** The zeromq context of the sockets to guard (default: zeromq.js's shared `context`). */
   readonly context?: Context
-  /** Receives failures (level 0), refusals (level 2) and admissions (level 4). Default: refusals and failures as process warnings. */
+  /** Receives failures (level 0), refusals (level 2) and admissions (level 4). Default: failures as process warnings. */
   readonly log?: ZapLog
 }
 
@@ -87,7 +87,7 @@ const MECHANISMS: ReadonlySet<string> = new Set<ZapMechanism>(['NULL', 'PLAIN', 
 const CREDENTIALS: Readonly<Record<ZapMechanism, number>> = { NULL: 0, PLAIN: 2, CURVE: 1 }
 
 function warn (level: LogLevel, message: string, fields?: Readonly<Record<string, unknown>>): void {
-  if (level <= 2) process.emitWarning(fields === undefined ? message : `${message} ${JSON.stringify(fields)}`, 'ZapWarning')
+  if (level <= 1) process.emitWarning(fields === undefined ? message : `${message} ${JSON.stringify(fields)}`, 'ZapWarning')
 }
 
 function checkOptions (options: ZapHandlerOptions): Required<Omit<ZapHandlerOptions, 'context'>> & { context: Context } {
