@@ -32,7 +32,7 @@ export async function readKeyFile (file: string): Promise<CurveKeyFile> {
   } catch (err) {
     throw keyFileError(file, `cannot be read (${err instanceof Error ? err.message : String(err)})`, err)
   }
-  const fields = text.trimStart().startsWith('{') ? parseJson(file, text) : parseZpl(text)
+  const fields = /^[{[]/.test(text.trimStart()) ? parseJson(file, text) : parseZpl(text)
   return checkKeys(file, fields)
 }
 
