@@ -1,6 +1,6 @@
 import { onTestFinished } from 'vitest'
 import { Context, type EventOfType, type EventType, type Socket } from 'zeromq'
-import { ZapHandler, type ZapHandlerOptions } from '../../src/zap-handler.js'
+import { ZapHandler, type ZapHandlerEvents, type ZapHandlerOptions } from '../../src/zap-handler.js'
 
 /** Rejects with a clear message when `promise` does not settle within `ms`. */
 export async function within<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -46,3 +46,11 @@ export async function startZap (options: ZapHandlerOptions): Promise<ZapHandler>
 }
 
 export const text = (frames: readonly Buffer[]): string[] => frames.map((f) => f.toString())
+
+/** The arguments of the handler's next `name` event, within a deadline. Call before the action that causes it. */
+export function nextZapEvent<K extends keyof ZapHandlerEvents> (zap: ZapHandler, name: K, ms = 5000): Promise<ZapHandlerEvents[K]> {
+  return within(new Promise<ZapHandlerEvents[K]>((resolve) => {
+    const listener = (...args: ZapHandlerEvents[K]): void => resolve(args)
+    zap.once(name, listener as never)
+  }), ms, `ZAP event ${name}`)
+}

@@ -1,4 +1,3 @@
-import { once } from 'node:events'
 import { describe, expect, it } from 'vitest'
 import { Dealer, Request, Router, curveKeyPair, type Context } from 'zeromq'
 import { AccessControl } from '@net-server/core'
@@ -6,7 +5,7 @@ import { applyCurveClient, curveServerSocketOptions } from '../../src/curve.js'
 import { SecurityErrorCode } from '../../src/security-errors.js'
 import { ZAP_ENDPOINT, ZapHandler, zapSocketOptions, type ZapDecision, type ZapRequest } from '../../src/zap-handler.js'
 import { createZapPolicy } from '../../src/zap-policy.js'
-import { freshContext, nextSocketEvent, startZap, text, track, within } from './security-helpers.js'
+import { freshContext, nextSocketEvent, nextZapEvent, startZap, text, track, within } from './security-helpers.js'
 
 const server = curveKeyPair()
 
@@ -25,7 +24,7 @@ function curveDealer (context: Context, router: Router, keys = curveKeyPair()): 
 }
 
 function nextDecision (zap: ZapHandler): Promise<[ZapRequest, ZapDecision]> {
-  return within(once(zap, 'decision') as unknown as Promise<[ZapRequest, ZapDecision]>, 5000, 'ZAP decision')
+  return nextZapEvent(zap, 'decision')
 }
 
 describe('ZapHandler with CURVE', () => {
@@ -269,7 +268,7 @@ describe('ZapHandler protocol', () => {
   ])('answers a request with %s with 400 and keeps serving', async (_name, frames, reason) => {
     const context = freshContext()
     const zap = await startZap({ context, authorize: () => true, log: () => {} })
-    const malformed = within(once(zap, 'malformed'), 5000, 'malformed event')
+    const malformed = nextZapEvent(zap, 'malformed')
     const requester = zapRequester(context)
     await requester.send(frames)
     const answer = text(await within(requester.receive(), 5000, 'answer'))
@@ -329,9 +328,9 @@ describe('ZapHandler lifecycle', () => {
 
   it.each([
     [{}, TypeError, 'options.authorize must be a function'],
-    [{ authorize: () => true, timeout: 0 }, RangeError, 'options.timeout must be a number of milliseconds > 0 and at most 2147483647'],
-    [{ authorize: () => true, timeout: Number.NaN }, RangeError, 'options.timeout must be'],
-    [{ authorize: () => true, log: 'stderr' }, TypeError, 'options.log must be a function']
+    [{ authorize: (): boolean => true, timeout: 0 }, RangeError, 'options.timeout must be a number of milliseconds > 0 and at most 2147483647'],
+    [{ authorize: (): boolean => true, timeout: Number.NaN }, RangeError, 'options.timeout must be'],
+    [{ authorize: (): boolean => true, log: 'stderr' }, TypeError, 'options.log must be a function']
   ])('refuses bad options %#', (options, type, message) => {
     expect(() => new ZapHandler(options as never)).toThrow(type)
     expect(() => new ZapHandler(options as never)).toThrow(message)
