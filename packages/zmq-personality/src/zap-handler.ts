@@ -185,8 +185,11 @@ export class ZapHandler extends EventEmitter<ZapHandlerEvents> {
   }
 
   /**
-   * Unbinds and closes the handler socket; pending decisions are dropped (libzmq
-   * fails those handshakes). Resolves when the receive loop has ended. Idempotent.
+   * Closes the handler socket; pending decisions are dropped (libzmq fails those
+   * handshakes). Resolves when the receive loop has ended. Idempotent. libzmq releases
+   * the endpoint in the background, so a new handler in the same context may meet
+   * `NSZ_ERR_ZAP_BIND` for a moment; a handler is meant to live as long as its context's
+   * sockets.
    */
   async close (): Promise<void> {
     if (this.#state === 'closed') return

@@ -306,24 +306,26 @@ describe('ZapHandler lifecycle', () => {
     expect((await decided)[1].allowed).toBe(true)
   })
 
-  it('allows one handler per context, refuses a second start, and frees the endpoint on close', async () => {
+  it('allows one handler per context and refuses a second start, also after close', async () => {
     const context = freshContext()
     const zap = await startZap({ context, authorize: () => true })
     await expect(zap.start()).rejects.toMatchObject({ code: SecurityErrorCode.ZAP_STATE })
 
     const rival = new ZapHandler({ context, authorize: () => true })
     await expect(rival.start()).rejects.toMatchObject({ code: SecurityErrorCode.ZAP_BIND, cause: { code: 'EADDRINUSE' } })
+    expect(rival.running).toBe(false)
+
+    // The handler of another context answers its own requesters.
+    const elsewhere = freshContext()
+    await startZap({ context: elsewhere, authorize: () => true })
+    const requester = zapRequester(elsewhere)
+    await requester.send(['', '1.0', 'r1', 'd', '10.0.0.1', '', 'NULL'])
+    expect(text(await within(requester.receive(), 5000, 'answer')).slice(2, 4)).toEqual(['r1', '200'])
 
     await zap.close()
     expect(zap.running).toBe(false)
     await expect(zap.start()).rejects.toMatchObject({ code: SecurityErrorCode.ZAP_STATE })
     await zap.close()
-
-    const successor = await startZap({ context, authorize: () => true })
-    const requester = zapRequester(context)
-    await requester.send(['', '1.0', 'r1', 'd', '10.0.0.1', '', 'NULL'])
-    expect(text(await within(requester.receive(), 5000, 'answer')).slice(2, 4)).toEqual(['r1', '200'])
-    await successor.close()
   })
 
   it.each([
