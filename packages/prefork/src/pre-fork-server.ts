@@ -999,10 +999,11 @@ export abstract class PreForkServer<
     } catch {
       // Options are not resolved yet: keep the default.
     }
+    // Work in flight has nobody to report to; stop fast. Nobody is left to kill
+    // this process if the stop hangs, so it ends itself after gracefulTimeout.
     this.log(1, 'the parent is gone: stopping')
-    // Nobody is left to kill this process if the stop hangs.
     setTimeout(() => process.exit(1), grace).unref()
-    this.close({ graceful: true }).catch(() => {})
+    this.close({ graceful: false }).catch(() => {})
   }
 
   #installChildSignals (): void {
