@@ -12,11 +12,11 @@ function faultFile (): string {
 
 /** Keeps sending requests one after another until stopped; collects the replies that are not pongs. */
 function requestLoop (pool: Pool): { stop: () => Promise<{ served: number, failures: string[] }> } {
-  let running = true
+  const state = { running: true }
   const failures: string[] = []
   let served = 0
   const done = (async () => {
-    while (running) {
+    while (state.running) {
       const reply = await pool.request('ping').catch((err: Error) => `error ${err.message}`)
       if (/^pong \d+$/.test(reply)) served++
       else failures.push(reply)
@@ -24,7 +24,7 @@ function requestLoop (pool: Pool): { stop: () => Promise<{ served: number, failu
   })()
   return {
     stop: async () => {
-      running = false
+      state.running = false
       await done
       return { served, failures }
     }
