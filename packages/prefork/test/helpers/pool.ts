@@ -158,9 +158,9 @@ export class Pool {
     })
   }
 
-  /** Kills the parent and every child it ever had. */
+  /** Kills the parent and every child not reported gone (exited pids may already belong to someone else). */
   async kill (): Promise<void> {
-    for (const pid of this.seen) {
+    for (const pid of this.live.keys()) {
       try { process.kill(pid, 'SIGKILL') } catch {}
     }
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill('SIGKILL')

@@ -10,6 +10,7 @@ describe('pool lifecycle', () => {
       expect(reply).toMatch(/^pong \d+$/)
       expect(pids).toContain(Number(reply.split(' ')[1]))
     }
+    pool.signal('SIGUSR1') // reopen the logs: nobody stops
     const status = await pool.status()
     expect(status.children!.map((c) => c.pid).sort()).toEqual(pids)
     expect(status.limits).toEqual({ minServers: 3, maxServers: 8 })
