@@ -386,6 +386,7 @@ export abstract class PreForkServer<
     const pids: number[] = []
     for (let i = 0; i < n && this.#supervising; i++) {
       await this.preForkHook()
+      if (!this.#supervising) break
       const pid = this.#spawn()
       if (pid !== undefined) pids.push(pid)
     }

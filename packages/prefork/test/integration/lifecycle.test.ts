@@ -16,8 +16,13 @@ describe('pool lifecycle', () => {
     expect(status.limits).toEqual({ minServers: 3, maxServers: 8 })
     expect(status.children!.reduce((n, c) => n + c.jobs, 0)).toBe(6)
 
+    const beforeTerm = pool.events.length
     pool.signal('SIGTERM')
     expect(await pool.exit).toEqual({ code: 0, signal: null })
+    expect(pool.events.slice(0, beforeTerm).filter((e) => e.event === 'childExit')).toEqual([])
+    for (const pid of pids) {
+      expect(pool.events.find((e) => e.event === 'childExit' && e.pid === pid)).toMatchObject({ code: 0, signal: null })
+    }
     expect(pool.events.at(-1)!.event).toBe('closed')
     expect(pool.live.size).toBe(0)
     expect(pids.filter(alive)).toEqual([])
