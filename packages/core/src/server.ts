@@ -181,18 +181,27 @@ export abstract class Server<
       await this.configure() // resolve options from every source
       await this.postConfigure() // logger, access rules, pid file and user checks
       await this.postConfigureHook() // user: options are final
-      await this.preBind() // personality: prepare to bind
-      await this.bind() // personality: open the listening sockets
-      await this.postBindHook() // user: sockets are bound
-      await this.postBind() // pid file, privileges, signals
-      this.emit('listening', this.endpoints)
-      await this.preLoopHook() // user: about to serve
-      if (!this.stopping) await this.loop() // personality: serve until stopped
+      await this.serve() // bind, then serve until stopped
     } catch (err) {
       await this.#closeQuietly()
       throw err
     }
     await this.serverClose() // release everything
+  }
+
+  /**
+   * Binds and serves (after `postConfigureHook`, before `serverClose`): `preBind →
+   * bind → postBindHook → postBind → 'listening' → preLoopHook → loop`. A
+   * personality whose process serves without binding (a prefork child) overrides it.
+   */
+  protected async serve (): Promise<void> {
+    await this.preBind() // personality: prepare to bind
+    await this.bind() // personality: open the listening sockets
+    await this.postBindHook() // user: sockets are bound
+    await this.postBind() // pid file, privileges, signals
+    this.emit('listening', this.endpoints)
+    await this.preLoopHook() // user: about to serve
+    if (!this.stopping) await this.loop() // personality: serve until stopped
   }
 
   /**

@@ -1,1 +1,5 @@
-export {}
+export * from './errors.js'
+export * from './options.js'
+export * from './pre-fork-server.js'
+export * from './process-spawner.js'
+export * from './tokens.js'

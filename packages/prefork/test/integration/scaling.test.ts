@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest'
+import { startPool } from '../helpers/pool.js'
+
+describe('spare-server scaling', () => {
+  it('grows to keep minSpareServers idle while children are busy, and shrinks to maxSpareServers once they are idle', async () => {
+    const pool = await startPool(['--min-servers', '1', '--min-spare-servers', '1', '--max-spare-servers', '1', '--max-servers', '4'])
+    const [first] = await pool.settled(1)
+    let from = pool.events.length
+    const slow1 = pool.request('sleep 4000')
+    await pool.event((e) => e.event === 'childState' && e.pid === first && e.state === 'processing', 'the first child busy', from)
+    await pool.until(() => pool.ready().length === 2, 'a spare child')
+    const second = pool.ready().find((pid) => pid !== first)!
+    from = pool.events.length
+    const slow2 = pool.request('sleep 4000')
+    await pool.event((e) => e.event === 'childState' && e.pid === second && e.state === 'processing', 'the second child busy', from)
+    await pool.until(() => pool.ready().length === 3, 'another spare child')
+    expect((await pool.status()).children!.filter((c) => c.state === 'processing')).toHaveLength(2)
+
+    expect(await slow1).toBe(`slept ${first}`)
+    expect(await slow2).toBe(`slept ${second}`)
+    await pool.settled(1)
+    expect(pool.seen.size).toBe(3)
+  })
+
+  it('never runs more than maxServers children', async () => {
+    const pool = await startPool(['--min-servers', '1', '--min-spare-servers', '1', '--max-spare-servers', '1', '--max-servers', '1'])
+    const [only] = await pool.settled(1)
+    const from = pool.events.length
+    const slow = pool.request('sleep 1000')
+    await pool.event((e) => e.event === 'childState' && e.state === 'processing', 'a busy child', from)
+    expect(await pool.request('ping')).toBe(`pong ${only}`)
+    expect(await slow).toBe(`slept ${only}`)
+    expect(pool.seen.size).toBe(1)
+  })
+})
