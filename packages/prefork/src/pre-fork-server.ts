@@ -550,6 +550,15 @@ export abstract class PreForkServer<
   }
 
   /**
+   * Extra environment for each child (parent, at every spawn): how a personality
+   * hands down what it learned at bind, such as an endpoint whose port the system
+   * chose. Empty here.
+   */
+  protected childEnv (): Record<string, string> {
+    return {}
+  }
+
+  /**
    * Connects the child to its source of work (child), after `childInitHook` and
    * before `reportReady`: the ZeroMQ worker connects its socket here. Empty here.
    */
@@ -683,7 +692,7 @@ export abstract class PreForkServer<
       execArgv: [...process.execArgv],
       module: resolve(o.workerModule ?? process.argv[1]!),
       args: process.argv.slice(2),
-      env: { ...process.env, [CHILD_ENV]: String(process.pid) }
+      env: { ...process.env, ...this.childEnv(), [CHILD_ENV]: String(process.pid) }
     }
     let proc: ChildProcess
     try {

@@ -1,0 +1,103 @@
+import { DEFAULT_SERVICE } from '@net-server/client'
+import { boolean, custom, describe, duration, integer, string, type Options, type OptionSpecs } from '@net-server/core'
+import { preForkOptionSpecs, type ResolvedPreForkOptions } from '@net-server/prefork'
+import { checkApp, echo, type App } from './app.js'
+import { BROKER_DEFAULTS } from './options.js'
+
+/** Options of {@link ZmqServer}, after resolution. */
+export interface ResolvedZmqServerOptions extends ResolvedPreForkOptions {
+  /** The seed's `port`: `[frontend, backend]`; 0 picks a free port. */
+  readonly port: readonly [number, number]
+  /** Net::Server `host`: the address both sockets bind to. */
+  readonly host: string
+  /** A full frontend endpoint (`ipc://…`, `tcp://…`) instead of host and port. */
+  readonly frontend: string | undefined
+  /** A full backend endpoint instead of host and port. */
+  readonly backend: string | undefined
+  /** The seed's `app`: the job function, or one per service. */
+  readonly app: App
+  /** The service that plain REQ requests go to, and a bare job function serves. */
+  readonly service: string
+  /** Heartbeat period both ways, ms (RFC 7's default 2500). */
+  readonly heartbeatInterval: number
+  /** Missed heartbeats before a peer is dead (RFC 7's default 3). */
+  readonly heartbeatLiveness: number
+  /** A job running longer gets 504 and its worker is replaced, ms; 0 never. */
+  readonly jobTimeout: number
+  /** Requests waiting for a worker, at most; past it 503 at once. */
+  readonly maxQueue: number
+  /** Largest request body in bytes; larger ones get 413. */
+  readonly maxMessageSize: number
+  /** Requeue a job once when its worker dies, instead of answering 502. */
+  readonly requeue: boolean
+  /** How long requests for a service no worker offered yet wait, ms (default: heartbeat interval × liveness). */
+  readonly serviceGrace: number | undefined
+  /** Where `nsz status` reaches the broker; default `ipc://<pidFile>.sock` when there is a pid file. */
+  readonly controlEndpoint: string | undefined
+}
+
+/** Options of {@link ZmqServer}, as a user passes them. */
+export type ZmqServerOptions = Options<ResolvedZmqServerOptions>
+
+function checkPort (value: unknown, name: string): readonly [number, number] {
+  const list = typeof value === 'number' ? [value, value + 1] : value
+  if (!Array.isArray(list) || list.length !== 2) {
+    throw new TypeError(`options.${name} must be [frontend port, backend port], got ${describe(value)}`)
+  }
+  for (const p of list) {
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > 65535) {
+      throw new RangeError(`options.${name} must hold two ports from 0 to 65535, got ${describe(p)}`)
+    }
+  }
+  if (list[0] === list[1] && list[0] !== 0) throw new RangeError(`options.${name}: the frontend and backend ports must differ, got ${String(list[0])} twice`)
+  return Object.freeze([list[0], list[1]]) as readonly [number, number]
+}
+
+function checkEndpoint (value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !/^(tcp|ipc|inproc):\/\/./.test(value)) {
+    throw new TypeError(`options.${name} must be a ZeroMQ endpoint like tcp://127.0.0.1:6660 or ipc:///run/jobs.sock, got ${describe(value)}`)
+  }
+  return value
+}
+
+/** Option declarations of {@link ZmqServer}: prefork's plus the broker's and the seed's `app`. */
+export function zmqServerOptionSpecs (): OptionSpecs {
+  return {
+    ...preForkOptionSpecs(),
+    port: {
+      description: 'frontend and backend ports, e.g. 6660,6661 (0 picks a free port)',
+      default: [6660, 6661],
+      parse: (raw) => raw.split(',').map((p) => Number(p.trim())),
+      validate: checkPort
+    },
+    host: string({ description: 'address both sockets bind to', default: '127.0.0.1', nonEmpty: true }),
+    frontend: {
+      description: 'frontend endpoint, overrides host and port (tcp://…, ipc://…)',
+      default: undefined,
+      parse: (raw) => raw,
+      validate: checkEndpoint
+    },
+    backend: {
+      description: 'backend endpoint, overrides host and port',
+      default: undefined,
+      parse: (raw) => raw,
+      validate: checkEndpoint
+    },
+    app: custom<App>({ description: 'the job function, or an object of service name to job function', default: echo, check: checkApp }),
+    service: string({ description: 'the default service: plain REQ requests go here', default: DEFAULT_SERVICE, nonEmpty: true }),
+    heartbeatInterval: duration({ description: 'heartbeat period both ways', default: BROKER_DEFAULTS.heartbeatInterval, min: 10 }),
+    heartbeatLiveness: integer({ description: 'missed heartbeats before a peer is dead', default: BROKER_DEFAULTS.heartbeatLiveness, min: 1 }),
+    jobTimeout: duration({ description: 'longest a job may run before 504 and a new worker (0: no limit)', default: BROKER_DEFAULTS.jobTimeout }),
+    maxQueue: integer({ description: 'requests waiting for a worker, at most (past it: 503)', default: BROKER_DEFAULTS.maxQueue }),
+    maxMessageSize: integer({ description: 'largest request body in bytes (past it: 413)', default: BROKER_DEFAULTS.maxMessageSize, min: 1 }),
+    requeue: boolean({ description: 'requeue a job once when its worker dies, instead of 502', default: BROKER_DEFAULTS.requeue }),
+    serviceGrace: duration<number | undefined>({ description: 'how long requests for a service not offered yet wait', default: undefined }),
+    controlEndpoint: {
+      description: 'endpoint for nsz status (default ipc://<pidFile>.sock)',
+      default: undefined,
+      parse: (raw) => raw,
+      validate: checkEndpoint
+    }
+  }
+}

@@ -1,0 +1,361 @@
+import type { RequestContext, OptionSpecs } from '@net-server/core'
+import { PreForkServer, type ProcessRole } from '@net-server/prefork'
+import { Status } from '@net-server/client'
+import { Reply } from 'zeromq'
+import { appServices, replyFrames, type App, type JobFunction } from './app.js'
+import { Broker, type BrokerEndpoints, type WorkerInfo } from './broker.js'
+import { RateMeter } from './rate-meter.js'
+import { zmqServerOptionSpecs, type ResolvedZmqServerOptions, type ZmqServerOptions } from './server-options.js'
+import { WorkerAgent, type Job } from './worker-agent.js'
+
+/** Environment variable that hands the backend endpoint to the children. */
+export const BACKEND_ENV = 'NSZ_ZMQ_BACKEND'
+
+/** One job, as the per-request steps pass it along in a worker. */
+export interface ZmqRequest extends RequestContext {
+  /** The job as the worker agent received it; `job.reply()` answers it. */
+  readonly job: Job
+  /** The service the client asked for. */
+  readonly service: string
+  /** The request body, one Buffer per frame. */
+  readonly frames: readonly Buffer[]
+  /** The status sent, once a reply went out. */
+  status: number | undefined
+  /** True once `processRequest` ran (false when the peer was refused). */
+  processed: boolean
+}
+
+/** What `nsz status` prints: the broker's view of its pool. */
+export interface ZmqServerStatus {
+  readonly pid: number
+  readonly title: string
+  readonly frontend: string
+  readonly backend: string
+  readonly uptime: number
+  readonly limits: { readonly minServers: number, readonly maxServers: number }
+  readonly children: ReadonlyArray<{
+    readonly pid: number
+    readonly state: string
+    readonly jobs: number
+    readonly age: number
+  }>
+  readonly remoteWorkers: number
+  readonly queued: number
+  readonly inFlight: number
+  readonly served: number
+  readonly jobsPerSecond: number
+}
+
+/**
+ * The preforking ZeroMQ job server: Net::Server::ZMQ for Node.
+ *
+ * The parent process is the broker: it binds a ROUTER frontend for clients and a
+ * ROUTER backend for workers and balances jobs least-recently-used first. Each child
+ * is a worker: a DEALER that speaks MDP/0.1 to the backend and runs `app` for each
+ * job. `PreForkServer` starts, supervises, resizes and restarts the children.
+ *
+ * Overridden phases, where the seed's personality overrides them:
+ * - `bind`: the broker binds both sockets (in the parent only; children never bind).
+ * - `accept`: waits for the next job from the backend.
+ * - `getClientInfo`: empty: a job carries no peer address; the broker applies the
+ *   access rules when a peer connects.
+ * - `allowDeny`: true, for the same reason; `allowDenyHook` still sees every job.
+ * - `processRequest`: calls `app` (through `decodeRequest` / `encodeReply`) and replies.
+ * - `postProcessRequest`: makes sure every job got a reply (403 when it was refused).
+ *
+ * @example
+ * await ZmqServer.run({
+ *   port: [6660, 6661],
+ *   minServers: 5,
+ *   maxServers: 10,
+ *   app: (payload) => payload.toString().toUpperCase()
+ * })
+ */
+export class ZmqServer<
+  R extends ResolvedZmqServerOptions = ResolvedZmqServerOptions,
+  Q extends ZmqRequest = ZmqRequest
+> extends PreForkServer<R, Q> {
+  #broker: Broker | undefined
+  #endpoints: BrokerEndpoints | undefined
+  #agent: WorkerAgent | undefined
+  #services: ReadonlyMap<string, JobFunction> | undefined
+  #control: Reply | undefined
+  readonly #rate = new RateMeter(10)
+  readonly #startedAt = Date.now()
+
+  constructor (options: ZmqServerOptions & Partial<R> = {}, container?: ConstructorParameters<typeof PreForkServer>[1]) {
+    super(options as Partial<R>, container)
+  }
+
+  /** The broker, in the parent once bound; `undefined` in a worker. */
+  get broker (): Broker | undefined {
+    return this.#broker
+  }
+
+  /** The job functions by service name. */
+  protected get services (): ReadonlyMap<string, JobFunction> {
+    this.#services ??= appServices(this.options.app as App, this.options.service)
+    return this.#services
+  }
+
+  protected override optionSpecs (): OptionSpecs {
+    return zmqServerOptionSpecs()
+  }
+
+  protected override get endpoints (): readonly string[] {
+    return this.#endpoints === undefined ? [] : [this.#endpoints.frontend, this.#endpoints.backend]
+  }
+
+  /** The broker feeds the tally from its worker table: no message per job over IPC. */
+  protected override get childReportsState (): boolean {
+    return false
+  }
+
+  protected override processTitle (role: ProcessRole): string {
+    const backend = role === 'parent' ? this.#endpoints?.backend : this.workerEndpoint()
+    const bport = portOf(backend)
+    return role === 'parent' ? `zmq broker ${portOf(this.#endpoints?.frontend)}-${bport}` : `zmq worker ${bport}`
+  }
+
+  protected override childEnv (): Record<string, string> {
+    return this.#endpoints === undefined ? {} : { [BACKEND_ENV]: connectable(this.#endpoints.backend) }
+  }
+
+  // -------------------------------------------------------------------------
+  // The broker (parent)
+
+  /** Binds the broker's frontend and backend ROUTERs, and the status socket (parent only). */
+  protected override async bind (): Promise<void> {
+    const o = this.options
+    const broker = new Broker({
+      frontend: o.frontend ?? tcpEndpoint(o.host, o.port[0]),
+      backend: o.backend ?? tcpEndpoint(o.host, o.port[1]),
+      defaultService: o.service,
+      services: [...this.services.keys()],
+      heartbeatInterval: o.heartbeatInterval,
+      heartbeatLiveness: o.heartbeatLiveness,
+      jobTimeout: o.jobTimeout,
+      maxQueue: o.maxQueue,
+      maxMessageSize: o.maxMessageSize,
+      requeue: o.requeue,
+      ...(o.serviceGrace === undefined ? {} : { serviceGrace: o.serviceGrace })
+    })
+    this.#broker = broker
+    this.#endpoints = await broker.bind()
+    this.#watchBroker(broker)
+    await this.#bindControl()
+    this.log(2, `broker listening: frontend ${this.#endpoints.frontend}, backend ${this.#endpoints.backend}`)
+  }
+
+  #watchBroker (broker: Broker): void {
+    broker.on('workerBusy', (worker) => { this.#tally(worker, 'processing') })
+    broker.on('workerIdle', (worker) => {
+      this.#rate.tick()
+      this.#tally(worker, 'waiting')
+    })
+    broker.on('jobTimeout', (worker, jobId) => {
+      this.log(1, `job ${jobId} timed out on worker ${worker.pid ?? worker.id}: replacing the worker`)
+      if (worker.pid !== undefined) this.killChild(worker.pid, 'SIGKILL')
+    })
+    broker.on('error', (err) => { this.emit('error', err) })
+    this.on('childExit', (pid) => { broker.disconnectWorker(pid, { immediate: true }) })
+  }
+
+  #tally (worker: WorkerInfo, state: 'waiting' | 'processing'): void {
+    if (worker.pid !== undefined) this.setChildState(worker.pid, state)
+  }
+
+  /**
+   * Graceful (QUIT): the broker answers new requests 503 and keeps forwarding the
+   * replies of jobs in flight until they are done or `gracefulTimeout` passes; then
+   * the children stop. Fast (TERM/INT): every queued and in-flight request gets 503
+   * and the children stop at once. In a worker: the agent stops taking jobs.
+   */
+  protected override async stopLoop (graceful: boolean): Promise<void> {
+    if (this.isChild) {
+      await super.stopLoop(graceful)
+      await this.#agent?.close({ graceful })
+      return
+    }
+    if (graceful) await this.#broker?.drain(this.options.gracefulTimeout)
+    else await this.#broker?.close()
+    await super.stopLoop(graceful)
+  }
+
+  /** Closes the broker and the status socket (parent), then prefork's and core's cleanup. */
+  protected override async serverClose (): Promise<void> {
+    try {
+      await this.#broker?.close()
+      this.#control?.close()
+      this.#control = undefined
+      await this.#agent?.close({ graceful: false })
+    } finally {
+      await super.serverClose()
+    }
+  }
+
+  /** The pool as the broker sees it, for `nsz status`. */
+  status (): ZmqServerStatus {
+    const stats = this.#broker?.stats()
+    const workers = this.#broker?.workers() ?? []
+    const served = new Map(workers.filter((w) => w.pid !== undefined).map((w) => [w.pid!, w.served]))
+    const now = Date.now()
+    const children = this.children()
+    return {
+      pid: process.pid,
+      title: process.title,
+      frontend: this.#endpoints?.frontend ?? '',
+      backend: this.#endpoints?.backend ?? '',
+      uptime: (now - this.#startedAt) / 1000,
+      limits: this.limits,
+      children: children.map((c) => ({ pid: c.pid, state: c.state, jobs: served.get(c.pid) ?? c.jobs, age: (now - c.startedAt) / 1000 })),
+      remoteWorkers: workers.filter((w) => w.pid === undefined || !children.some((c) => c.pid === w.pid)).length,
+      queued: stats?.queued ?? 0,
+      inFlight: stats?.inFlight ?? 0,
+      served: stats?.served ?? 0,
+      jobsPerSecond: this.#rate.perSecond()
+    }
+  }
+
+  async #bindControl (): Promise<void> {
+    const o = this.options
+    const endpoint = o.controlEndpoint ?? (o.pidFile === undefined ? undefined : `ipc://${o.pidFile}.sock`)
+    if (endpoint === undefined) return
+    const socket = new Reply({ linger: 0 })
+    await socket.bind(endpoint)
+    this.#control = socket
+    this.#serveControl(socket).catch(() => {})
+  }
+
+  async #serveControl (socket: Reply): Promise<void> {
+    try {
+      for await (const [command] of socket) {
+        const reply = command?.toString() === 'status'
+          ? JSON.stringify(this.status())
+          : JSON.stringify({ error: `unknown command '${command?.toString() ?? ''}' (try 'status')` })
+        await socket.send(reply)
+      }
+    } catch (err) {
+      if (!socket.closed) this.log(1, `status socket failed: ${(err as Error).message}`)
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // The worker (child)
+
+  /** The endpoint a worker connects to: the one the parent bound, as handed down. */
+  protected workerEndpoint (): string {
+    const fromParent = process.env[BACKEND_ENV]
+    if (fromParent !== undefined && fromParent.length > 0) return fromParent
+    const o = this.options
+    return connectable(o.backend ?? tcpEndpoint(o.host, o.port[1]))
+  }
+
+  /** Connects this worker's DEALER to the backend (after `childInitHook`, before it reports ready). */
+  protected override async childConnect (): Promise<void> {
+    const o = this.options
+    const services = [...this.services.keys()]
+    this.#agent = new WorkerAgent({
+      endpoint: this.workerEndpoint(),
+      services: [o.service, ...services.filter((s) => s !== o.service)].filter((s) => this.services.has(s)),
+      heartbeatInterval: o.heartbeatInterval,
+      heartbeatLiveness: o.heartbeatLiveness
+    })
+    this.#agent.on('error', (err) => { this.log(1, `worker: ${err.message}`) })
+    await this.#agent.connect()
+  }
+
+  /** Waits for the next job from the broker; `undefined` once the worker stops. */
+  protected override async accept (): Promise<Q | undefined> {
+    const job = await this.#agent?.next()
+    if (job === undefined) return undefined
+    return { peer: {}, job, service: job.service, frames: job.body, status: undefined, processed: false } as unknown as Q
+  }
+
+  /** Empty: ZeroMQ does not tell a worker who sent a job (see `docs/zmq.md`). */
+  protected override async getClientInfo (_request: Q): Promise<void> {}
+
+  /**
+   * Admits every job: the peer's address is known only to the broker, which applies
+   * `allow`, `deny`, `cidrAllow` and `cidrDeny` when the peer connects. Override
+   * `allowDenyHook` to refuse jobs by their content.
+   */
+  protected override async allowDeny (_request: Q): Promise<boolean> {
+    return true
+  }
+
+  /**
+   * Calls the job function for the request's service and replies: 200 with the
+   * encoded result, 500 with the error's message when it throws, 404 when this
+   * worker has no function for the service.
+   */
+  protected override async processRequest (request: Q): Promise<void> {
+    request.processed = true
+    const fn = this.services.get(request.service)
+    if (fn === undefined) {
+      this.reply(request, Status.NO_SERVICE, `no job function for service '${request.service}'`)
+      return
+    }
+    let frames: Buffer[]
+    try {
+      const input = await this.decodeRequest(request)
+      const result = await fn(input as Buffer | Buffer[], { service: request.service, jobId: request.job.id, frames: request.frames })
+      frames = await this.encodeReply(result, request)
+    } catch (err) {
+      this.log(1, `job ${request.job.id} (${request.service}) failed: ${err instanceof Error ? err.message : String(err)}`)
+      this.reply(request, Status.APP_ERROR, await this.encodeError(err, request))
+      return
+    }
+    this.reply(request, Status.OK, frames)
+  }
+
+  /** Makes sure the job was answered: 403 when the peer was refused, 500 when nothing replied. */
+  protected override async postProcessRequest (request: Q): Promise<void> {
+    if (request.job.replied) return
+    if (request.processed) this.reply(request, Status.APP_ERROR, 'the job ended without a reply')
+    else this.reply(request, Status.DENIED, 'denied')
+  }
+
+  /**
+   * Turns the request into the job function's argument: the single frame as a
+   * Buffer, or the array of frames. Override to decode (JSON, protobuf …).
+   */
+  protected async decodeRequest (request: Q): Promise<unknown> {
+    return request.frames.length === 1 ? request.frames[0]! : [...request.frames]
+  }
+
+  /** Turns the job function's result into reply frames. Override to encode. */
+  protected async encodeReply (result: unknown, _request: Q): Promise<Buffer[]> {
+    return replyFrames(result as Parameters<typeof replyFrames>[0])
+  }
+
+  /** Turns a job's error into the body of its 500 reply: the message by default. */
+  protected async encodeError (error: unknown, _request: Q): Promise<Buffer[]> {
+    return [Buffer.from(error instanceof Error ? error.message : String(error))]
+  }
+
+  /** Sends the reply for a job once; later calls are ignored. */
+  protected reply (request: Q, status: number, body: string | Buffer | readonly Buffer[]): void {
+    if (request.job.replied) return
+    request.status = status
+    const frames = typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : [...body]
+    request.job.reply(frames, status)
+  }
+}
+
+/** A TCP endpoint for host and port; port 0 lets the system choose. */
+export function tcpEndpoint (host: string, port: number): string {
+  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+  return `tcp://${h}:${port === 0 ? '*' : String(port)}`
+}
+
+/** A bound endpoint as a peer on this host connects to it (a wildcard address becomes loopback). */
+export function connectable (endpoint: string): string {
+  return endpoint
+    .replace(/^tcp:\/\/(0\.0\.0\.0|\*):/, 'tcp://127.0.0.1:')
+    .replace(/^tcp:\/\/\[::\]:/, 'tcp://[::1]:')
+}
+
+function portOf (endpoint: string | undefined): string {
+  return endpoint?.match(/:(\d+)$/)?.[1] ?? endpoint ?? '?'
+}
