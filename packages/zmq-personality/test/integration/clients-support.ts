@@ -148,9 +148,9 @@ export async function rejection (promise: Promise<unknown>): Promise<any> {
 
 /** A promise with its resolve function, for jobs that a test releases. */
 export function deferred<T = void> (): { promise: Promise<T>, resolve: (value: T) => void } {
-  let resolve!: (value: T) => void
-  const promise = new Promise<T>((r) => { resolve = r })
-  return { promise, resolve }
+  let settle!: (value: T) => void
+  const promise = new Promise<T>((resolve) => { settle = resolve })
+  return { promise, resolve: settle }
 }
 
 export const strings = (frames: readonly Buffer[]): string[] => frames.map((f) => f.toString())
