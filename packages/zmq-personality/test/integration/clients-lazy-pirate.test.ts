@@ -79,6 +79,30 @@ describe('LazyPirateClient against the broker', () => {
     expect(strings(await reply)).toEqual(['SURVIVOR'])
   })
 
+  it('gets its reply with a fixed identity when a resend reconnects with the same routing id', async () => {
+    const { broker, frontend, backend } = await startBroker({ jobTimeout: 0 })
+    const hold = deferred()
+    onTestFinished(() => hold.resolve())
+    let first = true
+    const handler = async (job: Job): Promise<string[]> => {
+      if (first) {
+        first = false
+        await hold.promise
+      }
+      return upper(job)
+    }
+    await startAgent(broker, backend, handler)
+    await startAgent(broker, backend, handler)
+    const attempts: number[] = []
+    const client = lazyClient({ endpoint: frontend, identity: 'fixed-id', timeout: 300, retries: 3, onRetry: (e) => attempts.push(e.attempt) })
+    // The first attempt is held by a worker; a resend goes to the other one. While the
+    // broker still holds the old connection of 'fixed-id', libzmq refuses a new one with
+    // the same routing id, so a resend may be lost: a later one gets through.
+    expect(strings(await client.request('fixed'))).toEqual(['FIXED'])
+    expect(attempts.length).toBeGreaterThanOrEqual(1)
+    expect(attempts.length).toBeLessThanOrEqual(3)
+  })
+
   it('gives up with NSZ_ERR_CLIENT_TIMEOUT within timeout x (retries + 1) when no reply comes', async () => {
     const { broker, frontend, backend } = await startBroker({ jobTimeout: 0 })
     const hold = deferred()

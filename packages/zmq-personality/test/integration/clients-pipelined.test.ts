@@ -1,9 +1,9 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import {
-  ClientErrorCode, NSZC, Status, decodeErrorFrame, isClientError, statusError
+  ClientErrorCode, Command, NSZC, Status, decodeErrorFrame, isClientError, statusError
 } from '@net-server/client'
 import type { Job, WorkerInfo } from '@net-server/zmq'
-import { dealer, nextEvent, startAgent, startBroker, within } from '../helpers.js'
+import { RawWorker, dealer, nextEvent, startAgent, startBroker, within } from '../helpers.js'
 import { deferred, pipelinedClient, rejection, spawnWorker, strings } from './clients-support.js'
 
 /** A reply that only this payload can produce. */
@@ -76,6 +76,20 @@ describe('pipelined Client against the broker', () => {
     await within(drained, 5000, 'the drain to end')
   })
 
+  it('503: closing the broker answers the job in flight and the queued requests', async () => {
+    const { broker, frontend, backend } = await startBroker()
+    const { held } = await holdingAgent(broker, backend)
+    const client = pipelinedClient({ endpoint: frontend, timeout: 5000, retries: 0 })
+    const inFlight = rejection(client.request('', 'hold'))
+    await held
+    const queued = nextEvent(broker, 'requestQueued')
+    const waiting = rejection(client.request('', 'waiting'))
+    await queued
+    await broker.close()
+    expect(await inFlight).toMatchObject({ code: ClientErrorCode.UNAVAILABLE, status: 503 })
+    expect(await waiting).toMatchObject({ code: ClientErrorCode.UNAVAILABLE, status: 503 })
+  })
+
   it('504: a job past jobTimeout rejects with NSZ_ERR_CLIENT_JOB_TIMEOUT', async () => {
     const { broker, frontend, backend } = await startBroker({ jobTimeout: 200 })
     await holdingAgent(broker, backend)
@@ -98,6 +112,33 @@ describe('pipelined Client against the broker', () => {
     const err = await rejection(pending)
     expect(err).toMatchObject({ code: ClientErrorCode.WORKER_LOST, status: Status.WORKER_LOST })
     expect((await worker.exited).signal).toBe('SIGKILL')
+  })
+
+  // Defect in the broker: a worker that vanished without DISCONNECT (a crash, SIGKILL)
+  // stays in the idle set until the next heartbeat tick. A request dispatched to it in
+  // that window fails to send with EHOSTUNREACH, so it never reached any worker; yet
+  // #onWorkerSendFailure -> #dropWorker -> #jobLost answers it 502 (unless `requeue`),
+  // while another worker is idle. An undelivered job is safe to hand to the next worker.
+  it.fails('gives a job to another idle worker when the one it picked has vanished', async () => {
+    const { broker, frontend, backend } = await startBroker({ heartbeatInterval: 5000 })
+    const vanished = new RawWorker(backend)
+    const first = nextEvent(broker, 'workerReady', 5000)
+    await vanished.ready('default')
+    await first
+    const alive = new RawWorker(backend)
+    const second = nextEvent(broker, 'workerReady', 5000)
+    await alive.ready('default')
+    await second
+    const serving = (async () => {
+      const msg = await alive.expect(Command.REQUEST)
+      await alive.reply(msg[3]!, ['from the live worker'])
+    })()
+    serving.catch(() => {})
+    // The least recently used worker goes away without a word, as a killed process does.
+    vanished.socket.close()
+    const client = pipelinedClient({ endpoint: frontend, timeout: 5000, retries: 0 })
+    expect(strings(await client.request('mmi.service', 'default'))).toEqual(['200'])
+    expect(strings(await client.request('', 'job'))).toEqual(['from the live worker'])
   })
 
   it('404: a service that no worker offered fails once the grace is over', async () => {
