@@ -698,7 +698,28 @@ export class Broker extends EventEmitter<BrokerEvents> {
     const worker = this.#workers.get(msg[0]!.toString('latin1'))
     if (worker === undefined || err.code === 'ENOTSOCK') return
     this.emit('protocolError', 'backend', worker.hex, `send failed (${err.code ?? err.message})`)
+    // A REQUEST that could not be sent never reached the worker: the job did not run,
+    // so it goes to another worker (or back to the head of its queue) whatever
+    // `requeue` says, instead of costing its client a 502.
+    const job = msg[3] === REQUEST_FRAME && worker.job?.idFrame === msg[4] ? worker.job : undefined
+    if (job !== undefined) worker.job = undefined
     this.#dropWorker(worker, 'unreachable', false)
+    if (job !== undefined) this.#undelivered(job)
+  }
+
+  #undelivered (job: Job): void {
+    this.#endJob(job)
+    if (this.#state !== 'bound') {
+      this.#answer(job.client, job.envelope, Status.UNAVAILABLE)
+      return
+    }
+    const worker = firstOf(job.service.idle)
+    if (worker !== undefined) {
+      this.#dispatch(worker, job)
+    } else {
+      job.service.queue.unshift(job)
+      this.#queued++
+    }
   }
 
   readonly #onTick = (): void => {

@@ -119,7 +119,7 @@ describe('pipelined Client against the broker', () => {
   // that window fails to send with EHOSTUNREACH, so it never reached any worker; yet
   // #onWorkerSendFailure -> #dropWorker -> #jobLost answers it 502 (unless `requeue`),
   // while another worker is idle. An undelivered job is safe to hand to the next worker.
-  it.fails('gives a job to another idle worker when the one it picked has vanished', async () => {
+  it('gives a job to another idle worker when the one it picked has vanished', async () => {
     const { broker, frontend, backend } = await startBroker({ heartbeatInterval: 5000 })
     const vanished = new RawWorker(backend)
     const first = nextEvent(broker, 'workerReady', 5000)
