@@ -57,7 +57,9 @@ export interface ZmqServerStatus {
  * job. `PreForkServer` starts, supervises, resizes and restarts the children.
  *
  * Overridden phases, where the seed's personality overrides them:
- * - `bind`: the broker binds both sockets (in the parent only; children never bind).
+ * - `bind`: the broker binds both sockets (in the parent only; children never bind),
+ *   after starting the ZAP handler when access rules, key lists or CURVE are set.
+ * - `validateOptions`: checks the security options together (`docs/security.md`).
  * - `accept`: waits for the next job from the backend.
  * - `getClientInfo`: empty: a job carries no peer address; the broker applies the
  *   access rules when a peer connects.
