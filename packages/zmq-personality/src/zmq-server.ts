@@ -99,7 +99,8 @@ export class ZmqServer<
   }
 
   protected override optionSpecs (): OptionSpecs {
-    return zmqServerOptionSpecs()
+    // prefork's own specs last: in a child they neutralise pidFile (the parent owns it)
+    return { ...zmqServerOptionSpecs(), ...super.optionSpecs() }
   }
 
   protected override get endpoints (): readonly string[] {
