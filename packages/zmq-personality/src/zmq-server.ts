@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs'
 import type { RequestContext, OptionSpecs } from '@net-server/core'
 import { PreForkServer, type ProcessRole } from '@net-server/prefork'
 import { Status } from '@net-server/client'
@@ -80,6 +81,7 @@ export class ZmqServer<
   #agent: WorkerAgent | undefined
   #services: ReadonlyMap<string, JobFunction> | undefined
   #control: Reply | undefined
+  #controlFile: string | undefined
   readonly #rate = new RateMeter(10)
   readonly #startedAt = Date.now()
 
@@ -189,6 +191,8 @@ export class ZmqServer<
       await this.#broker?.close()
       this.#control?.close()
       this.#control = undefined
+      // libzmq leaves an ipc socket file behind on close
+      if (this.#controlFile !== undefined) rmSync(this.#controlFile, { force: true })
       await this.#agent?.close({ graceful: false })
     } finally {
       await super.serverClose()
@@ -225,6 +229,7 @@ export class ZmqServer<
     const socket = new Reply({ linger: 0 })
     await socket.bind(endpoint)
     this.#control = socket
+    if (endpoint.startsWith('ipc://')) this.#controlFile = endpoint.slice('ipc://'.length)
     this.#serveControl(socket).catch(() => {})
   }
 
