@@ -221,3 +221,16 @@ export interface StatusJson {
   served: number
   jobsPerSecond: number
 }
+
+/**
+ * Asks `nsz status --json` until `match` holds: for changes no output line reports
+ * (a worker replaced, limits moved). Each query waits for its answer.
+ */
+export async function statusUntil (pidFile: string, match: (status: StatusJson) => boolean, what: string, timeout = 15_000): Promise<StatusJson> {
+  const deadline = Date.now() + timeout
+  for (;;) {
+    const status = await statusJson(pidFile)
+    if (match(status)) return status
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(status)}`)
+  }
+}
