@@ -123,6 +123,9 @@ export abstract class Server<
   #access: AccessControl | undefined
   #pidFile: PidFile | undefined
   #state: RunState = 'new'
+  // Set once 'started' is logged; a server that never said it started does not say it stopped.
+  #announced = false
+  #silentRelease = false
   #done: Promise<void> | undefined
   readonly #signals = new SignalRegistry((signal, err) => this.#fail(`signal ${signal} failed`, err))
 
@@ -340,6 +343,7 @@ export abstract class Server<
     dropPrivileges(o.user, o.group)
     if (o.handleSignals) this.#signals.install(this.signalHandlers())
     this.log(2, `${this.constructor.name} started`, { endpoints: this.endpoints })
+    this.#announced = true
   }
 
   /**
@@ -377,7 +381,7 @@ export abstract class Server<
     this.#signals.uninstall()
     this.#pidFile?.remove()
     if (this.#logger !== undefined) {
-      this.log(2, `${this.constructor.name} stopped`)
+      if (!this.#silentRelease) this.log(2, `${this.constructor.name} stopped`)
       this.#logger.close?.()
       // Lines logged after close (late child exits) go to standard error, not to a closed file.
       this.#logger = undefined
@@ -388,6 +392,8 @@ export abstract class Server<
 
   async #closeQuietly (): Promise<void> {
     this.#state = 'stopping'
+    // A start that failed is reported by whoever awaits run(), in one message.
+    if (!this.#announced) this.#silentRelease = true
     try {
       await this.serverClose()
     } catch (err) {

@@ -2,15 +2,16 @@
  * The `nsz` command: `nsz serve [APP]` runs a job server (this process is the
  * broker, its children the workers), `nsz worker --connect URL [APP]` runs a pool of
  * workers for a broker elsewhere, `nsz status` asks a running server how it is.
+ * `docs/getting-started.md` is the user's guide.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Writable } from 'node:stream'
-import { Command, CommanderError, Option } from 'commander'
+import { Command, CommanderError, Option, type OutputConfiguration } from 'commander'
 import { Request } from 'zeromq'
-import { isProcessAlive, kebabCase, type OptionSpec, type OptionSpecs } from '@net-server/core'
+import { CoreErrorCode, isProcessAlive, kebabCase, NszError, type OptionSpec, type OptionSpecs } from '@net-server/core'
 import type { App } from './app.js'
 import { WorkerPool } from './worker-pool.js'
 import { ZmqServer, type ZmqServerStatus } from './zmq-server.js'
@@ -23,61 +24,179 @@ export interface NszIo {
 
 /** Exit codes of `nsz`. */
 export const NszExit = {
+  /** Done: the server stopped on a signal, help or version was printed, status answered. */
   OK: 0,
-  /** The server could not start, or stopped on an error; `nsz status` found no server. */
+  /**
+   * The server could not start or stopped on an error (port in use, pid file held
+   * by a live server, APP module threw while loading, children crash at boot);
+   * `nsz status` found no server.
+   */
   FAILED: 1,
-  /** Bad usage: unknown flag, bad value. */
+  /**
+   * Bad usage: unknown command or flag, bad flag value, conflicting options, an APP
+   * module that does not exist or exports no job, a conf file that cannot be read
+   * or has a bad line.
+   */
   USAGE: 2
 } as const
+
+/** What a loaded APP module provides: a job (or map of jobs), or a server class. */
+export interface LoadedApp {
+  /** The job function or the map of service name to job function. */
+  readonly app?: App
+  /** The `ZmqServer` subclass that the module exports. */
+  readonly serverClass?: ServerClass
+}
+
+type ServerClass = new (options?: Record<string, unknown>) => ZmqServer
 
 /** Options that code sets, or that make no sense as flags. */
 const NOT_FLAGS = new Set(['app', 'argv', 'handleSignals'])
 /** Broker-only options, left out of `nsz worker`. */
 const BROKER_ONLY = new Set(['port', 'host', 'frontend', 'backend', 'maxQueue', 'maxMessageSize', 'requeue', 'serviceGrace', 'controlEndpoint', 'jobTimeout', 'curve', 'clientKeys', 'workerKeys'])
 
+/** Help groups, in the order `--help` shows them; options not named here go under the last. */
+const GROUPS: ReadonlyArray<readonly [heading: string, names: readonly string[]]> = [
+  ['Sockets:', ['port', 'host', 'connect', 'frontend', 'backend', 'service', 'controlEndpoint']],
+  ['Workers:', ['minServers', 'maxServers', 'minSpareServers', 'maxSpareServers', 'maxRequests', 'maxRequestsJitter', 'workerModule']],
+  ['Jobs:', ['jobTimeout', 'maxQueue', 'maxMessageSize', 'requeue', 'serviceGrace', 'heartbeatInterval', 'heartbeatLiveness', 'gracefulTimeout']],
+  ['Process:', ['logLevel', 'logFile', 'pidFile', 'confFile', 'user', 'group']],
+  ['Access:', ['allow', 'deny', 'cidrAllow', 'cidrDeny']],
+  ['Supervision:', ['checkForDead', 'checkForWaiting', 'checkForSpawn', 'minChildTtl', 'childStartTimeout', 'bootFailureLimit', 'bootBackoffBase', 'bootBackoffMax']]
+]
+const OTHER_GROUP = 'Other options:'
+
+/** Placeholders in `--help` by option name, then by kind. */
+const PLACEHOLDERS: Readonly<Record<string, string>> = {
+  port: '<front,back>',
+  host: '<address>',
+  connect: '<endpoint>',
+  frontend: '<endpoint>',
+  backend: '<endpoint>',
+  controlEndpoint: '<endpoint>',
+  service: '<name>',
+  user: '<name>',
+  group: '<name>',
+  logLevel: '<0-4>',
+  workerModule: '<file>',
+  allow: '<pattern>',
+  deny: '<pattern>',
+  cidrAllow: '<cidr>',
+  cidrDeny: '<cidr>'
+}
+
+const HELP_FOOTER = `
+Durations are in seconds, fractions allowed (--job-timeout 2.5). List flags
+repeat (--allow A --allow B); --cidr-allow and --cidr-deny also take commas.
+Flags override --conf-file, which overrides the defaults shown.
+
+Exit codes: 0 stopped cleanly, 1 could not start or failed, 2 bad usage.`
+
+/** A mistake in the command line or its arguments: exit code 2. */
 class UsageError extends Error {}
 
-type ServerClass = new (options?: Record<string, unknown>) => ZmqServer
+/** The flag for option `name`, e.g. `--min-servers`. */
+function flagOf (name: string): string {
+  return `--${kebabCase(name)}`
+}
+
+/** Speaks of flags rather than options: `options.maxQueue must …` → `--max-queue must …`. */
+function asFlags (message: string): string {
+  return message.replace(/\boptions\.([a-zA-Z]\w*)/g, (_, name: string) => flagOf(name))
+}
+
+/** An error message for the command line; a conf file's lines keep their option names. */
+function inFlags (message: string): string {
+  if (!message.startsWith('conf file')) return asFlags(message)
+  return message.replace(/\boptions\.confFile\b/g, '--conf-file').replace(/\boptions\.([a-zA-Z]\w*)/g, '$1')
+}
 
 function version (): string {
   const require = createRequire(import.meta.url)
   return (require('../package.json') as { version: string }).version
 }
 
-function formatDefault (spec: OptionSpec): string | undefined {
+function formatDefault (name: string, spec: OptionSpec): string | undefined {
   const value = spec.default
-  if (value === undefined || typeof value === 'function') return undefined
+  if (value === undefined || value === null || typeof value === 'function') return undefined
   if (spec.kind === 'duration' && typeof value === 'number') return `${value / 1000}`
   if (Array.isArray(value)) return value.length === 0 ? undefined : value.join(',')
+  if (typeof value === 'boolean') return value ? 'on' : 'off'
+  if (name === 'argv') return undefined
   return String(value)
 }
 
+function placeholder (name: string, spec: OptionSpec): string {
+  if (PLACEHOLDERS[name] !== undefined) return PLACEHOLDERS[name]
+  if (name.endsWith('File') || name.endsWith('Module')) return '<file>'
+  if (spec.kind === 'duration') return '<seconds>'
+  if (spec.kind === 'integer') return '<n>'
+  return '<value>'
+}
+
+/** Parses and checks one flag's value with its option spec, so that errors name the flag. */
+function parseFlag (name: string, spec: OptionSpec, raw: string): unknown {
+  const flag = flagOf(name)
+  let value: unknown
+  try {
+    value = spec.parse!(raw, name)
+    if (name === 'port' && (!Array.isArray(value) || value.length !== 2 || value.some((p) => !Number.isInteger(p)))) {
+      throw new TypeError(`options.port must be two ports, frontend and backend, like 6660,6661 (0 picks a free port), got '${raw}'`)
+    }
+    spec.validate(value, name)
+  } catch (err) {
+    let message = (err as Error).message
+    // Durations are checked in milliseconds but given in seconds: say it in seconds.
+    const min = spec.kind === 'duration' ? /must be at least (\d+) ms/.exec(message) : null
+    if (min !== null) message = `options.${name} must be at least ${Number(min[1]) / 1000} seconds, got '${raw}'`
+    throw new UsageError(asFlags(message.startsWith(`options.${name}`) ? message : `${flag}: ${message}`))
+  }
+  return value
+}
+
 function addServerFlags (command: Command, specs: OptionSpecs, skip: ReadonlySet<string>): Command {
-  for (const [name, spec] of Object.entries(specs)) {
-    if (NOT_FLAGS.has(name) || skip.has(name) || spec.parse === undefined) continue
+  const names = Object.keys(specs).filter((name) => !NOT_FLAGS.has(name) && !skip.has(name) && specs[name]!.parse !== undefined)
+  const grouped = new Set(GROUPS.flatMap(([, list]) => list))
+  const ordered: Array<[string, string]> = [
+    ...GROUPS.flatMap(([heading, list]) => list.filter((n) => names.includes(n)).map((n): [string, string] => [heading, n])),
+    ...names.filter((n) => !grouped.has(n)).map((n): [string, string] => [OTHER_GROUP, n])
+  ]
+  for (const [heading, name] of ordered) {
+    const spec = specs[name]!
     const flag = kebabCase(name)
-    const unit = spec.kind === 'duration' ? ' (seconds)' : ''
-    const option = spec.kind === 'boolean'
-      ? new Option(`--${flag} [bool]`, `${spec.description}`)
-      : new Option(`--${flag} <value>`, `${spec.description}${unit}`)
-    const shown = formatDefault(spec)
-    if (shown !== undefined) option.default(undefined, shown)
-    option.argParser((raw: string | undefined) => {
-      try {
-        return spec.parse!(raw ?? 'true', name)
-      } catch (err) {
-        throw new UsageError(`--${flag}: ${(err as Error).message}`)
-      }
+    const shown = formatDefault(name, spec)
+    const suffix = shown === undefined ? '' : ` (default: ${shown})`
+    if (spec.kind === 'boolean') {
+      // A bare switch: an optional value would swallow the APP argument after it.
+      command.addOption(new Option(`--${flag}`, `${spec.description}; --no-${flag} turns it off${suffix}`).helpGroup(heading))
+      command.addOption(new Option(`--no-${flag}`).hideHelp().helpGroup(heading))
+      continue
+    }
+    const repeat = spec.repeatable === true ? ' (repeatable)' : ''
+    const option = new Option(`--${flag} ${placeholder(name, spec)}`, `${spec.description}${repeat}${suffix}`).helpGroup(heading)
+    option.argParser((raw: string, previous: unknown) => {
+      const value = parseFlag(name, spec, raw)
+      return spec.repeatable === true && Array.isArray(previous) && Array.isArray(value) ? [...previous, ...value] : value
     })
     command.addOption(option)
   }
+  command.addHelpText('after', HELP_FOOTER)
   return command
 }
 
-/** Loads APP: a job function, a map of service name to function, or a `ZmqServer` subclass. */
-export async function loadApp (path: string): Promise<{ app?: App, serverClass?: ServerClass }> {
+function isClass (value: unknown): value is new (...args: unknown[]) => unknown {
+  return typeof value === 'function' && /^class\b/.test(Function.prototype.toString.call(value))
+}
+
+/**
+ * Loads APP, a module whose default export is a job function, an object of service
+ * name to job function, or a `ZmqServer` subclass. Throws with a message for the
+ * command line when the file is missing, throws while loading or exports nothing
+ * usable.
+ */
+export async function loadApp (path: string): Promise<LoadedApp> {
   const file = resolve(path)
-  if (!existsSync(file)) throw new UsageError(`APP module ${path} does not exist`)
+  if (!existsSync(file)) throw new UsageError(`APP module ${path} not found (resolved to ${file})`)
   let mod: { default?: unknown }
   try {
     mod = await import(pathToFileURL(file).href) as { default?: unknown }
@@ -88,105 +207,177 @@ export async function loadApp (path: string): Promise<{ app?: App, serverClass?:
   if (typeof exported === 'function' && exported.prototype instanceof ZmqServer) {
     return { serverClass: exported as ServerClass }
   }
+  if (isClass(exported)) {
+    throw new UsageError(`APP module ${path}: its default export is a class but not a ZmqServer subclass (is @net-server/zmq installed twice?)`)
+  }
   if (typeof exported === 'function') return { app: exported as App }
-  if (typeof exported === 'object' && exported !== null &&
+  if (typeof exported === 'object' && exported !== null && !Array.isArray(exported) &&
       Object.values(exported).length > 0 && Object.values(exported).every((v) => typeof v === 'function')) {
     return { app: exported as App }
   }
-  throw new UsageError(`APP module ${path}: its default export must be a job function, an object of service name to job function, or a ZmqServer subclass (got ${exported === undefined ? 'no default export' : typeof exported})`)
+  const got = exported === undefined ? 'no default export' : exported === null ? 'null' : Array.isArray(exported) ? 'an array' : typeof exported === 'object' ? 'an object that is not all functions' : `a ${typeof exported}`
+  throw new UsageError(`APP module ${path}: its default export must be a job function, an object of service name to job function, or a ZmqServer subclass (got ${got})`)
+}
+
+/** Options that commander left undefined (flags not given) take their value from elsewhere. */
+function givenFlags (flags: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined))
 }
 
 async function runServer (kind: 'serve' | 'worker', appPath: string | undefined, flags: Record<string, unknown>, io: NszIo): Promise<number> {
   const loaded = appPath === undefined ? {} : await loadApp(appPath)
-  const options: Record<string, unknown> = { ...flags, argv: false }
+  const Cls = serverClassFor(kind, loaded, appPath)
+  const options: Record<string, unknown> = { ...givenFlags(flags), argv: false }
   if (loaded.app !== undefined) options.app = loaded.app
-  const Base: ServerClass = kind === 'worker' ? WorkerPool as unknown as ServerClass : ZmqServer as unknown as ServerClass
-  const Cls = loaded.serverClass ?? Base
   const server = new Cls(options)
-  if (!server.isChild) {
-    server.once('listening', (endpoints) => {
-      const line = kind === 'serve'
-        ? `listening frontend=${endpoints[0] ?? ''} backend=${endpoints[1] ?? ''}`
-        : `connecting to ${endpoints[0] ?? ''}`
-      io.stdout.write(`${line}\n`)
-    })
-  }
+  if (!server.isChild) announce(kind, server, io)
   await server.run()
   return NszExit.OK
+}
+
+function serverClassFor (kind: 'serve' | 'worker', loaded: LoadedApp, appPath: string | undefined): ServerClass {
+  const Cls = loaded.serverClass
+  if (Cls === undefined) return (kind === 'worker' ? WorkerPool : ZmqServer) as unknown as ServerClass
+  const isPool = Cls.prototype instanceof WorkerPool
+  if (kind === 'serve' && isPool) throw new UsageError(`APP module ${appPath ?? ''} exports a WorkerPool subclass: run it with nsz worker --connect ENDPOINT`)
+  if (kind === 'worker' && !isPool) throw new UsageError(`APP module ${appPath ?? ''} exports a ZmqServer subclass: run it with nsz serve, or subclass WorkerPool for nsz worker`)
+  return Cls
+}
+
+/**
+ * Prints the ready lines on stdout, in the parent only: `listening frontend=… backend=…`
+ * once the broker is bound (`connecting backend=…` for a worker pool), then `ready
+ * workers=N` once `minServers` workers serve.
+ */
+function announce (kind: 'serve' | 'worker', server: ZmqServer, io: NszIo): void {
+  let announced = false
+  const ready = (count: number): void => {
+    if (announced || count < server.options.minServers) return
+    announced = true
+    io.stdout.write(`ready workers=${count}\n`)
+  }
+  server.once('listening', (endpoints) => {
+    if (kind === 'serve') {
+      io.stdout.write(`listening frontend=${endpoints[0] ?? ''} backend=${endpoints[1] ?? ''}\n`)
+      const broker = server.broker
+      const onReady = (): void => {
+        ready(broker?.workers().length ?? 0)
+        if (announced) broker?.off('workerReady', onReady)
+      }
+      broker?.on('workerReady', onReady)
+      ready(0)
+      if (announced) broker?.off('workerReady', onReady)
+    } else {
+      io.stdout.write(`connecting backend=${endpoints[0] ?? ''}\n`)
+      const pids = new Set<number>()
+      const onReady = (pid: number): void => {
+        pids.add(pid)
+        ready(pids.size)
+        if (announced) server.off('childReady', onReady)
+      }
+      server.on('childReady', onReady)
+      ready(0)
+    }
+  })
 }
 
 async function askStatus (pidFile: string | undefined, control: string | undefined, timeoutMs: number): Promise<ZmqServerStatus> {
   let endpoint = control
   if (endpoint === undefined) {
-    if (pidFile === undefined) throw new UsageError('nsz status needs --pid-file FILE (or --control ENDPOINT)')
+    if (pidFile === undefined) throw new UsageError('nsz status needs --pid-file FILE (the one nsz serve was started with) or --control ENDPOINT')
     let pid: number
     try {
       pid = Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10)
-    } catch {
-      throw new Error(`no server: pid file ${pidFile} cannot be read`)
+    } catch (err) {
+      throw new Error(`no server: pid file ${pidFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`)
     }
-    if (!Number.isSafeInteger(pid) || pid <= 0 || !isProcessAlive(pid)) throw new Error(`no server: the pid in ${pidFile} is not running`)
+    if (!Number.isSafeInteger(pid) || pid <= 0) throw new Error(`no server: pid file ${pidFile} holds no pid`)
+    if (!isProcessAlive(pid)) throw new Error(`no server: process ${pid} from ${pidFile} is not running`)
     endpoint = `ipc://${pidFile}.sock`
   }
   const socket = new Request({ linger: 0, receiveTimeout: timeoutMs, sendTimeout: timeoutMs })
+  let reply: Buffer | undefined
   try {
     socket.connect(endpoint)
     await socket.send('status')
-    const [reply] = await socket.receive()
-    return JSON.parse(reply!.toString()) as ZmqServerStatus
+    reply = (await socket.receive())[0]
   } catch (err) {
-    throw new Error(`the server did not answer on ${endpoint}: ${(err as Error).message}`, { cause: err })
+    const timedOut = (err as NodeJS.ErrnoException).code === 'EAGAIN'
+    throw new Error(timedOut
+      ? `no answer on ${endpoint} within ${timeoutMs / 1000} s (only nsz serve answers status, and only with --pid-file or --control-endpoint)`
+      : `cannot ask ${endpoint}: ${(err as Error).message}`, { cause: err })
   } finally {
     socket.close()
   }
+  const answer = JSON.parse(reply?.toString() ?? '{}') as ZmqServerStatus & { error?: string }
+  if (typeof answer.error === 'string') throw new Error(`the server at ${endpoint} answered: ${answer.error}`)
+  return answer
+}
+
+/** `75` → `1m15s`: ages and uptimes for people. */
+function age (seconds: number): string {
+  const s = Math.floor(seconds)
+  if (s < 60) return `${s}s`
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+  if (s < 86_400) return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`
+  return `${Math.floor(s / 86_400)}d${String(Math.floor(s / 3600) % 24).padStart(2, '0')}h`
 }
 
 function statusTable (s: ZmqServerStatus): string {
+  const remote = s.remoteWorkers > 0 ? `, ${s.remoteWorkers} remote` : ''
   const lines = [
-    `broker ${s.pid}  ${s.title}`,
-    `frontend ${s.frontend}  backend ${s.backend}  up ${s.uptime.toFixed(0)} s`,
-    `workers ${s.children.length} (min ${s.limits.minServers}, max ${s.limits.maxServers})${s.remoteWorkers > 0 ? `, remote ${s.remoteWorkers}` : ''}`,
-    `queue ${s.queued}  in flight ${s.inFlight}  served ${s.served}  jobs/s ${s.jobsPerSecond.toFixed(1)}`,
-    '',
-    'PID      STATE       JOBS      AGE'
+    `${s.title}  pid ${s.pid}  up ${age(s.uptime)}`,
+    `frontend ${s.frontend}  backend ${s.backend}`,
+    `workers  ${s.children.length} (min ${s.limits.minServers}, max ${s.limits.maxServers})${remote}`,
+    `queue    ${s.queued} waiting, ${s.inFlight} in flight`,
+    `jobs     ${s.served} served, ${s.jobsPerSecond.toFixed(1)}/s`,
+    ''
   ]
-  for (const c of s.children) {
-    lines.push(`${String(c.pid).padEnd(8)} ${c.state.padEnd(11)} ${String(c.jobs).padEnd(9)} ${c.age.toFixed(0)} s`)
-  }
-  return lines.join('\n') + '\n'
+  const rows = [['PID', 'STATE', 'JOBS', 'AGE'], ...s.children.map((c) => [String(c.pid), c.state, String(c.jobs), age(c.age)])]
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)))
+  for (const row of rows) lines.push(row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell)).join('  '))
+  return `${lines.join('\n')}\n`
 }
 
 function program (io: NszIo, run: (task: () => Promise<number>) => void): Command {
-  const specs = new ZmqServer({ argv: false }).describeOptions()
   const root = new Command('nsz')
     .description('Preforking ZeroMQ job server')
-    .version(version())
-    .showHelpAfterError(false)
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .version(version(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show this help')
+    .helpCommand(false)
+    .configureOutput(output(io, 'nsz'))
     .exitOverride()
+    .addHelpText('after', '\nRun nsz COMMAND --help for the flags of each command.\nExit codes: 0 stopped cleanly, 1 could not start or failed, 2 bad usage.')
 
   const serve = root.command('serve')
     .description('run a job server: this process is the broker, its children the workers')
-    .argument('[APP]', 'module whose default export is a job function, a map of service to function, or a ZmqServer subclass (default: echo)')
-  addServerFlags(serve, specs, new Set())
+    .argument('[APP]', 'module whose default export is a job function, an object of service name to job function, or a ZmqServer subclass (default: echo the request)')
+    .helpOption('-h, --help', 'show this help')
+    .configureOutput(output(io, 'nsz serve'))
+  addServerFlags(serve, new ZmqServer({ argv: false }).describeOptions(), new Set())
   serve.action((app: string | undefined, flags: Record<string, unknown>) => { run(() => runServer('serve', app, flags, io)) })
 
   const worker = root.command('worker')
-    .description('run a pool of workers for a broker elsewhere')
-    .argument('[APP]', 'module whose default export is a job function or a map of service to function')
+    .description('run a pool of workers that joins a broker elsewhere (nsz serve on another host)')
+    .argument('[APP]', 'module whose default export is a job function, an object of service name to job function, or a WorkerPool subclass (default: echo the request)')
+    .helpOption('-h, --help', 'show this help')
+    .configureOutput(output(io, 'nsz worker'))
   addServerFlags(worker, new WorkerPool({ argv: false }).describeOptions(), BROKER_ONLY)
   worker.action((app: string | undefined, flags: Record<string, unknown>) => { run(() => runServer('worker', app, flags, io)) })
 
   root.command('status')
-    .description('ask a running server for its workers, queue and rate')
-    .option('--pid-file <file>', 'the server\'s pid file')
-    .option('--control <endpoint>', 'the server\'s control endpoint (default: ipc://<pid-file>.sock)')
-    .option('--json', 'print JSON for scripts')
+    .description('ask a running nsz serve for its workers, queue and rate')
+    .option('--pid-file <file>', 'the pid file the server was started with (it answers on ipc://<file>.sock)')
+    .option('--control <endpoint>', 'the server\'s --control-endpoint instead')
+    .option('--json', 'print JSON, for scripts')
     .option('--timeout <seconds>', 'how long to wait for the answer', '2')
+    .helpOption('-h, --help', 'show this help')
+    .configureOutput(output(io, 'nsz status'))
+    .addHelpText('after', '\nExit codes: 0 the server answered, 1 no server or no answer, 2 bad usage.')
     .action((flags: { pidFile?: string, control?: string, json?: boolean, timeout: string }) => {
       run(async () => {
         const timeout = Number(flags.timeout)
-        if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a number of seconds > 0 (got '${flags.timeout}')`)
+        if (flags.timeout.trim() === '' || !Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a number of seconds above 0, got '${flags.timeout}'`)
         const status = await askStatus(flags.pidFile, flags.control, Math.ceil(timeout * 1000))
         io.stdout.write(flags.json === true ? `${JSON.stringify(status, null, 2)}\n` : statusTable(status))
         return NszExit.OK
@@ -196,8 +387,39 @@ function program (io: NszIo, run: (task: () => Promise<number>) => void): Comman
 }
 
 /**
+ * Commander's errors as one line: `error: unknown option '--max-queu'\n(Did you mean
+ * --max-queue?)` becomes `nsz: unknown option '--max-queu' (did you mean --max-queue?)`.
+ */
+function commanderLine (text: string, command: string): string {
+  const [first = '', ...rest] = text.trim().replace(/^error: /, '').split('\n')
+  const hint = rest.join(' ').trim().replace(/^\(Did you mean/, '(did you mean')
+  const tail = hint.length > 0 ? ` ${hint}` : ` (see ${command} --help)`
+  return `nsz: ${first.replace(/\.$/, '')}${tail}\n`
+}
+
+function output (io: NszIo, command: string): OutputConfiguration {
+  return {
+    writeOut: (s) => io.stdout.write(s),
+    writeErr: (s) => io.stderr.write(s),
+    outputError: (s, write) => { write(commanderLine(s, command)) }
+  }
+}
+
+function exitCodeOf (err: unknown): number {
+  if (err instanceof UsageError || (err as Error).cause instanceof UsageError) return NszExit.USAGE
+  if (err instanceof TypeError || err instanceof RangeError) return NszExit.USAGE
+  if (err instanceof NszError && (err.code === CoreErrorCode.CONF_FILE || err.code === CoreErrorCode.UNKNOWN_OPTION || err.code === CoreErrorCode.COMMAND_LINE)) return NszExit.USAGE
+  return NszExit.FAILED
+}
+
+/**
  * Runs `nsz` with these arguments (without `node` and the script) and resolves with
- * the exit code. Errors print one line on stderr; the stack only with `--log-level 4`.
+ * the exit code ({@link NszExit}) once the command is done: for `serve` and `worker`,
+ * once the server has stopped. Errors print one line on stderr, `nsz: …`; the stack
+ * too with `--log-level 4`.
+ *
+ * @example
+ * process.exitCode = await main(process.argv.slice(2))
  */
 export async function main (argv: readonly string[], io: NszIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let task: (() => Promise<number>) | undefined
@@ -208,14 +430,11 @@ export async function main (argv: readonly string[], io: NszIo = { stdout: proce
     return await task()
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return NszExit.OK
-      return NszExit.USAGE
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? NszExit.OK : NszExit.USAGE
     }
-    const cause = (err as Error).cause
-    const usage = err instanceof UsageError || cause instanceof UsageError
-    const message = usage && cause instanceof UsageError ? cause.message : (err as Error).message
-    io.stderr.write(`nsz: ${message}\n`)
+    const message = (err as Error).message ?? String(err)
+    io.stderr.write(`nsz: ${inFlags(message)}\n`)
     if (verbose && err instanceof Error && err.stack !== undefined) io.stderr.write(`${err.stack}\n`)
-    return usage || err instanceof TypeError || err instanceof RangeError ? NszExit.USAGE : NszExit.FAILED
+    return exitCodeOf(err)
   }
 }

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs'
 import type { RequestContext, OptionSpecs } from '@net-server/core'
 import { PreForkServer, type ProcessRole } from '@net-server/prefork'
 import { Status } from '@net-server/client'
@@ -87,6 +88,7 @@ export class ZmqServer<
   #zap: ZapHandler | undefined
   #serverKey: string | undefined
   #curveEnv: Readonly<Record<string, string>> = {}
+  #controlFile: string | undefined
   readonly #rate = new RateMeter(10)
   readonly #startedAt = Date.now()
 
@@ -123,7 +125,8 @@ export class ZmqServer<
   }
 
   protected override optionSpecs (): OptionSpecs {
-    return zmqServerOptionSpecs()
+    // prefork's own specs last: in a child they neutralise pidFile (the parent owns it)
+    return { ...zmqServerOptionSpecs(), ...super.optionSpecs() }
   }
 
   /** Prefork's checks, plus the security options together (a key for `curve`, CURVE for the key lists). */
@@ -239,6 +242,8 @@ export class ZmqServer<
       await this.#zap?.close()
       this.#control?.close()
       this.#control = undefined
+      // libzmq leaves an ipc socket file behind on close
+      if (this.#controlFile !== undefined) rmSync(this.#controlFile, { force: true })
       await this.#agent?.close({ graceful: false })
     } finally {
       await super.serverClose()
@@ -275,6 +280,7 @@ export class ZmqServer<
     const socket = new Reply({ linger: 0 })
     await socket.bind(endpoint)
     this.#control = socket
+    if (endpoint.startsWith('ipc://')) this.#controlFile = endpoint.slice('ipc://'.length)
     this.#serveControl(socket).catch(() => {})
   }
 

@@ -4,4 +4,8 @@
  */
 import { main } from '../cli.js'
 
-process.exitCode = await main(process.argv.slice(2))
+const code = await main(process.argv.slice(2))
+process.exitCode = code
+// Once the command is done nothing may keep the process alive: a handle left open
+// (a socket still lingering, a timer of a user's APP) gets a moment, then the exit.
+setTimeout(() => process.exit(code), 2000).unref()
