@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { Client, ClientErrorCode, LazyPirateClient, jsonClient } from '@net-server/client'
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { ROOT, TEST_FLAGS, requireBuild, startExample, text } from './helpers.js'
+import { NSZ, ROOT, TEST_FLAGS, requireBuild, startExample, text } from './helpers.js'
 
 beforeAll(requireBuild)
 
@@ -39,6 +39,14 @@ describe('json-server.js', () => {
     const [greeting, error] = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
     expect(greeting).toMatchObject({ greeting: 'Hello, Ada!' })
     expect(error).toEqual({ status: 500, body: { error: 'name must be a non-empty string' } })
+    expect(await example.stop()).toEqual({ code: 0, signal: null })
+  })
+
+  it('nsz serves the class that json-server.js exports', async () => {
+    const example = await startExample([NSZ, 'serve', ...TEST_FLAGS, 'examples/json-server.js'])
+    const api = jsonClient(new Client({ endpoint: example.ready.frontend, timeout: 10_000, retries: 0 }))
+    onTestFinished(() => { api.client.close() })
+    expect(await api.request('', { name: 'Linus' })).toMatchObject({ greeting: 'Hello, Linus!' })
     expect(await example.stop()).toEqual({ code: 0, signal: null })
   })
 })
