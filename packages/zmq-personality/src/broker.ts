@@ -220,6 +220,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     this.#state = 'binding'
     const o = this.options
     const frontend = new Router({
+      ...o.frontendSocketOptions,
       mandatory: true,
       sendTimeout: 0,
       // Replies must not be refused for a client that reads a burst of them a little late.
@@ -227,6 +228,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       linger: o.linger
     })
     const backend = new Router({
+      ...o.backendSocketOptions,
       mandatory: true,
       sendTimeout: 0,
       linger: o.linger,

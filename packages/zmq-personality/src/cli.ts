@@ -33,7 +33,7 @@ export const NszExit = {
 /** Options that code sets, or that make no sense as flags. */
 const NOT_FLAGS = new Set(['app', 'argv', 'handleSignals'])
 /** Broker-only options, left out of `nsz worker`. */
-const BROKER_ONLY = new Set(['port', 'host', 'frontend', 'backend', 'maxQueue', 'maxMessageSize', 'requeue', 'serviceGrace', 'controlEndpoint', 'jobTimeout'])
+const BROKER_ONLY = new Set(['port', 'host', 'frontend', 'backend', 'maxQueue', 'maxMessageSize', 'requeue', 'serviceGrace', 'controlEndpoint', 'jobTimeout', 'curve', 'clientKeys', 'workerKeys'])
 
 class UsageError extends Error {}
 

@@ -3,15 +3,18 @@
  * stable `code`; one factory builds each code, and `docs/errors.md` lists them all.
  */
 
-/** An error with a stable `code` (`NSZ_ERR_...`); ZeroMQ failures keep theirs in `cause`. */
-export class ZmqPersonalityError extends Error {
-  /** The stable code, e.g. `NSZ_ERR_BROKER_BIND`. */
-  readonly code: ZmqErrorCode
+import { NszError } from '@net-server/core'
+
+/**
+ * An {@link NszError} of the broker or a worker agent, with a stable `code`
+ * (`NSZ_ERR_...`); ZeroMQ failures keep theirs in `cause`.
+ */
+export class ZmqPersonalityError extends NszError {
+  declare readonly code: ZmqErrorCode
 
   constructor (code: ZmqErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+    super(code, message, options)
     this.name = 'ZmqPersonalityError'
-    this.code = code
   }
 }
 

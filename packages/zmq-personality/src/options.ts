@@ -3,6 +3,7 @@
  * same with every field filled in (`ResolvedXOptions`), the defaults in one object each,
  * and the functions that validate and resolve them.
  */
+import type { Dealer, Router, SocketOptions } from 'zeromq'
 import { DEFAULT_SERVICE, MMI_PREFIX } from '@net-server/client'
 
 /** Options of a {@link Broker}, as a user passes them. */
@@ -35,6 +36,14 @@ export interface BrokerOptions {
   serviceGrace?: number
   /** Milliseconds the sockets may keep flushing replies after `close()` (libzmq `ZMQ_LINGER`). */
   linger?: number
+  /**
+   * Further zeromq.js options of the frontend ROUTER, set before it binds: CURVE
+   * (`curveServerSocketOptions`) and `zapDomain` (`zapSocketOptions`). The broker's own
+   * settings (`mandatory`, `sendTimeout`, `linger` …) take precedence.
+   */
+  frontendSocketOptions?: SocketOptions<Router>
+  /** Further zeromq.js options of the backend ROUTER, as {@link BrokerOptions.frontendSocketOptions}. */
+  backendSocketOptions?: SocketOptions<Router>
 }
 
 /** {@link BrokerOptions} with every field filled in. */
@@ -51,6 +60,8 @@ export interface ResolvedBrokerOptions {
   readonly requeue: boolean
   readonly serviceGrace: number
   readonly linger: number
+  readonly frontendSocketOptions: Readonly<SocketOptions<Router>>
+  readonly backendSocketOptions: Readonly<SocketOptions<Router>>
 }
 
 /** Defaults of {@link BrokerOptions}; `serviceGrace` is derived from the heartbeat settings. */
@@ -65,7 +76,9 @@ export const BROKER_DEFAULTS: Readonly<Omit<ResolvedBrokerOptions, 'serviceGrace
   maxQueue: 10_000,
   maxMessageSize: 1024 * 1024,
   requeue: false,
-  linger: 500
+  linger: 500,
+  frontendSocketOptions: Object.freeze({}),
+  backendSocketOptions: Object.freeze({})
 })
 
 /** Options of a {@link WorkerAgent}, as a user passes them. */
@@ -86,6 +99,11 @@ export interface WorkerAgentOptions {
   extension?: boolean
   /** Milliseconds the socket may keep flushing a last reply and DISCONNECT on close. */
   linger?: number
+  /**
+   * Further zeromq.js options of the DEALER, set at each (re)connect before it
+   * connects: CURVE (`curveClientSocketOptions`). The agent's `linger` takes precedence.
+   */
+  socketOptions?: SocketOptions<Dealer>
 }
 
 /** {@link WorkerAgentOptions} with every field filled in. */
@@ -98,6 +116,7 @@ export interface ResolvedWorkerAgentOptions {
   readonly reconnectMaxInterval: number
   readonly extension: boolean
   readonly linger: number
+  readonly socketOptions: Readonly<SocketOptions<Dealer>>
 }
 
 /** Defaults of {@link WorkerAgentOptions}. */
@@ -108,7 +127,8 @@ export const WORKER_AGENT_DEFAULTS: Readonly<Omit<ResolvedWorkerAgentOptions, 'e
   reconnectInterval: 1000,
   reconnectMaxInterval: 32_000,
   extension: true,
-  linger: 500
+  linger: 500,
+  socketOptions: Object.freeze({})
 })
 
 /** Validates `options` and fills in the defaults; throws TypeError or RangeError naming the field. */
@@ -132,7 +152,9 @@ export function resolveBrokerOptions (options: BrokerOptions = {}): ResolvedBrok
     serviceGrace: options.serviceGrace === undefined
       ? heartbeatInterval * heartbeatLiveness
       : integer('serviceGrace', options.serviceGrace, 0),
-    linger: integer('linger', o.linger, 0)
+    linger: integer('linger', o.linger, 0),
+    frontendSocketOptions: socketOptions('frontendSocketOptions', o.frontendSocketOptions),
+    backendSocketOptions: socketOptions('backendSocketOptions', o.backendSocketOptions)
   })
 }
 
@@ -153,7 +175,8 @@ export function resolveWorkerAgentOptions (options: WorkerAgentOptions): Resolve
     reconnectInterval,
     reconnectMaxInterval,
     extension: boolean('extension', o.extension),
-    linger: integer('linger', o.linger, 0)
+    linger: integer('linger', o.linger, 0),
+    socketOptions: socketOptions('socketOptions', o.socketOptions)
   })
 }
 
@@ -176,6 +199,11 @@ function integer (name: string, value: unknown, min: 0 | 1): number {
 function boolean (name: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw new TypeError(`options.${name} must be a boolean`)
   return value
+}
+
+function socketOptions<T extends object> (name: string, value: unknown): Readonly<T> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`options.${name} must be an object of zeromq.js socket options`)
+  return Object.freeze({ ...value }) as Readonly<T>
 }
 
 function endpoint (name: string, value: unknown): string {

@@ -1,7 +1,8 @@
 import { DEFAULT_SERVICE } from '@net-server/client'
-import { boolean, custom, describe, duration, integer, string, type Options, type OptionSpecs } from '@net-server/core'
+import { boolean, custom, describe, duration, integer, string, stringList, type OptionSpec, type Options, type OptionSpecs } from '@net-server/core'
 import { preForkOptionSpecs, type ResolvedPreForkOptions } from '@net-server/prefork'
 import { checkApp, echo, type App } from './app.js'
+import { isCurveKey } from './curve.js'
 import { BROKER_DEFAULTS } from './options.js'
 
 /** Options of {@link ZmqServer}, after resolution. */
@@ -34,7 +35,26 @@ export interface ResolvedZmqServerOptions extends ResolvedPreForkOptions {
   readonly serviceGrace: number | undefined
   /** Where `nsz status` reaches the broker; default `ipc://<pidFile>.sock` when there is a pid file. */
   readonly controlEndpoint: string | undefined
+  /**
+   * The broker's CURVE secret key in Z85 (libzmq `ZMQ_CURVE_SECRETKEY` on its ROUTERs);
+   * in a {@link WorkerPool}, the workers' own secret key. Or use `curveKeyFile`.
+   */
+  readonly curveSecretKey: string | undefined
+  /** A key file holding that secret key (JSON or ZPL, see `readKeyFile`), read before binding. */
+  readonly curveKeyFile: string | undefined
+  /**
+   * Which broker sockets CURVE encrypts (libzmq `ZMQ_CURVE_SERVER`); default `both`
+   * when a secret key is given, else `none`.
+   */
+  readonly curve: CurveSockets | undefined
+  /** Public keys (Z85) of the clients admitted on the frontend; empty: any client that knows the server key. */
+  readonly clientKeys: readonly string[]
+  /** Public keys (Z85) of the workers admitted on the backend; the local children are always admitted. */
+  readonly workerKeys: readonly string[]
 }
+
+/** Which of the broker's sockets CURVE encrypts. */
+export type CurveSockets = 'frontend' | 'backend' | 'both' | 'none'
 
 /** Options of {@link ZmqServer}, as a user passes them. */
 export type ZmqServerOptions = Options<ResolvedZmqServerOptions>
@@ -59,6 +79,31 @@ function checkEndpoint (value: unknown, name: string): string | undefined {
     throw new TypeError(`options.${name} must be a ZeroMQ endpoint like tcp://127.0.0.1:6660 or ipc:///run/jobs.sock, got ${describe(value)}`)
   }
   return value
+}
+
+function curveKey (description: string, secret: boolean): OptionSpec<string | undefined> {
+  return {
+    kind: 'string',
+    description,
+    default: undefined,
+    parse: (raw) => raw.trim(),
+    validate: (value, name) => {
+      if (value === undefined) return undefined
+      // A secret key is never echoed: error messages end up in logs.
+      if (!isCurveKey(value)) throw new TypeError(`options.${name} must be a 40-character Z85 key${secret ? '' : `, got ${describe(value)}`}`)
+      return value
+    }
+  }
+}
+
+function keyList (description: string): OptionSpec<readonly string[]> {
+  return stringList({
+    description,
+    default: [],
+    item: (value, name) => {
+      if (!isCurveKey(value)) throw new TypeError(`options.${name} must hold 40-character Z85 public keys, got ${describe(value)}`)
+    }
+  })
 }
 
 /** Option declarations of {@link ZmqServer}: prefork's plus the broker's and the seed's `app`. */
@@ -98,6 +143,15 @@ export function zmqServerOptionSpecs (): OptionSpecs {
       default: undefined,
       parse: (raw) => raw,
       validate: checkEndpoint
-    }
+    },
+    curveSecretKey: curveKey('CURVE secret key of the broker sockets (Z85; a WorkerPool: of its workers)', true),
+    curveKeyFile: string<string | undefined>({ description: 'file holding the CURVE secret key (JSON or ZPL)', default: undefined, nonEmpty: true }),
+    curve: string<CurveSockets | undefined>({
+      description: 'sockets CURVE encrypts: frontend, backend, both, none (default both with a key)',
+      default: undefined,
+      choices: ['frontend', 'backend', 'both', 'none']
+    }) as OptionSpec<CurveSockets | undefined>,
+    clientKeys: keyList('public keys of the clients admitted (default: any client with the server key)'),
+    workerKeys: keyList('public keys of the remote workers admitted (default: any with the server key)')
   }
 }

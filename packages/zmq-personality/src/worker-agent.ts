@@ -225,7 +225,7 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
   // Connection
 
   #open (): void {
-    const socket = new Dealer({ linger: this.options.linger })
+    const socket = new Dealer({ ...this.options.socketOptions, linger: this.options.linger })
     try {
       socket.connect(this.options.endpoint)
     } catch (err) {

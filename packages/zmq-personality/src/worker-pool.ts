@@ -1,5 +1,7 @@
-import type { OptionSpecs, Options } from '@net-server/core'
+import { describe, type OptionSpecs, type Options } from '@net-server/core'
 import type { ProcessRole } from '@net-server/prefork'
+import { generateCurveKeyPair, isCurveKey } from './curve.js'
+import { curveChildEnv, ownKeyPair } from './server-security.js'
 import type { ResolvedZmqServerOptions } from './server-options.js'
 import { ZmqServer, connectable, type ZmqRequest } from './zmq-server.js'
 
@@ -7,6 +9,13 @@ import { ZmqServer, connectable, type ZmqRequest } from './zmq-server.js'
 export interface ResolvedWorkerPoolOptions extends ResolvedZmqServerOptions {
   /** The broker's backend to connect to, e.g. `tcp://jobs.example:6661`. */
   readonly connect: string
+  /**
+   * The broker's CURVE public key (Z85): the workers connect with CURVE (libzmq
+   * `ZMQ_CURVE_SERVERKEY`). Their own key pair comes from `curveSecretKey` or
+   * `curveKeyFile`, or is made fresh at start (then the broker cannot list it in
+   * `workerKeys`).
+   */
+  readonly curveServerKey: string | undefined
 }
 
 /** Options of {@link WorkerPool}, as a user passes them. */
@@ -19,8 +28,9 @@ export type WorkerPoolOptions = Options<ResolvedWorkerPoolOptions>
  * local worker does. The broker needs no change to serve local and remote workers
  * together.
  *
- * Overridden phases: `bind` (empty: nothing to bind), `stopLoop` and `serverClose`
- * (no broker to drain or close), `workerEndpoint` (the `connect` option).
+ * Overridden phases: `bind` (nothing to bind; reads the CURVE keys), `stopLoop` and
+ * `serverClose` (no broker to drain or close), `workerEndpoint` (the `connect` option),
+ * `validateOptions` (the broker's security options do not apply).
  *
  * @example
  * await WorkerPool.run({ connect: 'tcp://10.0.0.5:6661', minServers: 8, app })
@@ -29,6 +39,8 @@ export class WorkerPool<
   R extends ResolvedWorkerPoolOptions = ResolvedWorkerPoolOptions,
   Q extends ZmqRequest = ZmqRequest
 > extends ZmqServer<R, Q> {
+  #curveEnv: Readonly<Record<string, string>> = {}
+
   protected override optionSpecs (): OptionSpecs {
     return {
       ...super.optionSpecs(),
@@ -42,8 +54,31 @@ export class WorkerPool<
           }
           return value
         }
+      },
+      curveServerKey: {
+        kind: 'string',
+        description: 'the broker\'s CURVE public key: connect with CURVE',
+        default: undefined,
+        parse: (raw: string) => raw.trim(),
+        validate: (value: unknown, name: string) => {
+          if (value !== undefined && !isCurveKey(value)) throw new TypeError(`options.${name} must be a 40-character Z85 key, got ${describe(value)}`)
+          return value
+        }
       }
     }
+  }
+
+  /** The options that configure a broker's sockets make no sense here; own keys need the broker's. */
+  protected override validateOptions (options: R): void {
+    for (const name of ['clientKeys', 'workerKeys'] as const) {
+      if (options[name].length > 0) throw new RangeError(`options.${name} applies to a broker (ZmqServer), not to a WorkerPool`)
+    }
+    if (options.curve !== undefined) throw new RangeError('options.curve applies to a broker (ZmqServer); a WorkerPool uses CURVE when options.curveServerKey is set')
+    if (options.curveServerKey === undefined) {
+      const own = options.curveSecretKey !== undefined ? 'curveSecretKey' : options.curveKeyFile !== undefined ? 'curveKeyFile' : undefined
+      if (own !== undefined) throw new RangeError(`options.${own} needs options.curveServerKey, the broker's public key`)
+    }
+    super.validateOptions(options)
   }
 
   /** Without a broker, each child reports its state over IPC, as in any prefork pool. */
@@ -59,13 +94,21 @@ export class WorkerPool<
     return role === 'parent' ? `zmq workers ${this.options.connect}` : super.processTitle(role)
   }
 
+  /** The CURVE keys for the children, when the broker uses CURVE. */
   protected override childEnv (): Record<string, string> {
-    return {}
+    return { ...this.#curveEnv }
   }
 
-  /** Empty: the pool connects out, it binds nothing. */
+  /** The pool connects out, it binds nothing: reads its CURVE keys (or makes a pair) for the children. */
   protected override async bind (): Promise<void> {
-    this.log(2, `worker pool for ${this.options.connect}`)
+    const o = this.options
+    if (o.curveServerKey !== undefined) {
+      const own = await ownKeyPair(o) ?? generateCurveKeyPair()
+      this.#curveEnv = curveChildEnv(o.curveServerKey, own)
+      this.log(2, `worker pool for ${o.connect} (CURVE, public key ${own.publicKey})`)
+      return
+    }
+    this.log(2, `worker pool for ${o.connect}`)
   }
 
   protected override workerEndpoint (): string {

@@ -1,12 +1,14 @@
 import type { RequestContext, OptionSpecs } from '@net-server/core'
 import { PreForkServer, type ProcessRole } from '@net-server/prefork'
 import { Status } from '@net-server/client'
-import { Reply } from 'zeromq'
+import { Reply, type Dealer, type SocketOptions } from 'zeromq'
 import { appServices, replyFrames, type App, type JobFunction } from './app.js'
 import { Broker, type BrokerEndpoints, type WorkerInfo } from './broker.js'
 import { RateMeter } from './rate-meter.js'
 import { zmqServerOptionSpecs, type ResolvedZmqServerOptions, type ZmqServerOptions } from './server-options.js'
 import { WorkerAgent, type Job } from './worker-agent.js'
+import { brokerSecurity, checkServerSecurity, takeWorkerCurve } from './server-security.js'
+import { ZapHandler, type ZapAuthorize } from './zap-handler.js'
 
 /** Environment variable that hands the backend endpoint to the children. */
 export const BACKEND_ENV = 'NSZ_ZMQ_BACKEND'
@@ -55,7 +57,9 @@ export interface ZmqServerStatus {
  * job. `PreForkServer` starts, supervises, resizes and restarts the children.
  *
  * Overridden phases, where the seed's personality overrides them:
- * - `bind`: the broker binds both sockets (in the parent only; children never bind).
+ * - `bind`: the broker binds both sockets (in the parent only; children never bind),
+ *   after starting the ZAP handler when access rules, key lists or CURVE are set.
+ * - `validateOptions`: checks the security options together (`docs/security.md`).
  * - `accept`: waits for the next job from the backend.
  * - `getClientInfo`: empty: a job carries no peer address; the broker applies the
  *   access rules when a peer connects.
@@ -80,6 +84,9 @@ export class ZmqServer<
   #agent: WorkerAgent | undefined
   #services: ReadonlyMap<string, JobFunction> | undefined
   #control: Reply | undefined
+  #zap: ZapHandler | undefined
+  #serverKey: string | undefined
+  #curveEnv: Readonly<Record<string, string>> = {}
   readonly #rate = new RateMeter(10)
   readonly #startedAt = Date.now()
 
@@ -92,6 +99,23 @@ export class ZmqServer<
     return this.#broker
   }
 
+  /**
+   * The broker's CURVE public key, in the parent once bound with CURVE on a socket:
+   * the `serverKey` that clients (and remote workers) need. `undefined` otherwise.
+   */
+  get serverKey (): string | undefined {
+    return this.#serverKey
+  }
+
+  /**
+   * The ZAP handler that admits or refuses each connection to the broker, in the
+   * parent once bound with access rules, key lists or CURVE; its `decision` events
+   * tell who was admitted. `undefined` otherwise.
+   */
+  get zapHandler (): ZapHandler | undefined {
+    return this.#zap
+  }
+
   /** The job functions by service name. */
   protected get services (): ReadonlyMap<string, JobFunction> {
     this.#services ??= appServices(this.options.app as App, this.options.service)
@@ -100,6 +124,12 @@ export class ZmqServer<
 
   protected override optionSpecs (): OptionSpecs {
     return zmqServerOptionSpecs()
+  }
+
+  /** Prefork's checks, plus the security options together (a key for `curve`, CURVE for the key lists). */
+  protected override validateOptions (options: R): void {
+    super.validateOptions(options)
+    checkServerSecurity(options)
   }
 
   protected override get endpoints (): readonly string[] {
@@ -118,15 +148,21 @@ export class ZmqServer<
   }
 
   protected override childEnv (): Record<string, string> {
-    return this.#endpoints === undefined ? {} : { [BACKEND_ENV]: connectable(this.#endpoints.backend) }
+    return this.#endpoints === undefined ? {} : { [BACKEND_ENV]: connectable(this.#endpoints.backend), ...this.#curveEnv }
   }
 
   // -------------------------------------------------------------------------
   // The broker (parent)
 
-  /** Binds the broker's frontend and backend ROUTERs, and the status socket (parent only). */
+  /**
+   * Binds the broker's frontend and backend ROUTERs, and the status socket (parent
+   * only). With access rules, key lists or CURVE, the ZAP handler starts first, so
+   * that no connection is accepted unchecked.
+   */
   protected override async bind (): Promise<void> {
     const o = this.options
+    const security = await brokerSecurity(o, (address) => this.isAllowed({ address }))
+    if (security.authorize !== undefined) await this.#startZap(security.authorize)
     const broker = new Broker({
       frontend: o.frontend ?? tcpEndpoint(o.host, o.port[0]),
       backend: o.backend ?? tcpEndpoint(o.host, o.port[1]),
@@ -138,13 +174,24 @@ export class ZmqServer<
       maxQueue: o.maxQueue,
       maxMessageSize: o.maxMessageSize,
       requeue: o.requeue,
-      ...(o.serviceGrace === undefined ? {} : { serviceGrace: o.serviceGrace })
+      ...(o.serviceGrace === undefined ? {} : { serviceGrace: o.serviceGrace }),
+      frontendSocketOptions: security.frontendSocketOptions,
+      backendSocketOptions: security.backendSocketOptions
     })
     this.#broker = broker
     this.#endpoints = await broker.bind()
+    this.#serverKey = security.serverKey
+    this.#curveEnv = security.childEnv
+    if (security.serverKey !== undefined) this.log(2, `CURVE on ${security.curve === 'both' ? 'frontend and backend' : security.curve}: server public key ${security.serverKey}`)
     this.#watchBroker(broker)
     await this.#bindControl()
     this.log(2, `broker listening: frontend ${this.#endpoints.frontend}, backend ${this.#endpoints.backend}`)
+  }
+
+  async #startZap (authorize: ZapAuthorize): Promise<void> {
+    const zap = new ZapHandler({ authorize, log: (level, message, fields) => { this.log(level, message, fields) } })
+    await zap.start()
+    this.#zap = zap
   }
 
   #watchBroker (broker: Broker): void {
@@ -182,10 +229,14 @@ export class ZmqServer<
     await super.stopLoop(graceful)
   }
 
-  /** Closes the broker and the status socket (parent), then prefork's and core's cleanup. */
+  /**
+   * Closes the broker, then the ZAP handler (which must outlive the sockets it
+   * guards), and the status socket (parent), then prefork's and core's cleanup.
+   */
   protected override async serverClose (): Promise<void> {
     try {
       await this.#broker?.close()
+      await this.#zap?.close()
       this.#control?.close()
       this.#control = undefined
       await this.#agent?.close({ graceful: false })
@@ -251,6 +302,14 @@ export class ZmqServer<
     return connectable(o.backend ?? tcpEndpoint(o.host, o.port[1]))
   }
 
+  /**
+   * The zeromq.js options of this worker's DEALER (child, in `childConnect`): CURVE
+   * with the keys the parent handed down when the backend uses CURVE, else none.
+   */
+  protected workerSocketOptions (): SocketOptions<Dealer> {
+    return takeWorkerCurve()
+  }
+
   /** Connects this worker's DEALER to the backend (after `childInitHook`, before it reports ready). */
   protected override async childConnect (): Promise<void> {
     const o = this.options
@@ -259,7 +318,8 @@ export class ZmqServer<
       endpoint: this.workerEndpoint(),
       services: [o.service, ...services.filter((s) => s !== o.service)].filter((s) => this.services.has(s)),
       heartbeatInterval: o.heartbeatInterval,
-      heartbeatLiveness: o.heartbeatLiveness
+      heartbeatLiveness: o.heartbeatLiveness,
+      socketOptions: this.workerSocketOptions()
     })
     this.#agent.on('error', (err) => { this.log(1, `worker: ${err.message}`) })
     await this.#agent.connect()
