@@ -43,10 +43,13 @@ class LineLogger {
  * come in through the constructor, so it knows nothing of the server around it.
  */
 class HttpFront {
+  #client
+  #log
+  #maxBody
   #closing = false
   #server = http.createServer((req, res) => {
     this.#handle(req, res).catch((err) => {
-      this.log(1, `${req.method} ${req.url} failed: ${err}`)
+      this.#log(1, `${req.method} ${req.url} failed: ${err}`)
       res.destroy()
     })
   })
@@ -57,9 +60,9 @@ class HttpFront {
    * @param {number} maxBody - the largest body accepted, in bytes (larger: 413)
    */
   constructor (client, log, maxBody) {
-    this.client = client
-    this.log = log
-    this.maxBody = maxBody
+    this.#client = client
+    this.#log = log
+    this.#maxBody = maxBody
   }
 
   /**
@@ -87,9 +90,9 @@ class HttpFront {
   async close (graceful) {
     this.#closing = true
     const closed = new Promise((resolve) => { this.#server.close(() => { resolve(undefined) }) })
-    if (!graceful) this.client.close()
+    if (!graceful) this.#client.close()
     await closed
-    this.client.close()
+    this.#client.close()
   }
 
   /**
@@ -101,24 +104,29 @@ class HttpFront {
       // While closing, no connection is kept alive for a next request.
       if (this.#closing) res.setHeader('connection', 'close')
       res.writeHead(status, { 'content-type': status === 200 ? 'application/octet-stream' : 'text/plain' }).end(body)
-      this.log(3, `${req.method} ${req.url} ${status}`)
+      this.#log(3, `${req.method} ${req.url} ${status}`)
     }
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST')
       return answer(405, 'POST the payload to /<service>\n')
     }
-    const service = decodeURIComponent(new URL(req.url ?? '/', 'http://front').pathname.slice(1))
+    let service
+    try {
+      service = decodeURIComponent(new URL(req.url ?? '/', 'http://front').pathname.slice(1))
+    } catch {
+      return answer(400, 'the path must name a service: /<service>\n')
+    }
     /** @type {Buffer[]} */
     const chunks = []
     let size = 0
     for await (const chunk of req) {
       // Past the limit the rest is read and dropped, so that the 413 reaches the client.
       size += chunk.length
-      if (size <= this.maxBody) chunks.push(chunk)
+      if (size <= this.#maxBody) chunks.push(chunk)
     }
-    if (size > this.maxBody) return answer(413, `the body is larger than ${this.maxBody} bytes\n`)
+    if (size > this.#maxBody) return answer(413, `the body is larger than ${this.#maxBody} bytes\n`)
     try {
-      const reply = await this.client.request(service, Buffer.concat(chunks))
+      const reply = await this.#client.request(service, Buffer.concat(chunks))
       answer(200, Buffer.concat(reply))
     } catch (err) {
       if (!isClientError(err)) return answer(502, `${String(err)}\n`)

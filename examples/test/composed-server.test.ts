@@ -24,6 +24,7 @@ describe('composed-server.js', () => {
     const [status] = await post(`${http!}/nope`, 'x')
     expect(status).toBe(404)
     expect((await fetch(`${http!}/`)).status).toBe(405)
+    expect(await post(`${http!}/%E0%A4%A`, 'x')).toEqual([400, 'the path must name a service: /<service>\n'])
     expect(await post(`${http!}/`, 'x'.repeat(65))).toEqual([413, 'the body is larger than 64 bytes\n'])
 
     // The ZeroMQ frontend serves the same pool.
@@ -41,5 +42,12 @@ describe('composed-server.js', () => {
     expect(await example.stop()).toEqual({ code: 0, signal: null })
     // The workers logged through it too, as they stopped.
     expect(example.output()).toMatch(new RegExp(`^composed\\[(?!${broker}\\])\\d+\\] info: child stopped`, 'm'))
+  })
+
+  it('stops gracefully on QUIT: the HTTP front closes first, then the pool', async () => {
+    const example = await startExample(['examples/composed-server.js', ...TEST_FLAGS, '--http-port', '0'])
+    expect(await post(`${example.ready.http!}/`, 'last one')).toEqual([200, 'LAST ONE'])
+    expect(await example.stop('SIGQUIT')).toEqual({ code: 0, signal: null })
+    await expect(fetch(`${example.ready.http!}/`, { method: 'POST', body: 'x' })).rejects.toThrow()
   })
 })

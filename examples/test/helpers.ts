@@ -38,8 +38,8 @@ export interface Example {
   readonly ready: Readonly<Record<string, string>>
   /** Everything it wrote on stdout and stderr so far. */
   output: () => string
-  /** Sends SIGTERM and resolves with how the process ended; rejects past the deadline. */
-  stop: () => Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+  /** Sends `signal` (SIGTERM by default) and resolves with how the process ended; rejects past the deadline. */
+  stop: (signal?: NodeJS.Signals) => Promise<{ code: number | null, signal: NodeJS.Signals | null }>
 }
 
 /**
@@ -81,11 +81,11 @@ export async function startExample (args: readonly string[]): Promise<Example> {
     proc,
     ready,
     output: () => out,
-    stop: async () => {
-      proc.kill('SIGTERM')
+    stop: async (signal = 'SIGTERM') => {
+      proc.kill(signal)
       let timer: NodeJS.Timeout | undefined
       const late = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => { reject(new Error(`${args.join(' ')} did not exit within ${STOP_TIMEOUT} ms of SIGTERM\n${out}`)) }, STOP_TIMEOUT)
+        timer = setTimeout(() => { reject(new Error(`${args.join(' ')} did not exit within ${STOP_TIMEOUT} ms of ${signal}\n${out}`)) }, STOP_TIMEOUT)
       })
       try {
         return await Promise.race([exit, late])
