@@ -76,7 +76,9 @@ export const BROKER_DEFAULTS: Readonly<Omit<ResolvedBrokerOptions, 'serviceGrace
   maxQueue: 10_000,
   maxMessageSize: 1024 * 1024,
   requeue: false,
-  linger: 500,
+  // Long enough to deliver the last replies on loopback or a LAN; shorter than the
+  // 500 ms after which zeromq.js warns at exit about messages still queued.
+  linger: 250,
   frontendSocketOptions: Object.freeze({}),
   backendSocketOptions: Object.freeze({})
 })
@@ -127,7 +129,9 @@ export const WORKER_AGENT_DEFAULTS: Readonly<Omit<ResolvedWorkerAgentOptions, 'e
   reconnectInterval: 1000,
   reconnectMaxInterval: 32_000,
   extension: true,
-  linger: 500,
+  // Long enough to deliver the last replies on loopback or a LAN; shorter than the
+  // 500 ms after which zeromq.js warns at exit about messages still queued.
+  linger: 250,
   socketOptions: Object.freeze({})
 })
 

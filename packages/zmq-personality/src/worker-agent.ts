@@ -213,6 +213,9 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     if (socket !== undefined) {
       if (!this.#readyPending) this.#sender!.send(DISCONNECT)
       await this.#sender!.flushed()
+      // A fast stop may come after the broker has gone: its DISCONNECT is best effort and
+      // must not hold the process at exit.
+      if (!graceful && !socket.closed) socket.linger = 0
       socket.close()
       this.#socket = undefined
       this.#sender = undefined
