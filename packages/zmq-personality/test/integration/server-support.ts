@@ -80,6 +80,11 @@ export class ServerProcess {
     })
   }
 
+  /** True once the server process has exited. */
+  get exited (): boolean {
+    return this.proc.exitCode !== null || this.proc.signalCode !== null
+  }
+
   get pid (): number {
     return this.proc.pid!
   }
@@ -111,15 +116,19 @@ export class ServerProcess {
   async until (condition: () => boolean, what: string, timeout = 20_000): Promise<void> {
     if (condition()) return
     await new Promise<void>((resolve, reject) => {
-      const watcher = (): void => {
-        if (!condition()) return
+      const fail = (why: string): void => {
         finish()
-        resolve()
+        reject(new Error(`${why} waiting for ${what}\nevents: ${JSON.stringify(this.events.slice(-30))}\nstderr: ${this.stderr.slice(-3000)}`))
       }
-      const timer = setTimeout(() => {
-        finish()
-        reject(new Error(`timed out waiting for ${what}\nevents: ${JSON.stringify(this.events.slice(-30))}\nstderr: ${this.stderr.slice(-3000)}`))
-      }, timeout)
+      const watcher = (): void => {
+        if (condition()) {
+          finish()
+          resolve()
+        } else if (this.exited) {
+          fail(`the server exited (${this.proc.exitCode ?? this.proc.signalCode ?? '?'})`)
+        }
+      }
+      const timer = setTimeout(() => { fail('timed out') }, timeout)
       const finish = (): void => {
         clearTimeout(timer)
         this.#watchers.delete(watcher)
@@ -168,9 +177,12 @@ export class ServerProcess {
  */
 export async function startServer (
   args: readonly string[],
-  options: { module?: string, listening?: boolean, afterAll?: boolean } = {}
+  options: { kind?: string, listening?: boolean, afterAll?: boolean } = {}
 ): Promise<ServerProcess> {
-  const server = new ServerProcess(options.module ?? 'uppercase-server.ts', [...FAST, ...args])
+  // server-app.ts takes its kind first; uppercase-server.ts (the synopsis) takes none.
+  const server = options.kind === undefined
+    ? new ServerProcess('uppercase-server.ts', [...FAST, ...args])
+    : new ServerProcess('server-app.ts', [options.kind, ...FAST, ...args])
   if (options.afterAll === true) afterAll(async () => { await server.kill() })
   else onTestFinished(async () => { await server.kill() })
   if (options.listening !== false) await server.event((e) => e.event === 'listening', 'listening')
