@@ -50,6 +50,7 @@ interface ChildRecord {
   stopSent: boolean
   killed: boolean
   exited: boolean
+  disconnectedAt: number | undefined
   bootTimer: NodeJS.Timeout | undefined
   killTimer: NodeJS.Timeout | undefined
 }
@@ -723,12 +724,14 @@ export abstract class PreForkServer<
       stopSent: false,
       killed: false,
       exited: false,
+      disconnectedAt: undefined,
       bootTimer: undefined,
       killTimer: undefined
     }
     child.bootTimer = this.#clock.setTimeout(() => { this.#bootTimedOut(child) }, o.childStartTimeout)
     proc.on('message', (message: unknown, handle?: SendHandle) => { this.#childSaid(child, message, handle) })
     proc.on('error', (err) => { this.log(1, `child ${pid}: ${err.message}`) })
+    proc.once('disconnect', () => { child.disconnectedAt = this.#clock.now() })
     proc.once('exit', (code, signal) => { this.#childExited(child, code, signal) })
     this.#children.set(pid, child)
     this.#lastSpawn = now
@@ -926,9 +929,11 @@ export abstract class PreForkServer<
         child.exited = true
         this.#forget(child)
         this.emit('childExit', child.pid, null, null)
-      } else if (!child.process.connected && !child.stopSent) {
-        this.log(1, `child ${child.pid} lost its IPC channel: killing it`)
-        child.killed = true
+      } else if (child.disconnectedAt !== undefined && !child.stopSent &&
+        this.#clock.now() - child.disconnectedAt >= this.options.checkForDead) {
+        // A child closes its channel just before it exits; one that stays is out of control.
+        this.log(1, `child ${child.pid} lost its IPC channel and did not exit: killing it`)
+        child.killed = child.readyAt !== undefined
         this.#signal(child, 'SIGKILL')
       }
     }

@@ -506,6 +506,13 @@ export class Broker extends EventEmitter<BrokerEvents> {
         }
         worker.job = undefined
         worker.jobStartedAt = undefined
+        if (m.status === Status.UNAVAILABLE && worker.extended) {
+          // An extended worker that is leaving declines a job it has not started: the
+          // job goes to another worker, and this one takes no more.
+          this.#dropWorker(worker, 'retired', false)
+          this.#undelivered(job)
+          return
+        }
         worker.served++
         this.#endJob(job)
         this.#served++

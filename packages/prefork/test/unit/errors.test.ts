@@ -7,7 +7,7 @@ const table = readFileSync(new URL('../../../../docs/errors.md', import.meta.url
 
 function documented (pkg: string): string[] {
   return table.split('\n')
-    .map((line) => line.split('|').map((cell) => cell.trim()))
+    .map((line) => line.split('|').map((cell) => cell.trim().replace(/`/g, '')))
     .filter((cells) => cells.length >= 5 && cells[2] === pkg)
     .map((cells) => cells[1]!.replace(/`/g, ''))
 }

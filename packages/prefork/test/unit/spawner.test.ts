@@ -1,10 +1,14 @@
 import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { resolve } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { createContainer } from '@net-server/core'
 import { CHILD_ENV, PROCESS_SPAWNER, PreForkServer, type ProcessSpawner, type SpawnRequest } from '@net-server/prefork'
 import { fixture } from '../helpers/pool.js'
+
+/** The next `event` of `server`, with its arguments. */
+async function next (server: Parent, event: 'childReady' | 'childExit'): Promise<unknown[]> {
+  return await new Promise((resolve) => { server.once(event, (...args: unknown[]) => resolve(args)) })
+}
 
 class Parent extends PreForkServer {
   protected override async accept (): Promise<undefined> { return undefined }
@@ -43,7 +47,7 @@ describe('PROCESS_SPAWNER', () => {
       }
       await server.close()
     })
-    const [pid] = await once(server, 'childReady') as [number]
+    const [pid] = await next(server, 'childReady') as [number]
     expect(server.children()).toMatchObject([{ pid, state: 'waiting', jobs: 0, generation: 0, retiring: false }])
     expect(requests).toHaveLength(1)
     expect(requests[0]).toMatchObject({
@@ -54,7 +58,7 @@ describe('PROCESS_SPAWNER', () => {
     })
     expect(requests[0]!.env[CHILD_ENV]).toBe(String(process.pid))
 
-    const exited = once(server, 'childExit')
+    const exited = next(server, 'childExit')
     await server.close()
     await running
     expect(await exited).toEqual([pid, 0, null])

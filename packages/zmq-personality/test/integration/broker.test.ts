@@ -388,3 +388,23 @@ describe('binding', () => {
     expect(countTimers()).toBe(timersBefore)
   })
 })
+
+describe('a worker that leaves', () => {
+  it('declines a job with 503: the job goes to another worker and the client gets its reply', async () => {
+    const { broker, frontend, backend } = await startBroker()
+    const leaving = new RawWorker(backend)
+    await leaving.ready('default', { pid: 999_999, services: [] })
+    await nextEvent(broker, 'workerReady')
+    const client = new NszClient(frontend)
+    const answer = client.call('default', 'job')
+    const request = await leaving.expect(Command.REQUEST)
+    // Another worker arrives while the first holds the job, then the first declines it.
+    await startAgent(broker, backend, upper)
+    await leaving.reply(request[3]!, [], Status.UNAVAILABLE)
+    const reply = await answer
+    expect(reply.status).toBe(200)
+    expect(text(reply.body)).toEqual(['JOB'])
+    expect(broker.workers().map((w) => w.pid)).not.toContain(999_999)
+    expect(broker.stats().errors).toEqual({})
+  })
+})

@@ -17,7 +17,7 @@ function plain (domain: string, address = '127.0.0.1'): ZapRequest {
 }
 
 describe('createZapPolicy', () => {
-  const access = new AccessControl({ allow: [], deny: ['^10\\.9\\.'], cidrAllow: ['127.0.0.0/8', '10.0.0.0/8'], cidrDeny: [] })
+  const access = new AccessControl({ allow: [], deny: ['10\\.9\\..*'], cidrAllow: ['127.0.0.0/8', '10.0.0.0/8'], cidrDeny: [] })
   const policy = createZapPolicy({
     clientKeys: [client],
     workerKeys: [worker],
