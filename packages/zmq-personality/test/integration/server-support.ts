@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { afterAll, onTestFinished } from 'vitest'
+import { onTestFinished } from 'vitest'
 import { Client, LazyPirateClient, type ClientOptions, type LazyPirateClientOptions } from '@net-server/client'
 
 /** One JSON line from a fixture's standard output. */
@@ -172,19 +172,18 @@ export class ServerProcess {
 }
 
 /**
- * Starts a fixture server and waits until it listens; it is killed when the test ends,
- * or, with `afterAll`, when the file's tests end (for a server that several tests share).
+ * Starts a fixture server and waits until it listens; it is killed when the test ends.
+ * With `shared`, the caller kills it (from `afterAll`, for a server several tests share).
  */
 export async function startServer (
   args: readonly string[],
-  options: { kind?: string, listening?: boolean, afterAll?: boolean } = {}
+  options: { kind?: string, listening?: boolean, shared?: boolean } = {}
 ): Promise<ServerProcess> {
   // server-app.ts takes its kind first; uppercase-server.ts (the synopsis) takes none.
   const server = options.kind === undefined
     ? new ServerProcess('uppercase-server.ts', [...FAST, ...args])
     : new ServerProcess('server-app.ts', [options.kind, ...FAST, ...args])
-  if (options.afterAll === true) afterAll(async () => { await server.kill() })
-  else onTestFinished(async () => { await server.kill() })
+  if (options.shared !== true) onTestFinished(async () => { await server.kill() })
   if (options.listening !== false) await server.event((e) => e.event === 'listening', 'listening')
   return server
 }

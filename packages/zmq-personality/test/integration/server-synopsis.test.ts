@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ClientErrorCode, Status } from '@net-server/client'
 import { PYTHON, interopPeer } from './clients-support.js'
 import { client, fixture, lazyPirate, startServer, statusOf, texts, title, type ServerProcess } from './server-support.js'
@@ -13,9 +13,10 @@ describe('the synopsis as a preforked server', () => {
   let pids: number[]
 
   beforeAll(async () => {
-    server = await startServer(['--min-servers', '5', '--min-spare-servers', '0'], { afterAll: true })
+    server = await startServer(['--min-servers', '5', '--min-spare-servers', '0'], { shared: true })
     pids = await server.settled(5)
   }, 60_000)
+  afterAll(async () => { await server?.kill() })
 
   it('names its processes as the seed does', () => {
     const fport = /:(\d+)$/.exec(server.frontend)![1]
