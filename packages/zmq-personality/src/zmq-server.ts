@@ -105,6 +105,15 @@ export class ZmqServer<
     return zmqServerOptionSpecs()
   }
 
+  /** Prefork's checks, and the default service must be one the app serves. */
+  protected override validateOptions (options: R): void {
+    super.validateOptions(options)
+    const services = appServices(options.app, options.service)
+    if (!services.has(options.service)) {
+      throw new RangeError(`options.service ('${options.service}') must name one of the services of options.app (${[...services.keys()].join(', ')}): plain REQ requests go to it`)
+    }
+  }
+
   protected override get endpoints (): readonly string[] {
     return this.#endpoints === undefined ? [] : [this.#endpoints.frontend, this.#endpoints.backend]
   }

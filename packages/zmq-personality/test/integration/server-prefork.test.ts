@@ -10,12 +10,12 @@ const APP = { kind: 'upper' }
  * when the test ends at the latest). Each waits for its reply, or its client's timeout.
  */
 function requestLoop (clients: readonly Client[]): { stop: () => Promise<{ ok: number, failures: string[], pids: Set<number> }> } {
-  let running = true
+  const state = { running: true }
   const failures: string[] = []
   const pids = new Set<number>()
   let ok = 0
   const loops = clients.map(async (c) => {
-    while (running && !c.closed) {
+    while (state.running && !c.closed) {
       try {
         pids.add(Number(texts(await c.request('', 'pid'))[0]))
         ok++
@@ -25,7 +25,7 @@ function requestLoop (clients: readonly Client[]): { stop: () => Promise<{ ok: n
     }
   })
   const stop = async (): Promise<{ ok: number, failures: string[], pids: Set<number> }> => {
-    running = false
+    state.running = false
     await Promise.all(loops)
     return { ok, failures, pids }
   }

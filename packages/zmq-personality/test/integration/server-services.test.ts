@@ -15,7 +15,9 @@ describe('a server of several services', () => {
     expect(texts(await mmi.request('upper'))).toEqual(['200'])
     expect(texts(await mmi.request('reverse'))).toEqual(['200'])
     expect(texts(await mmi.request('nothing'))).toEqual(['404'])
-    // No job function serves the default service: plain requests get 404 after the grace.
+    // Plain requests go to the default service; a service nobody serves gets 404.
+    expect(texts(await lazyPirate(server.frontend).request('plain'))).toEqual(['PLAIN'])
+    expect(texts(await c.request('', 'plain'))).toEqual(['PLAIN'])
     expect(await statusOf(c.request('nothing', 'x'))).toBe(Status.NO_SERVICE)
   })
 })
