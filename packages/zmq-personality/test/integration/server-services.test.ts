@@ -29,7 +29,9 @@ describe('a subclass with its own codec and access hook', () => {
     const c = client(server.frontend)
     const [reply] = await c.request('', JSON.stringify({ numbers: [1, 2, 3.5] }))
     expect(JSON.parse(reply!.toString())).toEqual({ sum: 6.5, pid })
-    const failed = await c.request('', JSON.stringify({ numbers: 'no' })).catch((e: unknown) => e as { status: number, detail: string })
+    const failed = await c.request('', JSON.stringify({ numbers: 'no' })).then(
+      () => { throw new Error('the request should have failed') },
+      (e: unknown) => e as { status: number, detail: string })
     expect(failed).toMatchObject({ status: Status.APP_ERROR })
     expect(JSON.parse(failed.detail)).toEqual({ error: 'numbers must be an array' })
     const denied = await c.request('', JSON.stringify({ numbers: [1], deny: true })).catch((e: unknown) => e as { code: string, status: number })
