@@ -19,8 +19,9 @@ export type WorkerPoolOptions = Options<ResolvedWorkerPoolOptions>
  * local worker does. The broker needs no change to serve local and remote workers
  * together.
  *
- * Overridden phases: `bind` (empty: nothing to bind), `stopLoop` and `serverClose`
- * (no broker to drain or close), `workerEndpoint` (the `connect` option).
+ * Overridden phases: `preBind` and `bind` (empty: no broker here) and `workerEndpoint`
+ * (the `connect` option); `ZmqServer`'s `stopLoop` and `serverClose` find no broker to
+ * drain or close.
  *
  * @example
  * await WorkerPool.run({ connect: 'tcp://10.0.0.5:6661', minServers: 8, app })
@@ -62,6 +63,9 @@ export class WorkerPool<
   protected override childEnv (): Record<string, string> {
     return {}
   }
+
+  /** Empty: the broker, elsewhere, decides where plain requests go. */
+  protected override async preBind (): Promise<void> {}
 
   /** Empty: the pool connects out, it binds nothing. */
   protected override async bind (): Promise<void> {

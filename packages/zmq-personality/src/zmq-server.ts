@@ -105,15 +105,6 @@ export class ZmqServer<
     return zmqServerOptionSpecs()
   }
 
-  /** Prefork's checks, and the default service must be one the app serves. */
-  protected override validateOptions (options: R): void {
-    super.validateOptions(options)
-    const services = appServices(options.app, options.service)
-    if (!services.has(options.service)) {
-      throw new RangeError(`options.service ('${options.service}') must name one of the services of options.app (${[...services.keys()].join(', ')}): plain REQ requests go to it`)
-    }
-  }
-
   protected override get endpoints (): readonly string[] {
     return this.#endpoints === undefined ? [] : [this.#endpoints.frontend, this.#endpoints.backend]
   }
@@ -135,6 +126,17 @@ export class ZmqServer<
 
   // -------------------------------------------------------------------------
   // The broker (parent)
+
+  /**
+   * Checks, before the broker binds, that the default service is one the app serves:
+   * plain REQ requests go to it, and would otherwise wait for ever.
+   */
+  protected override async preBind (): Promise<void> {
+    const { service } = this.options
+    if (!this.services.has(service)) {
+      throw new RangeError(`options.service ('${service}') must name one of the services of options.app (${[...this.services.keys()].join(', ')}): plain REQ requests go to it`)
+    }
+  }
 
   /** Binds the broker's frontend and backend ROUTERs, and the status socket (parent only). */
   protected override async bind (): Promise<void> {
