@@ -87,6 +87,15 @@ export interface BrokerEndpoints {
 export interface DisconnectWorkerOptions {
   /** Drop the worker now even when it holds a job (which is then answered 502 or requeued). */
   readonly immediate?: boolean
+  /**
+   * Send no DISCONNECT: give the worker no more jobs (it finishes the one it holds) and
+   * let it leave by itself, with its own DISCONNECT, or by a later call with `immediate`
+   * once its process is gone. For a server that has told the worker's process to stop:
+   * a DISCONNECT from the broker would make a worker reconnect (RFC 7). Such a worker
+   * answers or declines every job it received before its DISCONNECT, so a job it still
+   * holds when its DISCONNECT arrives never reached it, and goes to another worker.
+   */
+  readonly wait?: boolean
 }
 
 type BrokerState = 'new' | 'binding' | 'bound' | 'draining' | 'closing' | 'closed'
@@ -129,6 +138,8 @@ interface Worker {
   seenTick: number
   served: number
   retiring: boolean
+  /** Takes no more jobs and leaves by itself ({@link DisconnectWorkerOptions.wait}). */
+  leaving: boolean
   gone: boolean
 }
 
@@ -357,13 +368,17 @@ export class Broker extends EventEmitter<BrokerEvents> {
   /**
    * Asks a worker to leave the pool, by routing id (hex) or pid: it gets DISCONNECT
    * now when idle, or after its current job has been answered (at once with
-   * `immediate`, its job then answered 502 or requeued). Returns false when no
-   * worker matches.
+   * `immediate`, its job then answered 502 or requeued). With `wait` it gets no
+   * DISCONNECT and no more jobs, and leaves by itself. Returns false when no worker
+   * matches.
    */
   disconnectWorker (idOrPid: string | number, options: DisconnectWorkerOptions = {}): boolean {
     const worker = this.#findWorker(idOrPid)
     if (worker === undefined) return false
-    if (worker.job === undefined || options.immediate === true) {
+    if (options.wait === true && options.immediate !== true) {
+      worker.leaving = true
+      for (const s of worker.services) s.idle.delete(worker)
+    } else if (worker.job === undefined || options.immediate === true) {
       this.#dropWorker(worker, 'retired', true)
     } else {
       worker.retiring = true
@@ -524,9 +539,19 @@ export class Broker extends EventEmitter<BrokerEvents> {
         this.#workerFree(worker)
         return
       }
-      case 'disconnect':
+      case 'disconnect': {
+        const job = worker.leaving ? worker.job : undefined
+        if (job !== undefined) {
+          // A worker told to leave answers or declines every job it has received
+          // before it disconnects: this one crossed its DISCONNECT unseen.
+          worker.job = undefined
+          this.#dropWorker(worker, 'disconnect', false)
+          this.#undelivered(job)
+          return
+        }
         this.#dropWorker(worker, 'disconnect', false)
         return
+      }
       case 'ready':
         this.#workerProtocolError(worker, 'READY from a worker already in the pool')
         return
@@ -589,6 +614,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       seenTick: this.#tick,
       served: 0,
       retiring: false,
+      leaving: false,
       gone: false
     }
     this.#workers.set(key, worker)
@@ -602,6 +628,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       this.#dropWorker(worker, 'retired', true)
       return
     }
+    if (worker.leaving) return
     let from: Service | undefined
     let oldest = Infinity
     for (const s of worker.services) {
@@ -810,6 +837,6 @@ function info (w: Worker): WorkerInfo {
     served: w.served,
     connectedAt: w.connectedAt,
     jobStartedAt: w.jobStartedAt,
-    retiring: w.retiring
+    retiring: w.retiring || w.leaving
   }
 }

@@ -28,9 +28,10 @@ export type WorkerPoolOptions = Options<ResolvedWorkerPoolOptions>
  * local worker does. The broker needs no change to serve local and remote workers
  * together.
  *
- * Overridden phases: `bind` (nothing to bind; reads the CURVE keys), `stopLoop` and
- * `serverClose` (no broker to drain or close), `workerEndpoint` (the `connect` option),
- * `validateOptions` (the broker's security options do not apply).
+ * Overridden phases: `preBind` (empty: the broker elsewhere decides where plain
+ * requests go), `bind` (nothing to bind; reads the CURVE keys), `workerEndpoint` (the
+ * `connect` option), `validateOptions` (the broker's security options do not apply);
+ * `ZmqServer`'s `stopLoop` and `serverClose` find no broker to drain or close.
  *
  * @example
  * await WorkerPool.run({ connect: 'tcp://10.0.0.5:6661', minServers: 8, app })
@@ -98,6 +99,9 @@ export class WorkerPool<
   protected override childEnv (): Record<string, string> {
     return { ...this.#curveEnv }
   }
+
+  /** Empty: the broker, elsewhere, decides where plain requests go. */
+  protected override async preBind (): Promise<void> {}
 
   /** The pool connects out, it binds nothing: reads its CURVE keys (or makes a pair) for the children. */
   protected override async bind (): Promise<void> {

@@ -14,6 +14,9 @@ import { ZapHandler, type ZapAuthorize } from './zap-handler.js'
 /** Environment variable that hands the backend endpoint to the children. */
 export const BACKEND_ENV = 'NSZ_ZMQ_BACKEND'
 
+/** After a fast stop, a worker still busy with its job ends itself this much later. */
+const FAST_STOP_GRACE_MS = 1000
+
 /** One job, as the per-request steps pass it along in a worker. */
 export interface ZmqRequest extends RequestContext {
   /** The job as the worker agent received it; `job.reply()` answers it. */
@@ -158,6 +161,17 @@ export class ZmqServer<
   // The broker (parent)
 
   /**
+   * Checks, before the broker binds, that the default service is one the app serves:
+   * plain REQ requests go to it, and would otherwise wait for ever.
+   */
+  protected override async preBind (): Promise<void> {
+    const { service } = this.options
+    if (!this.services.has(service)) {
+      throw new RangeError(`options.service ('${service}') must name one of the services of options.app (${[...this.services.keys()].join(', ')}): plain REQ requests go to it`)
+    }
+  }
+
+  /**
    * Binds the broker's frontend and backend ROUTERs, and the status socket (parent
    * only). With access rules, key lists or CURVE, the ZAP handler starts first, so
    * that no connection is accepted unchecked.
@@ -208,6 +222,9 @@ export class ZmqServer<
       if (worker.pid !== undefined) this.killChild(worker.pid, 'SIGKILL')
     })
     broker.on('error', (err) => { this.emit('error', err) })
+    // A child told to stop gets no more jobs from now on, before the stop reaches it,
+    // so that no job is sent to a worker that is closing its socket.
+    this.on('childState', (pid, state) => { if (state === 'exiting') broker.disconnectWorker(pid, { wait: true }) })
     this.on('childExit', (pid) => { broker.disconnectWorker(pid, { immediate: true }) })
   }
 
@@ -225,6 +242,9 @@ export class ZmqServer<
     if (this.isChild) {
       await super.stopLoop(graceful)
       await this.#agent?.close({ graceful })
+      // A fast stop abandons the job in progress (the broker has answered it 503): a
+      // job that never returns must not keep the process until the parent's SIGKILL.
+      if (!graceful) setTimeout(() => process.exit(0), FAST_STOP_GRACE_MS).unref()
       return
     }
     if (graceful) await this.#broker?.drain(this.options.gracefulTimeout)

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest'
+import { client, startServer, texts, type ServerProcess } from './server-support.js'
+
+/** A broker alone: a ZmqServer with no children of its own, on the given ports. */
+async function startBroker (port = '0,0'): Promise<ServerProcess> {
+  return await startServer(['--port', port, '--min-servers', '0', '--max-spare-servers', '0'], { kind: 'upper' })
+}
+
+const portOf = (endpoint: string): string => /:(\d+)$/.exec(endpoint)![1]!
+
+describe('a WorkerPool for a remote broker', () => {
+  it('serves, and its workers join the broker again after it restarts on the same ports', async () => {
+    const broker = await startBroker()
+    const pool = await startServer(['--connect', broker.backend, '--min-servers', '2'], { kind: 'pool' })
+    const pids = await pool.settled(2)
+    await broker.until(() => pids.every((pid) => broker.workers.has(pid)), 'the pool workers to join the broker')
+    const c = client(broker.frontend)
+    const answered = new Set<number>()
+    for (let i = 0; i < 4; i++) answered.add(Number(texts(await c.request('', 'pid'))[0]))
+    expect([...answered].sort((a, b) => a - b)).toEqual(pids)
+
+    const ports = `${portOf(broker.frontend)},${portOf(broker.backend)}`
+    await broker.kill()
+    const again = await startBroker(ports)
+    expect(again.frontend).toBe(broker.frontend)
+    // Workers notice the silence, reconnect with back-off and send READY again.
+    await again.until(() => pids.every((pid) => again.workers.has(pid)), 'the pool workers to join the new broker')
+    const after = new Set<number>()
+    for (let i = 0; i < 4; i++) after.add(Number(texts(await c.request('', 'pid'))[0]))
+    expect([...after].sort((a, b) => a - b)).toEqual(pids)
+    // The pool itself never replaced a worker.
+    expect(pool.events.filter((e) => e.event === 'childExit')).toEqual([])
+  })
+})

@@ -1,0 +1,104 @@
+import { existsSync, mkdtempSync, rmSync, watch } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, dirname, join } from 'node:path'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { Status } from '@net-server/client'
+import { within } from '../helpers.js'
+import { client, cpuSeconds, startServer, statusOf, texts } from './server-support.js'
+
+const APP = { kind: 'upper' }
+
+function tempFile (name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'nsz-server-'))
+  onTestFinished(() => { rmSync(dir, { recursive: true, force: true }) })
+  return join(dir, name)
+}
+
+/** Resolves once `file` exists (watching its directory), within `ms`. */
+async function created (file: string, ms: number): Promise<void> {
+  const watcher = watch(dirname(file))
+  try {
+    const seen = new Promise<void>((resolve) => {
+      watcher.on('change', (_type, name) => { if (name === basename(file)) resolve() })
+      if (existsSync(file)) resolve()
+    })
+    await within(seen, ms, `${file} to be created`)
+  } finally {
+    watcher.close()
+  }
+}
+
+describe('a worker lost or stuck', () => {
+  it('answers 502 when a busy worker is killed, and a replacement becomes ready', async () => {
+    const server = await startServer(['--min-servers', '2'], APP)
+    const pids = await server.serving(2)
+    const marker = tempFile('hang-first')
+    const c = client(server.frontend)
+    const from = server.events.length
+    const reply = statusOf(c.request('', ['hang-first', marker]))
+    const busy = await server.event((e) => e.event === 'childState' && e.state === 'processing', 'a busy worker', from)
+    await created(marker, 10_000)
+    process.kill(busy.pid!, 'SIGKILL')
+    expect(await reply).toBe(Status.WORKER_LOST)
+    await server.event((e) => e.event === 'childExit' && e.pid === busy.pid, 'the killed worker to exit', from)
+    const now = await server.serving(2)
+    expect(now).not.toContain(busy.pid)
+    expect(now).toContain(pids.find((p) => p !== busy.pid))
+    expect(texts(await c.request('', 'again'))).toEqual(['AGAIN'])
+  })
+
+  it('with --requeue, gives the job of a killed worker to another one', async () => {
+    const server = await startServer(['--min-servers', '2', '--requeue'], APP)
+    const pids = await server.serving(2)
+    const marker = tempFile('hang-first')
+    const c = client(server.frontend)
+    const from = server.events.length
+    const reply = c.request('', ['hang-first', marker])
+    const busy = await server.event((e) => e.event === 'childState' && e.state === 'processing', 'a busy worker', from)
+    // The job has reached the worker's app once the marker exists.
+    await created(marker, 10_000)
+    process.kill(busy.pid!, 'SIGKILL')
+    const other = pids.find((p) => p !== busy.pid)!
+    expect(texts(await reply)).toEqual([`done ${other}`])
+    await server.event((e) => e.event === 'childExit' && e.pid === busy.pid, 'the killed worker to exit', from)
+    expect(await server.serving(2)).not.toContain(busy.pid)
+  })
+
+  it('answers 504 to a job past --job-timeout, kills its worker and replaces it', async () => {
+    const server = await startServer(['--min-servers', '2', '--job-timeout', '0.5'], APP)
+    await server.serving(2)
+    const c = client(server.frontend)
+    const from = server.events.length
+    const started = Date.now()
+    expect(await statusOf(c.request('', 'hang'))).toBe(Status.TIMEOUT)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(450)
+    const busy = server.events.slice(from).find((e) => e.event === 'childState' && e.state === 'processing')!
+    const exit = await server.event((e) => e.event === 'childExit' && e.pid === busy.pid, 'the stuck worker to be killed', from)
+    expect(exit.signal).toBe('SIGKILL')
+    expect(await server.serving(2)).not.toContain(busy.pid)
+    // A job shorter than the timeout is unaffected.
+    expect(texts(await c.request('', ['sleep', '100']))[0]).toMatch(/^slept \d+$/)
+  })
+})
+
+describe('an idle server', () => {
+  it('uses next to no CPU: broker and 4 idle workers, 5 seconds, default heartbeats', async () => {
+    // Default heartbeat and pool check intervals: what an idle production server runs.
+    const server = await startServer([
+      '--min-servers', '4', '--heartbeat-interval', '2.5',
+      '--check-for-dead', '30', '--check-for-waiting', '10', '--check-for-spawn', '30'
+    ], APP)
+    const pids = await server.serving(4)
+    // One job each, so that every worker has run its job path once before the window.
+    const c = client(server.frontend)
+    await Promise.all(pids.map(async () => await c.request('', 'warm')))
+    const all = [server.pid, ...pids]
+    const before = all.map(cpuSeconds)
+    const window = 5000
+    await new Promise((resolve) => setTimeout(resolve, window))
+    const used = all.map((pid, i) => cpuSeconds(pid) - before[i]!)
+    const total = used.reduce((a, b) => a + b, 0)
+    expect(total, `CPU seconds over ${window} ms idle: ${JSON.stringify(Object.fromEntries(all.map((p, i) => [p, used[i]])))}`).toBeLessThan(0.2)
+    expect(server.ready().sort((a, b) => a - b)).toEqual(pids)
+  })
+})

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest'
+import { ClientErrorCode, Status } from '@net-server/client'
+import { client, lazyPirate, startServer, statusOf, texts } from './server-support.js'
+
+describe('a server of several services', () => {
+  it('routes MDP and project requests by service and answers mmi.service', async () => {
+    const server = await startServer(['--min-servers', '2'], { kind: 'services' })
+    await server.serving(2)
+    const c = client(server.frontend)
+    expect(texts(await c.request('upper', 'abc'))).toEqual(['ABC'])
+    expect(texts(await c.request('reverse', ['abc', 'xyz']))).toEqual(['cba', 'zyx'])
+    expect(texts(await lazyPirate(server.frontend, { service: 'upper' }).request('mdp'))).toEqual(['MDP'])
+    expect(texts(await lazyPirate(server.frontend, { service: 'reverse' }).request('mdp'))).toEqual(['pdm'])
+    const mmi = lazyPirate(server.frontend, { service: 'mmi.service' })
+    expect(texts(await mmi.request('upper'))).toEqual(['200'])
+    expect(texts(await mmi.request('reverse'))).toEqual(['200'])
+    expect(texts(await mmi.request('nothing'))).toEqual(['404'])
+    // Plain requests go to the default service; a service nobody serves gets 404.
+    expect(texts(await lazyPirate(server.frontend).request('plain'))).toEqual(['PLAIN'])
+    expect(texts(await c.request('', 'plain'))).toEqual(['PLAIN'])
+    expect(await statusOf(c.request('nothing', 'x'))).toBe(Status.NO_SERVICE)
+  })
+})
+
+describe('a subclass with its own codec and access hook', () => {
+  it('decodes JSON, encodes JSON replies and errors, and refuses with 403', async () => {
+    const server = await startServer(['--min-servers', '1'], { kind: 'json' })
+    const [pid] = await server.serving(1)
+    const c = client(server.frontend)
+    const [reply] = await c.request('', JSON.stringify({ numbers: [1, 2, 3.5] }))
+    expect(JSON.parse(reply!.toString())).toEqual({ sum: 6.5, pid })
+    const failed = await c.request('', JSON.stringify({ numbers: 'no' })).then(
+      () => { throw new Error('the request should have failed') },
+      (e: unknown) => e as { status: number, detail: string })
+    expect(failed).toMatchObject({ status: Status.APP_ERROR })
+    expect(JSON.parse(failed.detail)).toEqual({ error: 'numbers must be an array' })
+    const denied = await c.request('', JSON.stringify({ numbers: [1], deny: true })).catch((e: unknown) => e as { code: string, status: number })
+    expect(denied).toMatchObject({ code: ClientErrorCode.DENIED, status: Status.DENIED })
+    // The refusal cost the worker nothing: it serves the next request.
+    expect(JSON.parse((await c.request('', JSON.stringify({ numbers: [2, 2] })))[0]!.toString())).toEqual({ sum: 4, pid })
+    expect(server.events.filter((e) => e.event === 'childExit')).toEqual([])
+  })
+})
