@@ -167,7 +167,7 @@ export class ZmqServer<
   protected override async preBind (): Promise<void> {
     const { service } = this.options
     if (!this.services.has(service)) {
-      throw new RangeError(`options.service ('${service}') must name one of the services of options.app (${[...this.services.keys()].join(', ')}): plain REQ requests go to it`)
+      throw new RangeError(`options.service ('${service}') must name one of the app's services (${[...this.services.keys()].join(', ')}): plain REQ requests go to it`)
     }
   }
 

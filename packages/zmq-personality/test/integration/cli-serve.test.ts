@@ -38,10 +38,12 @@ describe('nsz serve', () => {
   })
 
   it('serves an APP that maps services to jobs', async () => {
-    const { frontend } = await serve(['--min-servers', '1', '--log-level', '1', fixture('cli-services.js')])
+    // Plain REQ requests need a service of the map: --service names it.
+    const { frontend } = await serve(['--min-servers', '1', '--log-level', '1', '--service', 'upper', fixture('cli-services.js')])
     const client = new NszClient(frontend)
     expect(text((await client.call('lower', 'ABC')).body)).toEqual(['abc'])
     expect(text((await client.call('upper', 'abc')).body)).toEqual(['ABC'])
+    expect((await zmqClient(frontend, 'plain')).stdout).toBe('PLAIN\n')
   })
 
   it('runs an APP that subclasses ZmqServer, hooks and all', async () => {

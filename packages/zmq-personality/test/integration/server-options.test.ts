@@ -22,7 +22,7 @@ const CASES: readonly Case[] = [
   { name: 'a frontend that is no endpoint', args: ['--frontend', 'localhost:6660'], message: /options\.frontend must be a ZeroMQ endpoint/ },
   { name: 'an app from the command line', args: ['--app', 'echo'], message: /--app can only be set from code/ },
   { name: 'an unknown option', args: ['--max-workers', '3'], message: /maxWorkers/ },
-  { name: 'a default service the app does not serve', kind: 'services', args: ['--service', 'lower'], message: /options\.service \('lower'\) must name one of the services of options\.app \(upper, reverse\)/ },
+  { name: 'a default service the app does not serve', kind: 'services', args: ['--service', 'lower'], message: /options\.service \('lower'\) must name one of the app's services \(upper, reverse\)/ },
   { name: 'a pool without a broker to connect to', kind: 'pool', args: [], message: /options\.connect must be the broker's backend endpoint.*\(it is required\)/ }
 ]
 
