@@ -1,6 +1,6 @@
 import { DEFAULT_SERVICE } from '@net-server/client'
 import { boolean, custom, describe, duration, integer, string, stringList, type OptionSpec, type Options, type OptionSpecs } from '@net-server/core'
-import { preForkOptionSpecs, type ResolvedPreForkOptions } from '@net-server/prefork'
+import type { ResolvedPreForkOptions } from '@net-server/prefork'
 import { checkApp, echo, type App } from './app.js'
 import { isCurveKey } from './curve.js'
 import { BROKER_DEFAULTS } from './options.js'
@@ -106,10 +106,16 @@ function keyList (description: string): OptionSpec<readonly string[]> {
   })
 }
 
-/** Option declarations of {@link ZmqServer}: prefork's plus the broker's and the seed's `app`. */
+/**
+ * The options {@link ZmqServer} adds to prefork's: the broker's, the seed's `app`,
+ * and a different `maxRequests` default.
+ */
 export function zmqServerOptionSpecs (): OptionSpecs {
   return {
-    ...preForkOptionSpecs(),
+    // Net::Server::PreFork recycles a child every 1000 requests. A Node worker costs a
+    // few hundred milliseconds to start and a job server may run thousands of jobs a
+    // second, so recycling is off unless asked for (gunicorn's default too).
+    maxRequests: integer({ description: 'jobs a worker serves before it is replaced (0: no limit)', default: 0, min: 0 }),
     port: {
       description: 'frontend and backend ports, e.g. 6660,6661 (0 picks a free port)',
       default: [6660, 6661],

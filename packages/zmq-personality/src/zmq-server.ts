@@ -128,8 +128,7 @@ export class ZmqServer<
   }
 
   protected override optionSpecs (): OptionSpecs {
-    // prefork's own specs last: in a child they neutralise pidFile (the parent owns it)
-    return { ...zmqServerOptionSpecs(), ...super.optionSpecs() }
+    return { ...super.optionSpecs(), ...zmqServerOptionSpecs() }
   }
 
   /** Prefork's checks, plus the security options together (a key for `curve`, CURVE for the key lists). */
