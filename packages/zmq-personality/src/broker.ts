@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3'
-import { Router } from 'zeromq'
+import type { Router } from 'zeromq'
+import { zeromqSocketFactory, type SocketFactory } from './tokens.js'
 import {
   Command, MDPW, MMI_PREFIX, MmiStatus, REQ_ENVELOPE, Status,
   decodeClientRequest, decodeWorkerMessage, encodeClientReply, encodeDisconnect, encodeHeartbeat, isDecodeError,
@@ -204,8 +205,15 @@ export class Broker extends EventEmitter<BrokerEvents> {
   #requeued = 0
   readonly #errors: Record<number, number> = {}
 
-  constructor (options: BrokerOptions = {}) {
+  readonly #sockets: SocketFactory
+
+  /**
+   * @param options - see {@link BrokerOptions}
+   * @param sockets - makes the two ROUTERs; zeromq.js's by default
+   */
+  constructor (options: BrokerOptions = {}, sockets: SocketFactory = zeromqSocketFactory) {
     super()
+    this.#sockets = sockets
     this.options = resolveBrokerOptions(options)
     this.#addService(this.options.defaultService, true)
     for (const name of this.options.services) this.#addService(name, true)
@@ -230,7 +238,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     if (this.#state !== 'new') throw brokerStateError('bind', this.#state)
     this.#state = 'binding'
     const o = this.options
-    const frontend = new Router({
+    const frontend = this.#sockets.router({
       ...o.frontendSocketOptions,
       mandatory: true,
       sendTimeout: 0,
@@ -238,7 +246,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       sendHighWaterMark: Math.max(1000, 2 * o.maxQueue),
       linger: o.linger
     })
-    const backend = new Router({
+    const backend = this.#sockets.router({
       ...o.backendSocketOptions,
       mandatory: true,
       sendTimeout: 0,

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3'
-import { Dealer } from 'zeromq'
+import type { Dealer } from 'zeromq'
+import { zeromqSocketFactory, type SocketFactory } from './tokens.js'
 import {
   Status, decodeWorkerMessage, encodeDisconnect, encodeHeartbeat, encodeReady, encodeReply, isDecodeError,
   type Body
@@ -119,8 +120,15 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
   #closing: Promise<void> | undefined
   #served = 0
 
-  constructor (options: WorkerAgentOptions) {
+  readonly #sockets: SocketFactory
+
+  /**
+   * @param options - see {@link WorkerAgentOptions}
+   * @param sockets - makes the DEALER on each (re)connect; zeromq.js's by default
+   */
+  constructor (options: WorkerAgentOptions, sockets: SocketFactory = zeromqSocketFactory) {
     super()
+    this.#sockets = sockets
     this.options = resolveWorkerAgentOptions(options)
     this.#backoff = this.options.reconnectInterval
   }
@@ -228,7 +236,7 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
   // Connection
 
   #open (): void {
-    const socket = new Dealer({ ...this.options.socketOptions, linger: this.options.linger })
+    const socket = this.#sockets.dealer({ ...this.options.socketOptions, linger: this.options.linger })
     try {
       socket.connect(this.options.endpoint)
     } catch (err) {

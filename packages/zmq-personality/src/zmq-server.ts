@@ -1,15 +1,17 @@
 import { rmSync } from 'node:fs'
-import type { RequestContext, OptionSpecs } from '@net-server/core'
+import { registerDefault, type OptionSpecs, type RequestContext } from '@net-server/core'
 import { PreForkServer, type ProcessRole } from '@net-server/prefork'
 import { Status } from '@net-server/client'
-import { Reply, type Dealer, type SocketOptions } from 'zeromq'
+import type { Dealer, Reply, SocketOptions } from 'zeromq'
 import { appServices, replyFrames, type App, type JobFunction } from './app.js'
 import { Broker, type BrokerEndpoints, type WorkerInfo } from './broker.js'
 import { RateMeter } from './rate-meter.js'
 import { zmqServerOptionSpecs, type ResolvedZmqServerOptions, type ZmqServerOptions } from './server-options.js'
 import { WorkerAgent, type Job } from './worker-agent.js'
 import { brokerSecurity, checkServerSecurity, takeWorkerCurve } from './server-security.js'
+import { SOCKET_FACTORY, zeromqSocketFactory, type SocketFactory } from './tokens.js'
 import { ZapHandler, type ZapAuthorize } from './zap-handler.js'
+import type { DependencyContainer } from 'tsyringe'
 
 /** Environment variable that hands the backend endpoint to the children. */
 export const BACKEND_ENV = 'NSZ_ZMQ_BACKEND'
@@ -127,6 +129,16 @@ export class ZmqServer<
     return this.#services
   }
 
+  /** Registers zeromq.js's {@link SOCKET_FACTORY} unless the user registered one. */
+  protected override registerDefaults (container: DependencyContainer): void {
+    super.registerDefaults(container)
+    registerDefault(container, SOCKET_FACTORY, () => zeromqSocketFactory)
+  }
+
+  get #sockets (): SocketFactory {
+    return this.container.resolve<SocketFactory>(SOCKET_FACTORY)
+  }
+
   protected override optionSpecs (): OptionSpecs {
     return { ...super.optionSpecs(), ...zmqServerOptionSpecs() }
   }
@@ -193,7 +205,7 @@ export class ZmqServer<
       ...(o.serviceGrace === undefined ? {} : { serviceGrace: o.serviceGrace }),
       frontendSocketOptions: security.frontendSocketOptions,
       backendSocketOptions: security.backendSocketOptions
-    })
+    }, this.#sockets)
     this.#broker = broker
     this.#endpoints = await broker.bind()
     this.#serverKey = security.serverKey
@@ -296,7 +308,7 @@ export class ZmqServer<
     const o = this.options
     const endpoint = o.controlEndpoint ?? (o.pidFile === undefined ? undefined : `ipc://${o.pidFile}.sock`)
     if (endpoint === undefined) return
-    const socket = new Reply({ linger: 0 })
+    const socket = this.#sockets.reply({ linger: 0 })
     await socket.bind(endpoint)
     this.#control = socket
     if (endpoint.startsWith('ipc://')) this.#controlFile = endpoint.slice('ipc://'.length)
@@ -345,7 +357,7 @@ export class ZmqServer<
       heartbeatInterval: o.heartbeatInterval,
       heartbeatLiveness: o.heartbeatLiveness,
       socketOptions: this.workerSocketOptions()
-    })
+    }, this.#sockets)
     this.#agent.on('error', (err) => { this.log(1, `worker: ${err.message}`) })
     await this.#agent.connect()
   }
