@@ -88,7 +88,8 @@ async function clientLoad (config) {
       const start = now()
       try {
         const reply = await client.request('default', payload, { timeout: config.timeoutMs })
-        if (Buffer.from(reply).toString('latin1') !== expected) throw new Error('wrong reply')
+        // request() resolves with the reply's frames: one frame here.
+        if (reply.length !== 1 || reply[0].toString('latin1') !== expected) throw new Error('wrong reply')
       } catch (error) {
         failed++
         const code = error?.code ?? error?.message ?? String(error)

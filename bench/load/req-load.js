@@ -90,7 +90,8 @@ async function main (config) {
           ? reply === expected
           : reply.startsWith(expected + ' ')
         if (!good) {
-          fail(new Error('wrong reply'))
+          // A status the broker picked (`ERROR 502 worker lost`) is worth telling apart.
+          fail(new Error(reply.startsWith('ERROR ') ? `wrong reply: ${reply.slice(0, 60)}` : 'wrong reply'))
           continue
         }
         if (config.verify === 'upper-pid') {
