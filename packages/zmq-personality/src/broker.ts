@@ -516,7 +516,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
         return
       }
       case 'disconnect':
-        this.#dropWorker(worker, 'disconnect', false)
+        this.#workerLeft(worker)
         return
       case 'ready':
         this.#workerProtocolError(worker, 'READY from a worker already in the pool')
@@ -670,6 +670,20 @@ export class Broker extends EventEmitter<BrokerEvents> {
     if (this.#workers.size === 0) this.#stopTicker()
     if (job !== undefined) this.#jobLost(job)
     this.emit('workerGone', snapshot, reason)
+  }
+
+  /**
+   * A worker sent DISCONNECT. The project's workers send it only once every job they
+   * took is answered, so a job an extended worker still holds crossed its DISCONNECT
+   * on the wire and never ran: it goes to another worker, as an undelivered one does,
+   * instead of costing its client a 502 (a worker that retires under load hits this
+   * window). A plain MDP worker's job is lost (502, or requeued when asked).
+   */
+  #workerLeft (worker: Worker): void {
+    const job = worker.extended ? worker.job : undefined
+    if (job !== undefined) worker.job = undefined
+    this.#dropWorker(worker, 'disconnect', false)
+    if (job !== undefined) this.#undelivered(job)
   }
 
   #jobLost (job: Job): void {

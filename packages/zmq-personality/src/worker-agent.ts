@@ -196,9 +196,10 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     const waiters = this.#waiters
     this.#waiters = []
     for (const wake of waiters) wake(undefined)
+    // A job not handed out yet never ran: with the extension the broker takes it back
+    // when it reads the DISCONNECT below and gives it to another worker.
     for (const job of this.#jobs.drain()) {
-      if (this.options.extension) this.#sendReply(job, NO_BODY, Status.UNAVAILABLE)
-      else this.emit('replyDropped', job.id)
+      if (!this.options.extension) this.emit('replyDropped', job.id)
     }
     if (graceful && this.#current !== undefined && was === 'connected') {
       let timer: NodeJS.Timeout | undefined
@@ -211,6 +212,13 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     this.#stopHeartbeat()
     const socket = this.#socket
     if (socket !== undefined) {
+      // DISCONNECT tells an extended broker that every job this worker started has its
+      // reply: a job still running is answered 503 now, and its own reply is dropped.
+      const running = this.#current
+      if (running !== undefined && this.options.extension && !this.#readyPending && running.generation === this.#generation) {
+        this.#sender!.send(encodeReply(running.idFrame, NO_BODY, Status.UNAVAILABLE))
+        this.#generation++
+      }
       if (!this.#readyPending) this.#sender!.send(DISCONNECT)
       await this.#sender!.flushed()
       socket.close()
@@ -330,11 +338,10 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
         return
       case 'request': {
         this.#markHealthy()
+        // While closing, a new job is left unanswered: the DISCONNECT that close() sends
+        // gives it back to the broker (with the extension), which has not run it.
+        if (this.#state === 'closing') return
         const job = new AgentJob(m.jobId, m.service ?? this.options.services[0]!, m.body, generation, this.#sendReply)
-        if (this.#state === 'closing') {
-          if (this.options.extension) this.#sendReply(job, NO_BODY, Status.UNAVAILABLE)
-          return
-        }
         const waiter = this.#waiters.shift()
         if (waiter !== undefined) {
           this.#current = job
