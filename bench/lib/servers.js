@@ -35,8 +35,12 @@ export const app = name => resolve(benchDir, 'apps', `${name}.js`)
 /**
  * Starts `nsz serve` with `workers` workers (min = max) and resolves once it has
  * printed its ready line, with its endpoints and how long that took.
+ *
+ * `maxRequests` is 0 unless a scenario asks otherwise: the default of 1000 replaces
+ * each worker (a new Node process) every 1000 jobs, which at thousands of jobs per
+ * second would measure process start-up on the shared cores, not the message path.
  */
-export async function startServer ({ appName, workers, args = [], readyTimeoutMs = 30_000 }) {
+export async function startServer ({ appName, workers, maxRequests = 0, args = [], readyTimeoutMs = 30_000 }) {
   const started = performance.now()
   const child = spawnTracked(process.execPath, [
     ...nodeArgs,
@@ -45,6 +49,7 @@ export async function startServer ({ appName, workers, args = [], readyTimeoutMs
     '--host', '127.0.0.1',
     '--min-servers', String(workers),
     '--max-servers', String(workers),
+    '--max-requests', String(maxRequests),
     '--log-level', '1',
     ...args,
     app(appName)
