@@ -122,6 +122,8 @@ interface Worker {
   readonly pid: number | undefined
   readonly extended: boolean
   readonly services: readonly Service[]
+  /** The services' names, for {@link info}. */
+  readonly serviceNames: readonly string[]
   readonly connectedAt: number
   job: Job | undefined
   jobStartedAt: number | undefined
@@ -574,6 +576,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       pid: m.extension?.pid,
       extended: m.extension !== undefined,
       services,
+      serviceNames: Object.freeze(services.map((s) => s.name)),
       connectedAt: Date.now(),
       job: undefined,
       jobStartedAt: undefined,
@@ -809,7 +812,7 @@ function info (w: Worker): WorkerInfo {
   return {
     id: w.hex,
     pid: w.pid,
-    services: w.services.map((s) => s.name),
+    services: w.serviceNames,
     extended: w.extended,
     state: w.job === undefined ? 'idle' : 'busy',
     served: w.served,
