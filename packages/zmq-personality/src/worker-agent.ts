@@ -233,7 +233,11 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
   // Connection
 
   #open (): void {
-    const socket = new Dealer({ linger: this.options.linger })
+    // sendTimeout 0: a send either queues at once or fails, and skips the writability
+    // check that a blocking send makes first (a syscall per reply). A DEALER that has
+    // connected queues messages for the broker even while the connection is down, so
+    // a send fails only past the high-water mark (1000 messages), see #onSendFailure.
+    const socket = new Dealer({ linger: this.options.linger, sendTimeout: 0 })
     try {
       socket.connect(this.options.endpoint)
     } catch (err) {
@@ -385,6 +389,13 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
   }
 
   readonly #onSendFailure = (_msg: readonly Buffer[], err: Error & { code?: string }): void => {
-    if (err.code !== 'ENOTSOCK' && err.code !== 'EAGAIN') this.emit('error', err)
+    if (err.code === 'ENOTSOCK') return
+    if (err.code === 'EAGAIN') {
+      // A thousand messages queued for a broker that reads none: treat it as gone. The
+      // broker answers the job of the old connection once it finds that peer gone.
+      if (this.#state === 'connected') this.#reconnect('silence')
+      return
+    }
+    this.emit('error', err)
   }
 }
