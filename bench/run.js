@@ -43,6 +43,7 @@ function settings () {
     seconds: number('BENCH_SECONDS', 3, { min: 0.5 }),
     warmup: number('BENCH_WARMUP', 0.5),
     idleSeconds: number('BENCH_IDLE_SECONDS', 10, { min: 1 }),
+    idleSettleSeconds: number('BENCH_IDLE_SETTLE', 30),
     memoryJobs: number('BENCH_MEMORY_JOBS', 100_000, { min: 2000, integer: true }),
     rollSeconds: number('BENCH_ROLL_SECONDS', 6, { min: 2 }),
     bullmqJobs: number('BENCH_BULLMQ_JOBS', 20_000, { min: 1000, integer: true }),
@@ -58,10 +59,10 @@ function usage () {
     'scenarios (all of them when none is named):',
     ...SCENARIOS.map(s => `  ${s.name.padEnd(10)} ${s.description}`),
     '',
-    'settings (environment): BENCH_SECONDS=3 BENCH_WARMUP=0.5 BENCH_IDLE_SECONDS=10',
+    'settings (environment): BENCH_SECONDS=3 BENCH_WARMUP=0.5 BENCH_IDLE_SECONDS=10 BENCH_IDLE_SETTLE=30',
     '  BENCH_MEMORY_JOBS=100000 BENCH_ROLL_SECONDS=6 BENCH_BULLMQ_JOBS=20000 BENCH_TIMEOUT_MS=10000',
     '  BENCH_FAIRNESS_TOLERANCE_MS=10',
-    '  BENCH_NSZ=<path to nsz.js> BENCH_INSTALL_REDIS=0 BENCH_STRICT=1 BENCH_OUT=<results dir>'
+    '  BENCH_NSZ=<path to nsz.js> BENCH_NODE_ARGS=<node flags for nsz> BENCH_INSTALL_REDIS=0 BENCH_STRICT=1 BENCH_OUT=<results dir>'
   ].join('\n')
 }
 

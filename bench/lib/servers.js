@@ -18,6 +18,12 @@ export const nszPath = process.env.BENCH_NSZ
   ? resolve(process.env.BENCH_NSZ)
   : resolve(rootDir, 'packages/zmq-personality/dist/bin/nsz.js')
 
+/**
+ * Extra Node flags for `nsz serve` (and so for its workers, which inherit them), from
+ * `BENCH_NODE_ARGS`, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a point.
+ */
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
+
 /** Why the job server cannot be measured, or undefined when it can. */
 export function serverMissing () {
   return existsSync(nszPath) ? undefined : 'server not built'
@@ -29,20 +35,26 @@ export const app = name => resolve(benchDir, 'apps', `${name}.js`)
 /**
  * Starts `nsz serve` with `workers` workers (min = max) and resolves once it has
  * printed its ready line, with its endpoints and how long that took.
+ *
+ * `maxRequests` is 0 unless a scenario asks otherwise: the default of 1000 replaces
+ * each worker (a new Node process) every 1000 jobs, which at thousands of jobs per
+ * second would measure process start-up on the shared cores, not the message path.
  */
-export async function startServer ({ appName, workers, args = [], readyTimeoutMs = 30_000 }) {
+export async function startServer ({ appName, workers, maxRequests = 0, args = [], readyTimeoutMs = 30_000 }) {
   const started = performance.now()
   const child = spawnTracked(process.execPath, [
+    ...nodeArgs,
     nszPath, 'serve',
     '--port', '0,0',
     '--host', '127.0.0.1',
     '--min-servers', String(workers),
     '--max-servers', String(workers),
+    '--max-requests', String(maxRequests),
     '--log-level', '1',
     ...args,
     app(appName)
   ], { cwd: rootDir })
-  const errors = tail(child.stderr)
+  const errors = tail(child.stderr); if (process.env.NSZ_DBG) child.stderr.on('data', d => process.stderr.write(d))
   const output = tail(child.stdout)
   try {
     const match = await waitForLine(child, child.stdout,

@@ -538,7 +538,8 @@ export abstract class PreForkServer<
     if (state === 'processing') child.jobs++
     child.state = state
     this.emit('childState', child.pid, state)
-    if (state === 'processing') this.#coordinate()
+    // A busy child can only call for a spare one: skip the pass (once per job) when none is missing.
+    if (state === 'processing' && this.#missing() > 0) this.#coordinate()
   }
 
   /**

@@ -132,6 +132,8 @@ interface Worker {
   readonly pid: number | undefined
   readonly extended: boolean
   readonly services: readonly Service[]
+  /** The services' names, for {@link info}. */
+  readonly serviceNames: readonly string[]
   readonly connectedAt: number
   job: Job | undefined
   jobStartedAt: number | undefined
@@ -531,11 +533,14 @@ export class Broker extends EventEmitter<BrokerEvents> {
         }
         worker.job = undefined
         worker.jobStartedAt = undefined
-        if (m.status === Status.UNAVAILABLE && worker.extended) {
-          // An extended worker that is leaving declines a job it has not started: the
-          // job goes to another worker, and this one takes no more.
+        if (worker.extended && (m.status === Status.UNAVAILABLE || m.status === Status.WORKER_LOST)) {
+          // An extended worker that is leaving declines a job it has not started (503):
+          // the job goes to another worker. One it abandons half done (502) is lost as
+          // with any worker death: 502 to the client, or requeued when asked for.
+          // Either way the worker takes no more jobs.
           this.#dropWorker(worker, 'retired', false)
-          this.#undelivered(job)
+          if (m.status === Status.UNAVAILABLE) this.#undelivered(job)
+          else this.#jobLost(job)
           return
         }
         worker.served++
@@ -548,16 +553,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
         return
       }
       case 'disconnect': {
-        const job = worker.leaving ? worker.job : undefined
-        if (job !== undefined) {
-          // A worker told to leave answers or declines every job it has received
-          // before it disconnects: this one crossed its DISCONNECT unseen.
-          worker.job = undefined
-          this.#dropWorker(worker, 'disconnect', false)
-          this.#undelivered(job)
-          return
-        }
-        this.#dropWorker(worker, 'disconnect', false)
+        this.#workerLeft(worker)
         return
       }
       case 'ready':
@@ -616,6 +612,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       pid: m.extension?.pid,
       extended: m.extension !== undefined,
       services,
+      serviceNames: Object.freeze(services.map((s) => s.name)),
       connectedAt: Date.now(),
       job: undefined,
       jobStartedAt: undefined,
@@ -714,6 +711,20 @@ export class Broker extends EventEmitter<BrokerEvents> {
     if (this.#workers.size === 0) this.#stopTicker()
     if (job !== undefined) this.#jobLost(job)
     this.emit('workerGone', snapshot, reason)
+  }
+
+  /**
+   * A worker sent DISCONNECT. The project's workers send it only once every job they
+   * took is answered, so a job an extended worker still holds crossed its DISCONNECT
+   * on the wire and never ran: it goes to another worker, as an undelivered one does,
+   * instead of costing its client a 502 (a worker that retires under load hits this
+   * window). A plain MDP worker's job is lost (502, or requeued when asked).
+   */
+  #workerLeft (worker: Worker): void {
+    const job = worker.extended ? worker.job : undefined
+    if (job !== undefined) worker.job = undefined
+    this.#dropWorker(worker, 'disconnect', false)
+    if (job !== undefined) this.#undelivered(job)
   }
 
   #jobLost (job: Job): void {
@@ -839,7 +850,7 @@ function info (w: Worker): WorkerInfo {
   return {
     id: w.hex,
     pid: w.pid,
-    services: w.services.map((s) => s.name),
+    services: w.serviceNames,
     extended: w.extended,
     state: w.job === undefined ? 'idle' : 'busy',
     served: w.served,

@@ -204,9 +204,10 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     const waiters = this.#waiters
     this.#waiters = []
     for (const wake of waiters) wake(undefined)
+    // A job not handed out yet never ran: with the extension the broker takes it back
+    // when it reads the DISCONNECT below and gives it to another worker.
     for (const job of this.#jobs.drain()) {
-      if (this.options.extension) this.#sendReply(job, NO_BODY, Status.UNAVAILABLE)
-      else this.emit('replyDropped', job.id)
+      if (!this.options.extension) this.emit('replyDropped', job.id)
     }
     if (graceful && this.#current !== undefined && was === 'connected') {
       let timer: NodeJS.Timeout | undefined
@@ -219,6 +220,14 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     this.#stopHeartbeat()
     const socket = this.#socket
     if (socket !== undefined) {
+      // DISCONNECT tells an extended broker that every job this worker started has its
+      // reply: a job still running is abandoned now (502, which the broker treats as
+      // the loss of the job: requeued when asked for), and its own reply is dropped.
+      const running = this.#current
+      if (running !== undefined && this.options.extension && !this.#readyPending && running.generation === this.#generation) {
+        this.#sender!.send(encodeReply(running.idFrame, NO_BODY, Status.WORKER_LOST))
+        this.#generation++
+      }
       if (!this.#readyPending) this.#sender!.send(DISCONNECT)
       await this.#sender!.flushed()
       // A fast stop may come after the broker has gone: its DISCONNECT is best effort and
@@ -236,7 +245,11 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
   // Connection
 
   #open (): void {
-    const socket = this.#sockets.dealer({ ...this.options.socketOptions, linger: this.options.linger })
+    // sendTimeout 0: a send either queues at once or fails, and skips the writability
+    // check that a blocking send makes first (a syscall per reply). A DEALER that has
+    // connected queues messages for the broker even while the connection is down, so
+    // a send fails only past the high-water mark (1000 messages), see #onSendFailure.
+    const socket = this.#sockets.dealer({ ...this.options.socketOptions, linger: this.options.linger, sendTimeout: 0 })
     try {
       socket.connect(this.options.endpoint)
     } catch (err) {
@@ -341,11 +354,10 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
         return
       case 'request': {
         this.#markHealthy()
+        // While closing, a new job is left unanswered: the DISCONNECT that close() sends
+        // gives it back to the broker (with the extension), which has not run it.
+        if (this.#state === 'closing') return
         const job = new AgentJob(m.jobId, m.service ?? this.options.services[0]!, m.body, generation, this.#sendReply)
-        if (this.#state === 'closing') {
-          if (this.options.extension) this.#sendReply(job, NO_BODY, Status.UNAVAILABLE)
-          return
-        }
         const waiter = this.#waiters.shift()
         if (waiter !== undefined) {
           this.#current = job
@@ -389,6 +401,13 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
   }
 
   readonly #onSendFailure = (_msg: readonly Buffer[], err: Error & { code?: string }): void => {
-    if (err.code !== 'ENOTSOCK' && err.code !== 'EAGAIN') this.emit('error', err)
+    if (err.code === 'ENOTSOCK') return
+    if (err.code === 'EAGAIN') {
+      // A thousand messages queued for a broker that reads none: treat it as gone. The
+      // broker answers the job of the old connection once it finds that peer gone.
+      if (this.#state === 'connected') this.#reconnect('silence')
+      return
+    }
+    this.emit('error', err)
   }
 }

@@ -205,6 +205,34 @@ describe('timeouts and lost workers', () => {
     expect((await reply).status).toBe(Status.WORKER_LOST)
   })
 
+  it('gives the job that crossed an extended worker\'s DISCONNECT to another worker', async () => {
+    const { broker, frontend, backend } = await startBroker()
+    const leaving = new RawWorker(backend)
+    let joined = nextEvent(broker, 'workerReady')
+    await leaving.ready('default', { pid: 1001, services: [] })
+    await joined
+    const client = new NszClient(frontend)
+    const reply = client.call('default', 'x')
+    const sent = await leaving.expect(Command.REQUEST)
+    const gone = nextEvent(broker, 'workerGone')
+    await leaving.send(['', 'MDPW01', Buffer.from([Command.DISCONNECT])])
+    expect((await gone)[1]).toBe('disconnect')
+    // Queued again, not answered: the next worker that joins runs it.
+    expect(broker.stats().queued).toBe(1)
+    const next = new RawWorker(backend)
+    joined = nextEvent(broker, 'workerReady')
+    await next.ready('default', { pid: 1002, services: [] })
+    await joined
+    const again = await next.expect(Command.REQUEST)
+    expect(text(again.slice(5))).toEqual(['x'])
+    expect(again[3]).toEqual(sent[3])
+    await next.reply(again[3]!, 'X', Status.OK)
+    const got = await reply
+    expect(got.status).toBe(200)
+    expect(text(got.body)).toEqual(['X'])
+    expect(broker.stats().errors).toEqual({})
+  })
+
   it('requeues a lost job once when asked, then answers 502', async () => {
     const { broker, frontend, backend } = await startBroker({ requeue: true })
     const raw1 = new RawWorker(backend)
