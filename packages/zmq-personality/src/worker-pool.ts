@@ -103,16 +103,20 @@ export class WorkerPool<
   /** Empty: the broker, elsewhere, decides where plain requests go. */
   protected override async preBind (): Promise<void> {}
 
-  /** The pool connects out, it binds nothing: reads its CURVE keys (or makes a pair) for the children. */
+  /**
+   * The pool connects out and binds no broker socket: reads its CURVE keys (or makes a
+   * pair) for the children, and binds the status endpoint when there is one.
+   */
   protected override async bind (): Promise<void> {
     const o = this.options
     if (o.curveServerKey !== undefined) {
       const own = await ownKeyPair(o) ?? generateCurveKeyPair()
       this.#curveEnv = curveChildEnv(o.curveServerKey, own)
       this.log(2, `worker pool for ${o.connect} (CURVE, public key ${own.publicKey})`)
-      return
+    } else {
+      this.log(2, `worker pool for ${o.connect}`)
     }
-    this.log(2, `worker pool for ${o.connect}`)
+    await this.bindStatusEndpoint()
   }
 
   protected override workerEndpoint (): string {

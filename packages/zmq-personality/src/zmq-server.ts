@@ -212,7 +212,7 @@ export class ZmqServer<
     this.#curveEnv = security.childEnv
     if (security.serverKey !== undefined) this.log(2, `CURVE on ${security.curve === 'both' ? 'frontend and backend' : security.curve}: server public key ${security.serverKey}`)
     this.#watchBroker(broker)
-    await this.#bindControl()
+    await this.bindStatusEndpoint()
     this.log(2, `broker listening: frontend ${this.#endpoints.frontend}, backend ${this.#endpoints.backend}`)
   }
 
@@ -292,7 +292,8 @@ export class ZmqServer<
       pid: process.pid,
       title: process.title,
       frontend: this.#endpoints?.frontend ?? '',
-      backend: this.#endpoints?.backend ?? '',
+      // A WorkerPool has no broker: its one endpoint is the backend it connects to.
+      backend: this.#endpoints?.backend ?? this.endpoints[0] ?? '',
       uptime: (now - this.#startedAt) / 1000,
       limits: this.limits,
       children: children.map((c) => ({ pid: c.pid, state: c.state, jobs: served.get(c.pid) ?? c.jobs, age: (now - c.startedAt) / 1000 })),
@@ -304,7 +305,12 @@ export class ZmqServer<
     }
   }
 
-  async #bindControl (): Promise<void> {
+  /**
+   * Binds the endpoint that `nsz status` asks (`controlEndpoint`, or
+   * `ipc://<pidFile>.sock` when there is a pid file; nothing otherwise). Called from
+   * `bind` in the parent; `WorkerPool` calls it too.
+   */
+  protected async bindStatusEndpoint (): Promise<void> {
     const o = this.options
     const endpoint = o.controlEndpoint ?? (o.pidFile === undefined ? undefined : `ipc://${o.pidFile}.sock`)
     if (endpoint === undefined) return

@@ -72,11 +72,15 @@ describe('nsz worker', () => {
     // a broker without local workers
     const broker = await serve(['--min-servers', '0', '--min-spare-servers', '0', '--log-level', '1', '--pid-file', pidFile])
     await broker.proc.line(/^ready workers=0$/)
-    const pool = nsz(['worker', '--connect', broker.backend, '--min-servers', '2', '--min-spare-servers', '0', '--log-level', '1', fixture('cli-app.js')])
+    const poolPidFile = join(tempDir(), 'pool.pid')
+    const pool = nsz(['worker', '--connect', broker.backend, '--min-servers', '2', '--min-spare-servers', '0', '--log-level', '1', '--pid-file', poolPidFile, fixture('cli-app.js')])
     await pool.line(new RegExp(`^connecting backend=${broker.backend.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`))
     await pool.line(/^ready workers=2$/)
     const status = await statusUntil(pidFile, (s) => s.remoteWorkers === 2, 'two remote workers')
     expect(status.children).toEqual([])
+    // The pool answers nsz status too: its own children, and the backend it joined.
+    const poolStatus = await statusUntil(poolPidFile, (s) => s.children.length === 2, 'the pool\'s two children')
+    expect(poolStatus).toMatchObject({ pid: pool.pid, backend: broker.backend, limits: { minServers: 2 } })
 
     const client = new NszClient(broker.frontend)
     const pids = new Set<string>()
