@@ -36,7 +36,7 @@ export const app = name => resolve(benchDir, 'apps', `${name}.js`)
  * Starts `nsz serve` with `workers` workers (min = max) and resolves once it has
  * printed its ready line, with its endpoints and how long that took.
  *
- * `maxRequests` is 0 unless a scenario asks otherwise: the default of 1000 replaces
+ * `maxRequests` is 0 unless a scenario asks otherwise (as `nsz serve`'s default): 1000 replaces
  * each worker (a new Node process) every 1000 jobs, which at thousands of jobs per
  * second would measure process start-up on the shared cores, not the message path.
  */

@@ -17,6 +17,8 @@ export function connectSocket<S extends Dealer | Request> (socket: S, options: R
     // A client that gives up or closes drops its unsent messages: they would only
     // produce replies that nothing waits for, and would keep the process alive.
     socket.linger = 0
+    // libzmq reaches an IPv6 address (`tcp://[::1]:6660`) only with ipv6 on.
+    if (options.endpoint.startsWith('tcp://[')) socket.ipv6 = true
     if (options.identity !== undefined) socket.routingId = options.identity
   } catch (err) {
     socket.close()

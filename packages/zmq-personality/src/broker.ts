@@ -246,13 +246,15 @@ export class Broker extends EventEmitter<BrokerEvents> {
       sendTimeout: 0,
       // Replies must not be refused for a client that reads a burst of them a little late.
       sendHighWaterMark: Math.max(1000, 2 * o.maxQueue),
-      linger: o.linger
+      linger: o.linger,
+      ipv6: isIpv6Endpoint(o.frontend)
     })
     const backend = this.#sockets.router({
       ...o.backendSocketOptions,
       mandatory: true,
       sendTimeout: 0,
       linger: o.linger,
+      ipv6: isIpv6Endpoint(o.backend),
       // ZMTP heartbeats run in libzmq's I/O thread, so a worker busy with a CPU-bound job
       // still answers them; a dead or unreachable one loses its connection, and the
       // broker's next HEARTBEAT to it fails with EHOSTUNREACH.
@@ -858,4 +860,9 @@ function info (w: Worker): WorkerInfo {
     jobStartedAt: w.jobStartedAt,
     retiring: w.retiring || w.leaving
   }
+}
+
+/** True for a TCP endpoint on an IPv6 address (`tcp://[::1]:6660`): libzmq binds those only with `ipv6` on. */
+export function isIpv6Endpoint (endpoint: string): boolean {
+  return endpoint.startsWith('tcp://[')
 }

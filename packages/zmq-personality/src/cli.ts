@@ -53,7 +53,7 @@ type ServerClass = new (options?: Record<string, unknown>) => ZmqServer
 /** Options that code sets, or that make no sense as flags. */
 const NOT_FLAGS = new Set(['app', 'argv', 'handleSignals'])
 /** Broker-only options, left out of `nsz worker`. */
-const BROKER_ONLY = new Set(['port', 'host', 'frontend', 'backend', 'maxQueue', 'maxMessageSize', 'requeue', 'serviceGrace', 'jobTimeout', 'curve', 'clientKeys', 'workerKeys'])
+const BROKER_ONLY = new Set(['port', 'host', 'frontend', 'backend', 'maxQueue', 'maxMessageSize', 'requeue', 'serviceGrace', 'jobTimeout', 'curve', 'clientKeys', 'workerKeys', 'allow', 'deny', 'cidrAllow', 'cidrDeny'])
 
 /** Help groups, in the order `--help` shows them; options not named here go under the last. */
 const GROUPS: ReadonlyArray<readonly [heading: string, names: readonly string[]]> = [
@@ -62,6 +62,7 @@ const GROUPS: ReadonlyArray<readonly [heading: string, names: readonly string[]]
   ['Jobs:', ['jobTimeout', 'maxQueue', 'maxMessageSize', 'requeue', 'serviceGrace', 'heartbeatInterval', 'heartbeatLiveness', 'gracefulTimeout']],
   ['Process:', ['logLevel', 'logFile', 'pidFile', 'confFile', 'user', 'group']],
   ['Access:', ['allow', 'deny', 'cidrAllow', 'cidrDeny']],
+  ['Security:', ['curve', 'curveSecretKey', 'curveKeyFile', 'curveServerKey', 'clientKeys', 'workerKeys']],
   ['Supervision:', ['checkForDead', 'checkForWaiting', 'checkForSpawn', 'minChildTtl', 'childStartTimeout', 'bootFailureLimit', 'bootBackoffBase', 'bootBackoffMax']]
 ]
 const OTHER_GROUP = 'Other options:'

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3'
 import type { Dealer } from 'zeromq'
+import { isIpv6Endpoint } from './broker.js'
 import { zeromqSocketFactory, type SocketFactory } from './tokens.js'
 import {
   Status, decodeWorkerMessage, encodeDisconnect, encodeHeartbeat, encodeReady, encodeReply, isDecodeError,
@@ -190,7 +191,8 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
   /**
    * Leaves the broker: `next()` returns `undefined` from now on, the job in progress
    * is awaited (when `graceful`, the default), then DISCONNECT is sent and the socket
-   * closes with a short linger. Jobs received but not handed out get 503.
+   * closes with a short linger. Jobs received but not handed out get no answer: the
+   * DISCONNECT tells an extended broker to give them to another worker.
    */
   close (options: WorkerCloseOptions = {}): Promise<void> {
     this.#closing ??= this.#close(options.graceful ?? true, options.timeout)
@@ -249,7 +251,7 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     // check that a blocking send makes first (a syscall per reply). A DEALER that has
     // connected queues messages for the broker even while the connection is down, so
     // a send fails only past the high-water mark (1000 messages), see #onSendFailure.
-    const socket = this.#sockets.dealer({ ...this.options.socketOptions, linger: this.options.linger, sendTimeout: 0 })
+    const socket = this.#sockets.dealer({ ...this.options.socketOptions, linger: this.options.linger, sendTimeout: 0, ipv6: isIpv6Endpoint(this.options.endpoint) })
     try {
       socket.connect(this.options.endpoint)
     } catch (err) {

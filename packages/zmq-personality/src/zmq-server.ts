@@ -437,8 +437,15 @@ export class ZmqServer<
     return [Buffer.from(error instanceof Error ? error.message : String(error))]
   }
 
-  /** Sends the reply for a job once; later calls are ignored. */
+  /**
+   * Sends the reply for a job once; later calls are ignored. 502 and 503 are not
+   * for jobs: from a worker they tell the broker that the worker is leaving (see
+   * `docs/protocol.md`), so they throw a RangeError here.
+   */
   protected reply (request: Q, status: number, body: string | Buffer | readonly Buffer[]): void {
+    if (status === Status.WORKER_LOST || status === Status.UNAVAILABLE) {
+      throw new RangeError(`a job cannot reply ${status}: the status is the worker's own signal that it leaves; use 500 or another status`)
+    }
     if (request.job.replied) return
     request.status = status
     const frames = typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : [...body]

@@ -4,6 +4,12 @@
  */
 import { main } from '../cli.js'
 
+// A reader that goes away early (`--help | head`) ends the command, it is not a crash.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0)
+  throw err
+})
+
 const code = await main(process.argv.slice(2))
 process.exitCode = code
 // Once the command is done nothing may keep the process alive: a handle left open

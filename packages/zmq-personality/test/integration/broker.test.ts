@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { Command, MDPC, Status, encodeMdpRequest } from '@net-server/client'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { Client, Command, MDPC, Status, encodeMdpRequest } from '@net-server/client'
 import { Broker as BrokerClass, type Broker, type Job } from '@net-server/zmq'
 import {
   NszClient, RawWorker, dealer, nextEvent, reqCall, reqClient, startAgent, startBroker, text
@@ -434,5 +434,16 @@ describe('a worker that leaves', () => {
     expect(text(reply.body)).toEqual(['JOB'])
     expect(broker.workers().map((w) => w.pid)).not.toContain(999_999)
     expect(broker.stats().errors).toEqual({})
+  })
+})
+
+describe('IPv6', () => {
+  it('binds and serves on the IPv6 loopback', async () => {
+    const { broker, frontend, backend } = await startBroker({ frontend: 'tcp://[::1]:*', backend: 'tcp://[::1]:*' })
+    expect(frontend).toMatch(/^tcp:\/\/\[::1\]:\d+$/)
+    await startAgent(broker, backend, upper)
+    const client = new Client({ endpoint: frontend, timeout: 5000 })
+    onTestFinished(() => { client.close() })
+    expect(text(await client.request('default', 'six'))).toEqual(['SIX'])
   })
 })
