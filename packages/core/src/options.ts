@@ -73,8 +73,9 @@ export function integer<D extends number | undefined = number> (spec: Common<D> 
  * A duration in milliseconds. Code passes milliseconds; the command line and conf
  * files give seconds, fractions allowed, as Net::Server does (`--job-timeout 2.5`).
  */
-export function duration<D extends number | undefined = number> (spec: Common<D> & { min?: number }): OptionSpec<number | D> {
-  const { min = 0 } = spec
+export function duration<D extends number | undefined = number> (spec: Common<D> & { min?: number, max?: number }): OptionSpec<number | D> {
+  // Node's timers hold at most 2^31 - 1 ms; a longer one would fire at once.
+  const { min = 0, max = 2_147_483_647 } = spec
   return {
     kind: 'duration',
     description: spec.description,
@@ -86,6 +87,7 @@ export function duration<D extends number | undefined = number> (spec: Common<D>
         throw new TypeError(`options.${name} must be a duration in milliseconds, got ${describe(value)}`)
       }
       if (value < min) throw new RangeError(`options.${name} must be at least ${min} ms, got ${value}`)
+      if (value > max) throw new RangeError(`options.${name} must be at most ${max} ms, got ${value}`)
       return value
     }
   }

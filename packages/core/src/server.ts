@@ -249,8 +249,14 @@ export abstract class Server<
       return
     }
     const inside = this.#lifecycleName !== undefined && awaitedBy(this.#lifecycleName)
-    await this.#requestStop(options.graceful ?? false)
-    if (inside) return
+    const stop = this.#requestStop(options.graceful ?? false)
+    if (inside) {
+      // The stop may itself wait for the caller (a worker finishing the job whose step
+      // called close()): it goes on without the caller waiting for it.
+      stop.catch((err: unknown) => { this.#fail('close failed', err) })
+      return
+    }
+    await stop
     await this.#done?.catch(() => {})
   }
 

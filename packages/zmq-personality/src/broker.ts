@@ -264,6 +264,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
     try {
       await bindSocket(frontend, 'frontend', o.frontend)
       await bindSocket(backend, 'backend', o.backend)
+      // close() came while the sockets were binding: it found nothing to close.
+      if (this.#state !== 'binding') throw brokerStateError('bind', this.#state)
     } catch (err) {
       frontend.close()
       backend.close()

@@ -148,8 +148,8 @@ function parseFlag (name: string, spec: OptionSpec, raw: string): unknown {
   } catch (err) {
     let message = (err as Error).message
     // Durations are checked in milliseconds but given in seconds: say it in seconds.
-    const min = spec.kind === 'duration' ? /must be at least (\d+) ms/.exec(message) : null
-    if (min !== null) message = `options.${name} must be at least ${Number(min[1]) / 1000} seconds, got '${raw}'`
+    const bound = spec.kind === 'duration' ? /must be at (least|most) (\d+) ms/.exec(message) : null
+    if (bound !== null) message = `options.${name} must be at ${bound[1]!} ${Number(bound[2]) / 1000} seconds, got '${raw}'`
     throw new UsageError(asFlags(message.startsWith(`options.${name}`) ? message : `${flag}: ${message}`))
   }
   return value

@@ -29,7 +29,9 @@ export const ZmqErrorCodes = {
   /** A worker agent method was called in a state that does not allow it. */
   WORKER_STATE: 'NSZ_ERR_WORKER_STATE',
   /** A job was replied to twice. */
-  JOB_REPLIED: 'NSZ_ERR_JOB_REPLIED'
+  JOB_REPLIED: 'NSZ_ERR_JOB_REPLIED',
+  /** The status endpoint (`nsz status`) could not be bound. */
+  STATUS_BIND: 'NSZ_ERR_STATUS_BIND'
 } as const
 export type ZmqErrorCode = typeof ZmqErrorCodes[keyof typeof ZmqErrorCodes]
 
@@ -60,4 +62,9 @@ export function jobRepliedError (jobId: string): ZmqPersonalityError {
 
 function messageOf (err: unknown): string {
   return err instanceof Error ? err.message : String(err)
+}
+
+/** `NSZ_ERR_STATUS_BIND`: the status endpoint could not be bound; the ZeroMQ error is the cause. */
+export function statusBindError (endpoint: string, cause: unknown): ZmqPersonalityError {
+  return new ZmqPersonalityError(ZmqErrorCodes.STATUS_BIND, `cannot bind the status endpoint ${endpoint} (options.controlEndpoint, or next to options.pidFile): ${messageOf(cause)}`, { cause })
 }

@@ -139,7 +139,7 @@ export const WORKER_AGENT_DEFAULTS: Readonly<Omit<ResolvedWorkerAgentOptions, 'e
 export function resolveBrokerOptions (options: BrokerOptions = {}): ResolvedBrokerOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object')
   const o = { ...BROKER_DEFAULTS, ...defined(options) }
-  const heartbeatInterval = integer('heartbeatInterval', o.heartbeatInterval, 1)
+  const heartbeatInterval = duration('heartbeatInterval', o.heartbeatInterval, 1)
   const heartbeatLiveness = integer('heartbeatLiveness', o.heartbeatLiveness, 1)
   const defaultService = serviceName('defaultService', o.defaultService)
   return Object.freeze({
@@ -149,13 +149,13 @@ export function resolveBrokerOptions (options: BrokerOptions = {}): ResolvedBrok
     services: serviceList('services', o.services, 0),
     heartbeatInterval,
     heartbeatLiveness,
-    jobTimeout: integer('jobTimeout', o.jobTimeout, 0),
+    jobTimeout: duration('jobTimeout', o.jobTimeout, 0),
     maxQueue: integer('maxQueue', o.maxQueue, 0),
     maxMessageSize: integer('maxMessageSize', o.maxMessageSize, 1),
     requeue: boolean('requeue', o.requeue),
     serviceGrace: options.serviceGrace === undefined
       ? heartbeatInterval * heartbeatLiveness
-      : integer('serviceGrace', options.serviceGrace, 0),
+      : duration('serviceGrace', options.serviceGrace, 0),
     linger: integer('linger', o.linger, 0),
     frontendSocketOptions: socketOptions('frontendSocketOptions', o.frontendSocketOptions),
     backendSocketOptions: socketOptions('backendSocketOptions', o.backendSocketOptions)
@@ -166,15 +166,15 @@ export function resolveBrokerOptions (options: BrokerOptions = {}): ResolvedBrok
 export function resolveWorkerAgentOptions (options: WorkerAgentOptions): ResolvedWorkerAgentOptions {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object')
   const o = { ...WORKER_AGENT_DEFAULTS, ...defined(options) }
-  const reconnectInterval = integer('reconnectInterval', o.reconnectInterval, 1)
-  const reconnectMaxInterval = integer('reconnectMaxInterval', o.reconnectMaxInterval, 1)
+  const reconnectInterval = duration('reconnectInterval', o.reconnectInterval, 1)
+  const reconnectMaxInterval = duration('reconnectMaxInterval', o.reconnectMaxInterval, 1)
   if (reconnectMaxInterval < reconnectInterval) {
     throw new RangeError('options.reconnectMaxInterval must not be less than options.reconnectInterval')
   }
   return Object.freeze({
     endpoint: endpoint('endpoint', o.endpoint),
     services: serviceList('services', o.services, 1),
-    heartbeatInterval: integer('heartbeatInterval', o.heartbeatInterval, 1),
+    heartbeatInterval: duration('heartbeatInterval', o.heartbeatInterval, 1),
     heartbeatLiveness: integer('heartbeatLiveness', o.heartbeatLiveness, 1),
     reconnectInterval,
     reconnectMaxInterval,
@@ -198,6 +198,16 @@ function integer (name: string, value: unknown, min: 0 | 1): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`options.${name} must be ${what}`)
   if (value < min || !Number.isSafeInteger(value)) throw new RangeError(`options.${name} must be ${what}`)
   return value
+}
+
+/** Node's timers hold at most 2^31 - 1 ms; a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647
+
+/** A duration in ms that a timer will hold. */
+function duration (name: string, value: unknown, min: 0 | 1): number {
+  const ms = integer(name, value, min)
+  if (ms > MAX_TIMER_MS) throw new RangeError(`options.${name} must be at most ${MAX_TIMER_MS} ms (about 24.8 days), got ${ms}`)
+  return ms
 }
 
 function boolean (name: string, value: unknown): boolean {

@@ -33,6 +33,19 @@ export class SendQueue {
     return new Promise((resolve) => { this.#idle.push(resolve) })
   }
 
+  /**
+   * Reports a failed message. The handler emits events whose listeners are user
+   * code: a throw there must neither stop this queue nor vanish, so it is rethrown
+   * on its own turn, where it reaches the process like any uncaught listener error.
+   */
+  #fail (msg: readonly Buffer[], err: Error & { code?: string }): void {
+    try {
+      this.#onFailure(msg, err)
+    } catch (thrown) {
+      setImmediate(() => { throw thrown })
+    }
+  }
+
   async #flush (): Promise<void> {
     this.#flushing = true
     // Swap the batch out so that messages queued during a send start the next batch.
@@ -41,13 +54,13 @@ export class SendQueue {
       this.#pending = []
       for (const msg of batch) {
         if (this.#socket.closed) {
-          this.#onFailure(msg, Object.assign(new Error('socket closed'), { code: 'ENOTSOCK' }))
+          this.#fail(msg, Object.assign(new Error('socket closed'), { code: 'ENOTSOCK' }))
           continue
         }
         try {
           await this.#socket.send(msg as Buffer[])
         } catch (err) {
-          this.#onFailure(msg, err as Error & { code?: string })
+          this.#fail(msg, err as Error & { code?: string })
         }
       }
     }

@@ -26,7 +26,8 @@ export interface Job {
    * Sends the reply. `status` reaches clients of the project's dialect (and becomes an
    * `ERROR <status> ...` frame for the others); a worker without the extension cannot
    * send one. Returns false when the reply was dropped because the connection it came
-   * on has been lost. Throws `NSZ_ERR_JOB_REPLIED` on a second call.
+   * on has been lost. Throws `NSZ_ERR_JOB_REPLIED` on a second call, and a RangeError
+   * for 502 and 503: from a worker those tell the broker that the worker leaves.
    */
   reply (body?: Body, status?: number): boolean
 }
@@ -75,6 +76,9 @@ class AgentJob implements Job {
   }
 
   reply (body: Body = NO_BODY, status: number = Status.OK): boolean {
+    if (status === Status.WORKER_LOST || status === Status.UNAVAILABLE) {
+      throw new RangeError(`a job cannot reply ${status}: from a worker the status means that the worker leaves; use 500 or another status`)
+    }
     if (this.#replied) throw jobRepliedError(this.id)
     this.#replied = true
     return this.#send(this, body, status)
@@ -232,9 +236,9 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
       }
       if (!this.#readyPending) this.#sender!.send(DISCONNECT)
       await this.#sender!.flushed()
-      // A fast stop may come after the broker has gone: its DISCONNECT is best effort and
-      // must not hold the process at exit.
-      if (!graceful && !socket.closed) socket.linger = 0
+      // A fast stop may come after the broker has gone: its 502 and DISCONNECT get a
+      // short while to leave, well under the 500 ms after which zeromq.js warns at exit.
+      if (!graceful && !socket.closed) socket.linger = Math.min(this.options.linger, 100)
       socket.close()
       this.#socket = undefined
       this.#sender = undefined

@@ -5,6 +5,7 @@ import { Status } from '@net-server/client'
 import type { Dealer, Reply, SocketOptions } from 'zeromq'
 import { appServices, replyFrames, type App, type JobFunction } from './app.js'
 import { Broker, type BrokerEndpoints, type WorkerInfo } from './broker.js'
+import { statusBindError } from './errors.js'
 import { RateMeter } from './rate-meter.js'
 import { zmqServerOptionSpecs, type ResolvedZmqServerOptions, type ZmqServerOptions } from './server-options.js'
 import { WorkerAgent, type Job } from './worker-agent.js'
@@ -223,20 +224,27 @@ export class ZmqServer<
   }
 
   #watchBroker (broker: Broker): void {
-    broker.on('workerBusy', (worker) => { this.#tally(worker, 'processing') })
-    broker.on('workerIdle', (worker) => {
+    broker.on('workerBusy', (worker) => {
+      // Every job handed out counts: under load a worker goes from job to job without
+      // ever being idle in between.
       this.#rate.tick()
-      this.#tally(worker, 'waiting')
+      this.#tally(worker, 'processing')
     })
+    broker.on('workerIdle', (worker) => { this.#tally(worker, 'waiting') })
     broker.on('jobTimeout', (worker, jobId) => {
       this.log(1, `job ${jobId} timed out on worker ${worker.pid ?? worker.id}: replacing the worker`)
-      if (worker.pid !== undefined) this.killChild(worker.pid, 'SIGKILL')
+      // A remote worker's pid is another host's: kill only a child of ours that is busy.
+      if (worker.pid !== undefined && this.#childIn(worker.pid, 'processing')) this.killChild(worker.pid, 'SIGKILL')
     })
     broker.on('error', (err) => { this.emit('error', err) })
     // A child told to stop gets no more jobs from now on, before the stop reaches it,
     // so that no job is sent to a worker that is closing its socket.
     this.on('childState', (pid, state) => { if (state === 'exiting') broker.disconnectWorker(pid, { wait: true }) })
     this.on('childExit', (pid) => { broker.disconnectWorker(pid, { immediate: true }) })
+  }
+
+  #childIn (pid: number, state?: string): boolean {
+    return this.children().some((c) => c.pid === pid && (state === undefined || c.state === state))
   }
 
   #tally (worker: WorkerInfo, state: 'waiting' | 'processing'): void {
@@ -315,7 +323,12 @@ export class ZmqServer<
     const endpoint = o.controlEndpoint ?? (o.pidFile === undefined ? undefined : `ipc://${o.pidFile}.sock`)
     if (endpoint === undefined) return
     const socket = this.#sockets.reply({ linger: 0 })
-    await socket.bind(endpoint)
+    try {
+      await socket.bind(endpoint)
+    } catch (err) {
+      socket.close()
+      throw statusBindError(endpoint, err)
+    }
     this.#control = socket
     if (endpoint.startsWith('ipc://')) this.#controlFile = endpoint.slice('ipc://'.length)
     this.#serveControl(socket).catch(() => {})

@@ -61,6 +61,11 @@ describe('parseCommandLine', () => {
     expect(parseCommandLine(['--job-timeout=0'], specs)).toEqual({ jobTimeout: 0 })
   })
 
+  it('refuses durations longer than a Node timer holds (2^31 - 1 ms), which would fire at once', () => {
+    expect(() => parseCommandLine(['--job-timeout', '2147484'], specs)).toThrow(/options\.jobTimeout must be at most 2147483647 ms/)
+    expect(parseCommandLine(['--job-timeout', '2147483'], specs)).toEqual({ jobTimeout: 2_147_483_000 })
+  })
+
   it.each([
     [['--min-servres', '5'], NszError, CoreErrorCode.COMMAND_LINE, /unknown option 'minServres' in the command line \(did you mean 'minServers'\?\)/],
     [['--min-servers'], NszError, CoreErrorCode.COMMAND_LINE, /option --min-servers needs a value/],

@@ -447,3 +447,38 @@ describe('IPv6', () => {
     expect(text(await client.request('default', 'six'))).toEqual(['SIX'])
   })
 })
+
+describe('guards', () => {
+  it('closes sockets that were still binding when close() came', async () => {
+    const broker = new BrokerClass({ frontend: 'tcp://127.0.0.1:*', backend: 'tcp://127.0.0.1:*' })
+    const binding = broker.bind()
+    await broker.close()
+    await expect(binding).rejects.toMatchObject({ code: 'NSZ_ERR_BROKER_STATE' })
+    expect(broker.state).toBe('closed')
+  })
+
+  it('refuses a job reply of 502 or 503, the statuses a leaving worker sends', async () => {
+    const { broker, frontend, backend } = await startBroker()
+    const refused: unknown[] = []
+    await startAgent(broker, backend, (job) => {
+      for (const status of [502, 503]) {
+        try {
+          job.reply(['busy'], status)
+        } catch (err) {
+          refused.push(err)
+        }
+      }
+      return 'served'
+    })
+    const reply = await new NszClient(frontend).call('default', 'x')
+    expect(reply.status).toBe(200)
+    expect(text(reply.body)).toEqual(['served'])
+    expect(refused).toHaveLength(2)
+    expect(refused.every((e) => e instanceof RangeError)).toBe(true)
+  })
+
+  it('refuses timer durations that Node cannot hold', () => {
+    expect(() => new BrokerClass({ jobTimeout: 2 ** 31 })).toThrow(RangeError)
+    expect(() => new BrokerClass({ heartbeatInterval: 2 ** 31 })).toThrow(/at most 2147483647 ms/)
+  })
+})
