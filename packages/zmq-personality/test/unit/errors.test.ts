@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { SecurityErrorCode, ZmqErrorCodes, ZmqPersonalityError, brokerBindError, brokerStateError, jobRepliedError, workerConnectError, workerStateError } from '@net-server/zmq'
+import { SecurityErrorCode, ZmqErrorCodes, ZmqPersonalityError, brokerBindError, brokerStateError, jobRepliedError, statusBindError, workerConnectError, workerStateError } from '@net-server/zmq'
 
 const PACKAGE = '@net-server/zmq'
 
@@ -26,7 +26,8 @@ describe('error codes', () => {
       brokerStateError('bind', 'closed'),
       workerConnectError('tcp://x', cause),
       workerStateError('connect', 'connected'),
-      jobRepliedError('00ff')
+      jobRepliedError('00ff'),
+      statusBindError('ipc:///run/nsz/jobs.pid.sock', cause)
     ]
     expect(made.map((e) => e.code).sort()).toEqual(Object.values(ZmqErrorCodes).sort())
     for (const e of made) expect(e).toBeInstanceOf(ZmqPersonalityError)
