@@ -199,8 +199,20 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
    * DISCONNECT tells an extended broker to give them to another worker.
    */
   close (options: WorkerCloseOptions = {}): Promise<void> {
-    this.#closing ??= this.#close(options.graceful ?? true, options.timeout)
+    const graceful = options.graceful ?? true
+    if (this.#closing !== undefined) {
+      // A fast close during a graceful one hurries it: the job in progress is
+      // abandoned instead of awaited.
+      if (!graceful) this.#hurry()
+      return this.#closing
+    }
+    this.#closing = this.#close(graceful, options.timeout)
     return this.#closing
+  }
+
+  #hurry (): void {
+    const waiting = this.#currentDone.splice(0)
+    for (const resolve of waiting) resolve()
   }
 
   async #close (graceful: boolean, timeout: number | undefined): Promise<void> {

@@ -259,11 +259,11 @@ export class ZmqServer<
    */
   protected override async stopLoop (graceful: boolean): Promise<void> {
     if (this.isChild) {
+      // A fast stop abandons the job in progress: a job that never returns must not
+      // keep the process until the parent's SIGKILL.
+      if (!graceful) setTimeout(() => process.exit(0), FAST_STOP_GRACE_MS).unref()
       await super.stopLoop(graceful)
       await this.#agent?.close({ graceful })
-      // A fast stop abandons the job in progress (the broker has answered it 503): a
-      // job that never returns must not keep the process until the parent's SIGKILL.
-      if (!graceful) setTimeout(() => process.exit(0), FAST_STOP_GRACE_MS).unref()
       return
     }
     if (graceful) await this.#broker?.drain(this.options.gracefulTimeout)

@@ -482,3 +482,21 @@ describe('guards', () => {
     expect(() => new BrokerClass({ heartbeatInterval: 2 ** 31 })).toThrow(/at most 2147483647 ms/)
   })
 })
+
+describe('a worker stopping', () => {
+  it('abandons the job in progress (502) when a fast close hurries a graceful one', async () => {
+    const { broker, frontend, backend } = await startBroker()
+    let started: () => void = () => {}
+    const running = new Promise<void>((resolve) => { started = resolve })
+    const agent = await startAgent(broker, backend, async () => {
+      started()
+      return await new Promise<never>(() => {})
+    })
+    const answer = new NszClient(frontend).call('default', 'forever')
+    await running
+    const graceful = agent.close({ graceful: true })
+    await agent.close({ graceful: false })
+    await graceful
+    expect((await answer).status).toBe(Status.WORKER_LOST)
+  })
+})
