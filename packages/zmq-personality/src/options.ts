@@ -106,6 +106,12 @@ export interface WorkerAgentOptions {
    * connects: CURVE (`curveClientSocketOptions`). The agent's `linger` takes precedence.
    */
   socketOptions?: SocketOptions<Dealer>
+  /**
+   * Each connection's routing id starts with this text, followed by random bytes (a
+   * fresh id per connection). A server tells its own children's workers from remote
+   * ones by it. Default: libzmq picks the id.
+   */
+  routingIdPrefix?: string
 }
 
 /** {@link WorkerAgentOptions} with every field filled in. */
@@ -119,6 +125,7 @@ export interface ResolvedWorkerAgentOptions {
   readonly extension: boolean
   readonly linger: number
   readonly socketOptions: Readonly<SocketOptions<Dealer>>
+  readonly routingIdPrefix: string | undefined
 }
 
 /** Defaults of {@link WorkerAgentOptions}. */
@@ -132,7 +139,8 @@ export const WORKER_AGENT_DEFAULTS: Readonly<Omit<ResolvedWorkerAgentOptions, 'e
   // Long enough to deliver the last replies on loopback or a LAN; shorter than the
   // 500 ms after which zeromq.js warns at exit about messages still queued.
   linger: 250,
-  socketOptions: Object.freeze({})
+  socketOptions: Object.freeze({}),
+  routingIdPrefix: undefined
 })
 
 /** Validates `options` and fills in the defaults; throws TypeError or RangeError naming the field. */
@@ -180,8 +188,18 @@ export function resolveWorkerAgentOptions (options: WorkerAgentOptions): Resolve
     reconnectMaxInterval,
     extension: boolean('extension', o.extension),
     linger: integer('linger', o.linger, 0),
-    socketOptions: socketOptions('socketOptions', o.socketOptions)
+    socketOptions: socketOptions('socketOptions', o.socketOptions),
+    routingIdPrefix: routingIdPrefix(o.routingIdPrefix)
   })
+}
+
+function routingIdPrefix (value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  // libzmq takes routing ids of 1 to 255 bytes; 12 random bytes follow the prefix.
+  if (typeof value !== 'string' || value.length === 0 || Buffer.byteLength(value) > 200 || value.charCodeAt(0) === 0) {
+    throw new TypeError('options.routingIdPrefix must be a non-empty string of at most 200 bytes, not starting with a zero byte')
+  }
+  return value
 }
 
 // Drops the fields a caller set to `undefined`, so that they take the default.

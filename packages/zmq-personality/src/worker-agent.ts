@@ -1,4 +1,5 @@
 import { EventEmitter } from 'eventemitter3'
+import { randomBytes } from 'node:crypto'
 import type { Dealer } from 'zeromq'
 import { isIpv6Endpoint } from './broker.js'
 import { zeromqSocketFactory, type SocketFactory } from './tokens.js'
@@ -267,7 +268,14 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     // check that a blocking send makes first (a syscall per reply). A DEALER that has
     // connected queues messages for the broker even while the connection is down, so
     // a send fails only past the high-water mark (1000 messages), see #onSendFailure.
-    const socket = this.#sockets.dealer({ ...this.options.socketOptions, linger: this.options.linger, sendTimeout: 0, ipv6: isIpv6Endpoint(this.options.endpoint) })
+    const socket = this.#sockets.dealer({
+      ...this.options.socketOptions,
+      linger: this.options.linger,
+      sendTimeout: 0,
+      ipv6: isIpv6Endpoint(this.options.endpoint),
+      // A fresh id per connection: a ROUTER refuses an id it still holds from the last one.
+      ...(this.options.routingIdPrefix === undefined ? {} : { routingId: this.options.routingIdPrefix + randomBytes(6).toString('hex') })
+    })
     try {
       socket.connect(this.options.endpoint)
     } catch (err) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { registerDefault, type OptionSpecs, type RequestContext } from '@net-server/core'
 import { PreForkServer, type ProcessRole } from '@net-server/prefork'
@@ -16,6 +17,13 @@ import type { DependencyContainer } from 'tsyringe'
 
 /** Environment variable that hands the backend endpoint to the children. */
 export const BACKEND_ENV = 'NSZ_ZMQ_BACKEND'
+
+/**
+ * Environment variable that hands the children the tag their workers' routing ids
+ * start with: how the broker's parent tells its own children's workers from remote
+ * ones, whose pids belong to other hosts.
+ */
+export const WORKER_TAG_ENV = 'NSZ_ZMQ_WORKER_TAG'
 
 /** After a fast stop, a worker still busy with its job ends itself this much later. */
 const FAST_STOP_GRACE_MS = 1000
@@ -95,6 +103,9 @@ export class ZmqServer<
   #serverKey: string | undefined
   #curveEnv: Readonly<Record<string, string>> = {}
   #controlFile: string | undefined
+  // Parent: a fresh tag per server; its children's routing ids start with it.
+  readonly #workerTag = randomBytes(6).toString('hex') + '.'
+  readonly #workerTagHex = Buffer.from(this.#workerTag).toString('hex')
   readonly #rate = new RateMeter(10)
   readonly #startedAt = Date.now()
 
@@ -166,7 +177,9 @@ export class ZmqServer<
   }
 
   protected override childEnv (): Record<string, string> {
-    return this.#endpoints === undefined ? {} : { [BACKEND_ENV]: connectable(this.#endpoints.backend), ...this.#curveEnv }
+    return this.#endpoints === undefined
+      ? {}
+      : { [BACKEND_ENV]: connectable(this.#endpoints.backend), [WORKER_TAG_ENV]: this.#workerTag, ...this.#curveEnv }
   }
 
   // -------------------------------------------------------------------------
@@ -234,21 +247,33 @@ export class ZmqServer<
     broker.on('jobTimeout', (worker, jobId) => {
       this.log(1, `job ${jobId} timed out on worker ${worker.pid ?? worker.id}: replacing the worker`)
       // A remote worker's pid is another host's: kill only a child of ours that is busy.
-      if (worker.pid !== undefined && this.#childIn(worker.pid, 'processing')) this.killChild(worker.pid, 'SIGKILL')
+      // A remote worker's pid is another host's: only a worker of our own children is killed.
+      if (worker.pid !== undefined && this.#isLocal(worker)) this.killChild(worker.pid, 'SIGKILL')
     })
     broker.on('error', (err) => { this.emit('error', err) })
     // A child told to stop gets no more jobs from now on, before the stop reaches it,
     // so that no job is sent to a worker that is closing its socket.
-    this.on('childState', (pid, state) => { if (state === 'exiting') broker.disconnectWorker(pid, { wait: true }) })
-    this.on('childExit', (pid) => { broker.disconnectWorker(pid, { immediate: true }) })
+    this.on('childState', (pid, state) => {
+      const worker = state === 'exiting' ? this.#localWorker(pid) : undefined
+      if (worker !== undefined) broker.disconnectWorker(worker.id, { wait: true })
+    })
+    this.on('childExit', (pid) => {
+      const worker = this.#localWorker(pid)
+      if (worker !== undefined) broker.disconnectWorker(worker.id, { immediate: true })
+    })
   }
 
-  #childIn (pid: number, state?: string): boolean {
-    return this.children().some((c) => c.pid === pid && (state === undefined || c.state === state))
+  /** True for a worker of one of this server's own children (its routing id carries our tag). */
+  #isLocal (worker: WorkerInfo): boolean {
+    return worker.id.startsWith(this.#workerTagHex)
+  }
+
+  #localWorker (pid: number): WorkerInfo | undefined {
+    return this.#broker?.workers().find((w) => w.pid === pid && this.#isLocal(w))
   }
 
   #tally (worker: WorkerInfo, state: 'waiting' | 'processing'): void {
-    if (worker.pid !== undefined) this.setChildState(worker.pid, state)
+    if (worker.pid !== undefined && this.#isLocal(worker)) this.setChildState(worker.pid, state)
   }
 
   /**
@@ -293,7 +318,8 @@ export class ZmqServer<
   status (): ZmqServerStatus {
     const stats = this.#broker?.stats()
     const workers = this.#broker?.workers() ?? []
-    const served = new Map(workers.filter((w) => w.pid !== undefined).map((w) => [w.pid!, w.served]))
+    const local = workers.filter((w) => w.pid !== undefined && this.#isLocal(w))
+    const served = new Map(local.map((w) => [w.pid!, w.served]))
     const now = Date.now()
     const children = this.children()
     return {
@@ -305,7 +331,7 @@ export class ZmqServer<
       uptime: (now - this.#startedAt) / 1000,
       limits: this.limits,
       children: children.map((c) => ({ pid: c.pid, state: c.state, jobs: served.get(c.pid) ?? c.jobs, age: (now - c.startedAt) / 1000 })),
-      remoteWorkers: workers.filter((w) => w.pid === undefined || !children.some((c) => c.pid === w.pid)).length,
+      remoteWorkers: workers.length - local.length,
       queued: stats?.queued ?? 0,
       inFlight: stats?.inFlight ?? 0,
       served: stats?.served ?? 0,
@@ -366,6 +392,12 @@ export class ZmqServer<
     return takeWorkerCurve()
   }
 
+  /** The tag the parent handed down for this child's routing ids (none in a `WorkerPool`). */
+  #childWorkerTag (): string | undefined {
+    const tag = process.env[WORKER_TAG_ENV]
+    return tag === undefined || tag.length === 0 ? undefined : tag
+  }
+
   /** Connects this worker's DEALER to the backend (after `childInitHook`, before it reports ready). */
   protected override async childConnect (): Promise<void> {
     const o = this.options
@@ -375,7 +407,8 @@ export class ZmqServer<
       services: [o.service, ...services.filter((s) => s !== o.service)].filter((s) => this.services.has(s)),
       heartbeatInterval: o.heartbeatInterval,
       heartbeatLiveness: o.heartbeatLiveness,
-      socketOptions: this.workerSocketOptions()
+      socketOptions: this.workerSocketOptions(),
+      routingIdPrefix: this.#childWorkerTag()
     }, this.#sockets)
     this.#agent.on('error', (err) => { this.log(1, `worker: ${err.message}`) })
     await this.#agent.connect()
