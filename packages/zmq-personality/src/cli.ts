@@ -53,7 +53,7 @@ type ServerClass = new (options?: Record<string, unknown>) => ZmqServer
 /** Options that code sets, or that make no sense as flags. */
 const NOT_FLAGS = new Set(['app', 'argv', 'handleSignals'])
 /** Broker-only options, left out of `nsz worker`. */
-const BROKER_ONLY = new Set(['port', 'host', 'frontend', 'backend', 'maxQueue', 'maxMessageSize', 'requeue', 'serviceGrace', 'jobTimeout', 'curve', 'clientKeys', 'workerKeys', 'allow', 'deny', 'cidrAllow', 'cidrDeny'])
+const BROKER_ONLY = new Set(['port', 'host', 'frontend', 'backend', 'maxQueue', 'maxMessageSize', 'requeue', 'serviceGrace', 'curve', 'clientKeys', 'workerKeys', 'allow', 'deny', 'cidrAllow', 'cidrDeny'])
 
 /** Help groups, in the order `--help` shows them; options not named here go under the last. */
 const GROUPS: ReadonlyArray<readonly [heading: string, names: readonly string[]]> = [

@@ -116,7 +116,35 @@ export class WorkerPool<
     } else {
       this.log(2, `worker pool for ${o.connect}`)
     }
+    this.#watchJobs()
     await this.bindStatusEndpoint()
+  }
+
+  /**
+   * The broker answers a job that runs past its `jobTimeout` with 504 and drops the
+   * worker, but cannot reach a process on this host. The pool does it: a child still
+   * in one job `jobTimeout` plus a heartbeat interval after it started is stuck, and is
+   * killed so that the pool replaces it. Set `jobTimeout` as the broker's.
+   */
+  #watchJobs (): void {
+    const { jobTimeout, heartbeatInterval } = this.options
+    if (jobTimeout === 0) return
+    const deadlines = new Map<number, NodeJS.Timeout>()
+    const clear = (pid: number): void => {
+      clearTimeout(deadlines.get(pid))
+      deadlines.delete(pid)
+    }
+    this.on('childState', (pid, state) => {
+      clear(pid)
+      if (state !== 'processing') return
+      deadlines.set(pid, setTimeout(() => {
+        deadlines.delete(pid)
+        this.log(1, `worker ${pid} has run one job for more than ${jobTimeout} ms: replacing it`)
+        this.killChild(pid, 'SIGKILL')
+      }, jobTimeout + heartbeatInterval))
+    })
+    this.on('childExit', clear)
+    this.once('close', () => { for (const pid of [...deadlines.keys()]) clear(pid) })
   }
 
   protected override workerEndpoint (): string {

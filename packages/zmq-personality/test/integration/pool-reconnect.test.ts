@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { client, startServer, texts, type ServerProcess } from './server-support.js'
+import { Status } from '@net-server/client'
+import { client, startServer, statusOf, texts, type ServerProcess } from './server-support.js'
 
 /** A broker alone: a ZmqServer with no children of its own, on the given ports. */
 async function startBroker (port = '0,0'): Promise<ServerProcess> {
@@ -30,5 +31,23 @@ describe('a WorkerPool for a remote broker', () => {
     expect([...after].sort((a, b) => a - b)).toEqual(pids)
     // The pool itself never replaced a worker.
     expect(pool.events.filter((e) => e.event === 'childExit')).toEqual([])
+  })
+})
+
+describe('a WorkerPool whose worker is stuck in a job', () => {
+  it('kills the stuck worker after jobTimeout and serves again with its replacement', async () => {
+    const broker = await startServer(['--min-servers', '0', '--max-spare-servers', '0', '--job-timeout', '0.5'], { kind: 'upper' })
+    const pool = await startServer(['--connect', broker.backend, '--min-servers', '1', '--max-servers', '1', '--job-timeout', '0.5'], { kind: 'pool' })
+    const [stuck] = await pool.settled(1)
+    await broker.until(() => broker.workers.has(stuck!), 'the pool worker to join the broker')
+    const c = client(broker.frontend)
+    // The broker answers 504 at its own deadline; the pool kills the worker a moment later.
+    expect(await statusOf(c.request('', 'hang'))).toBe(Status.TIMEOUT)
+    const exit = await pool.event((e) => e.event === 'childExit' && e.pid === stuck, 'the stuck worker to be killed')
+    expect(exit.signal).toBe('SIGKILL')
+    const [replacement] = await pool.settled(1)
+    expect(replacement).not.toBe(stuck)
+    await broker.until(() => broker.workers.has(replacement!), 'the replacement to join the broker')
+    expect(texts(await c.request('', 'pid'))).toEqual([String(replacement)])
   })
 })
