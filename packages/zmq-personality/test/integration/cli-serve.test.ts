@@ -100,8 +100,8 @@ describe('nsz --help', () => {
     expect(code).toBe(0)
     const entries = helpEntries(stdout)
     expect(entries.get('--connect')).toMatch(/^--connect <endpoint>/)
-    for (const flag of ['--min-servers', '--max-requests', '--heartbeat-interval', '--pid-file', '--conf-file']) expect(entries.has(flag), flag).toBe(true)
-    for (const flag of ['--port', '--host', '--max-queue', '--job-timeout']) expect(entries.has(flag), flag).toBe(false)
+    for (const flag of ['--min-servers', '--max-requests', '--heartbeat-interval', '--job-timeout', '--pid-file', '--conf-file']) expect(entries.has(flag), flag).toBe(true)
+    for (const flag of ['--port', '--host', '--max-queue', '--requeue', '--allow']) expect(entries.has(flag), flag).toBe(false)
     expect(Object.keys(new WorkerPool({ argv: false }).describeOptions())).toContain('connect')
   })
 
