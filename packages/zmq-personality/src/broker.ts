@@ -725,9 +725,13 @@ export class Broker extends EventEmitter<BrokerEvents> {
    * window). A plain MDP worker's job is lost (502, or requeued when asked).
    */
   #workerLeft (worker: Worker): void {
-    const job = worker.extended ? worker.job : undefined
+    this.#dropUndelivered(worker, 'disconnect', worker.extended ? worker.job : undefined)
+  }
+
+  /** Drops a worker that `job` (if any) never reached: the job goes to another worker. */
+  #dropUndelivered (worker: Worker, reason: WorkerGoneReason, job: Job | undefined): void {
     if (job !== undefined) worker.job = undefined
-    this.#dropWorker(worker, 'disconnect', false)
+    this.#dropWorker(worker, reason, false)
     if (job !== undefined) this.#undelivered(job)
   }
 
@@ -739,11 +743,18 @@ export class Broker extends EventEmitter<BrokerEvents> {
     }
     job.requeued = true
     this.#requeued++
+    this.#redispatch(job)
+  }
+
+  /**
+   * Hands a job that was accepted already to the least recently used idle worker, or
+   * puts it first in its queue (past the maxQueue bound).
+   */
+  #redispatch (job: Job): void {
     const worker = firstOf(job.service.idle)
     if (worker !== undefined) {
       this.#dispatch(worker, job)
     } else {
-      // It was accepted already: it goes first, past the maxQueue bound.
       job.service.queue.unshift(job)
       this.#queued++
     }
@@ -760,10 +771,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     // A REQUEST that could not be sent never reached the worker: the job did not run,
     // so it goes to another worker (or back to the head of its queue) whatever
     // `requeue` says, instead of costing its client a 502.
-    const job = msg[3] === REQUEST_FRAME && worker.job?.idFrame === msg[4] ? worker.job : undefined
-    if (job !== undefined) worker.job = undefined
-    this.#dropWorker(worker, 'unreachable', false)
-    if (job !== undefined) this.#undelivered(job)
+    this.#dropUndelivered(worker, 'unreachable', msg[3] === REQUEST_FRAME && worker.job?.idFrame === msg[4] ? worker.job : undefined)
   }
 
   #undelivered (job: Job): void {
@@ -772,13 +780,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       this.#answer(job.client, job.envelope, Status.UNAVAILABLE)
       return
     }
-    const worker = firstOf(job.service.idle)
-    if (worker !== undefined) {
-      this.#dispatch(worker, job)
-    } else {
-      job.service.queue.unshift(job)
-      this.#queued++
-    }
+    this.#redispatch(job)
   }
 
   readonly #onTick = (): void => {
