@@ -7,6 +7,7 @@ import {
   type ReplyEnvelope, type WorkerMessage
 } from '@net-server/client'
 import { Deque } from './deque.js'
+import { isIpv6Endpoint } from './endpoints.js'
 import { brokerBindError, brokerStateError } from './errors.js'
 import type { BrokerEvents } from './events.js'
 import { resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from './options.js'
@@ -864,9 +865,4 @@ function info (w: Worker): WorkerInfo {
     jobStartedAt: w.jobStartedAt,
     retiring: w.retiring || w.leaving
   }
-}
-
-/** True for a TCP endpoint on an IPv6 address (`tcp://[::1]:6660`): libzmq binds those only with `ipv6` on. */
-export function isIpv6Endpoint (endpoint: string): boolean {
-  return endpoint.startsWith('tcp://[')
 }

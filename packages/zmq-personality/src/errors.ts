@@ -31,9 +31,26 @@ export const ZmqErrorCodes = {
   /** A job was replied to twice. */
   JOB_REPLIED: 'NSZ_ERR_JOB_REPLIED',
   /** The status endpoint (`nsz status`) could not be bound. */
-  STATUS_BIND: 'NSZ_ERR_STATUS_BIND'
+  STATUS_BIND: 'NSZ_ERR_STATUS_BIND',
+  /** A key file cannot be read, does not parse, or holds keys that do not match. */
+  KEY_FILE: 'NSZ_ERR_KEY_FILE',
+  /** The ZAP handler could not bind `inproc://zeromq.zap.01` in its context. */
+  ZAP_BIND: 'NSZ_ERR_ZAP_BIND',
+  /** The ZAP handler was started twice, or started after `close()`. */
+  ZAP_STATE: 'NSZ_ERR_ZAP_STATE'
 } as const
+/** A code of {@link ZmqErrorCodes}. */
 export type ZmqErrorCode = typeof ZmqErrorCodes[keyof typeof ZmqErrorCodes]
+
+/**
+ * The codes of the CURVE and ZAP modules, by their former name.
+ * @deprecated Use {@link ZmqErrorCodes}: one table holds every code of this package.
+ */
+export const SecurityErrorCode = Object.freeze({
+  KEY_FILE: ZmqErrorCodes.KEY_FILE,
+  ZAP_BIND: ZmqErrorCodes.ZAP_BIND,
+  ZAP_STATE: ZmqErrorCodes.ZAP_STATE
+})
 
 /** `NSZ_ERR_BROKER_BIND`: binding `endpoint` failed; the ZeroMQ error is the cause. */
 export function brokerBindError (socket: 'frontend' | 'backend', endpoint: string, cause: unknown): ZmqPersonalityError {
@@ -60,11 +77,30 @@ export function jobRepliedError (jobId: string): ZmqPersonalityError {
   return new ZmqPersonalityError(ZmqErrorCodes.JOB_REPLIED, `job ${jobId} has already been replied to`)
 }
 
-function messageOf (err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
-}
-
 /** `NSZ_ERR_STATUS_BIND`: the status endpoint could not be bound; the ZeroMQ error is the cause. */
 export function statusBindError (endpoint: string, cause: unknown): ZmqPersonalityError {
   return new ZmqPersonalityError(ZmqErrorCodes.STATUS_BIND, `cannot bind the status endpoint ${endpoint} (options.controlEndpoint, or next to options.pidFile): ${messageOf(cause)}`, { cause })
+}
+
+/** `NSZ_ERR_KEY_FILE`: `file` cannot be read or parsed, or its keys do not match. */
+export function keyFileError (file: string, detail: string, cause?: unknown): ZmqPersonalityError {
+  return new ZmqPersonalityError(ZmqErrorCodes.KEY_FILE, `key file ${file}: ${detail}`, cause === undefined ? undefined : { cause })
+}
+
+/**
+ * `NSZ_ERR_ZAP_BIND`: the handler socket could not bind; EADDRINUSE (in `cause`)
+ * means that another ZAP handler already serves the same context.
+ */
+export function zapBindError (endpoint: string, cause: unknown): ZmqPersonalityError {
+  return new ZmqPersonalityError(ZmqErrorCodes.ZAP_BIND,
+    `the ZAP handler cannot bind ${endpoint}: ${messageOf(cause)} (one handler per zeromq context)`, { cause })
+}
+
+/** `NSZ_ERR_ZAP_STATE`: `start()` on a handler that is running or closed. */
+export function zapStateError (state: 'started' | 'closed'): ZmqPersonalityError {
+  return new ZmqPersonalityError(ZmqErrorCodes.ZAP_STATE, `the ZAP handler is already ${state}`)
+}
+
+function messageOf (err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
 }

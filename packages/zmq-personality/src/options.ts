@@ -5,6 +5,7 @@
  */
 import type { Dealer, Router, SocketOptions } from 'zeromq'
 import { DEFAULT_SERVICE, MMI_PREFIX } from '@net-server/client'
+import { checkEndpoint } from './endpoints.js'
 
 /** Options of a {@link Broker}, as a user passes them. */
 export interface BrokerOptions {
@@ -151,8 +152,8 @@ export function resolveBrokerOptions (options: BrokerOptions = {}): ResolvedBrok
   const heartbeatLiveness = integer('heartbeatLiveness', o.heartbeatLiveness, 1)
   const defaultService = serviceName('defaultService', o.defaultService)
   return Object.freeze({
-    frontend: endpoint('frontend', o.frontend),
-    backend: endpoint('backend', o.backend),
+    frontend: checkEndpoint(o.frontend, 'frontend'),
+    backend: checkEndpoint(o.backend, 'backend'),
     defaultService,
     services: serviceList('services', o.services, 0),
     heartbeatInterval,
@@ -180,7 +181,7 @@ export function resolveWorkerAgentOptions (options: WorkerAgentOptions): Resolve
     throw new RangeError('options.reconnectMaxInterval must not be less than options.reconnectInterval')
   }
   return Object.freeze({
-    endpoint: endpoint('endpoint', o.endpoint),
+    endpoint: checkEndpoint(o.endpoint, 'endpoint'),
     services: serviceList('services', o.services, 1),
     heartbeatInterval: duration('heartbeatInterval', o.heartbeatInterval, 1),
     heartbeatLiveness: integer('heartbeatLiveness', o.heartbeatLiveness, 1),
@@ -236,12 +237,6 @@ function boolean (name: string, value: unknown): boolean {
 function socketOptions<T extends object> (name: string, value: unknown): Readonly<T> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError(`options.${name} must be an object of zeromq.js socket options`)
   return Object.freeze({ ...value }) as Readonly<T>
-}
-
-function endpoint (name: string, value: unknown): string {
-  if (typeof value !== 'string') throw new TypeError(`options.${name} must be a string such as tcp://127.0.0.1:*`)
-  if (!/^[a-z0-9+]+:\/\/./.test(value)) throw new RangeError(`options.${name} must be a ZeroMQ endpoint such as tcp://127.0.0.1:*`)
-  return value
 }
 
 function serviceName (name: string, value: unknown): string {

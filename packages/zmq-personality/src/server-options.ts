@@ -2,7 +2,8 @@ import { DEFAULT_SERVICE } from '@net-server/client'
 import { boolean, custom, describe, duration, integer, string, stringList, type OptionSpec, type Options, type OptionSpecs } from '@net-server/core'
 import type { ResolvedPreForkOptions } from '@net-server/prefork'
 import { checkApp, echo, type App } from './app.js'
-import { isCurveKey } from './curve.js'
+import { isCurveKey } from './security/curve.js'
+import { checkEndpoint } from './endpoints.js'
 import { BROKER_DEFAULTS } from './options.js'
 
 /** Options of {@link ZmqServer}, after resolution. */
@@ -73,12 +74,8 @@ function checkPort (value: unknown, name: string): readonly [number, number] {
   return Object.freeze([list[0], list[1]]) as readonly [number, number]
 }
 
-function checkEndpoint (value: unknown, name: string): string | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'string' || !/^(tcp|ipc|inproc):\/\/./.test(value)) {
-    throw new TypeError(`options.${name} must be a ZeroMQ endpoint like tcp://127.0.0.1:6660 or ipc:///run/jobs.sock, got ${describe(value)}`)
-  }
-  return value
+function optionalEndpoint (value: unknown, name: string): string | undefined {
+  return checkEndpoint(value, name, { optional: true })
 }
 
 function curveKey (description: string, secret: boolean): OptionSpec<string | undefined> {
@@ -127,13 +124,13 @@ export function zmqServerOptionSpecs (): OptionSpecs {
       description: 'frontend endpoint, overrides host and port (tcp://…, ipc://…)',
       default: undefined,
       parse: (raw) => raw,
-      validate: checkEndpoint
+      validate: optionalEndpoint
     },
     backend: {
       description: 'backend endpoint, overrides host and port',
       default: undefined,
       parse: (raw) => raw,
-      validate: checkEndpoint
+      validate: optionalEndpoint
     },
     app: custom<App>({ description: 'the job function, or an object of service name to job function', default: echo, check: checkApp }),
     service: string({ description: 'the default service: plain REQ requests go here', default: DEFAULT_SERVICE, nonEmpty: true }),
@@ -148,7 +145,7 @@ export function zmqServerOptionSpecs (): OptionSpecs {
       description: 'endpoint for nsz status (default ipc://<pidFile>.sock)',
       default: undefined,
       parse: (raw) => raw,
-      validate: checkEndpoint
+      validate: optionalEndpoint
     },
     curveSecretKey: curveKey('CURVE secret key of the broker sockets (Z85; a WorkerPool: of its workers)', true),
     curveKeyFile: string<string | undefined>({ description: 'file holding the CURVE secret key (JSON or ZPL)', default: undefined, nonEmpty: true }),

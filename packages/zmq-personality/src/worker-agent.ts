@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3'
 import { randomBytes } from 'node:crypto'
 import type { Dealer } from 'zeromq'
-import { isIpv6Endpoint } from './broker.js'
+import { isIpv6Endpoint } from './endpoints.js'
 import { zeromqSocketFactory, type SocketFactory } from './tokens.js'
 import {
   Status, decodeWorkerMessage, encodeDisconnect, encodeHeartbeat, encodeReady, encodeReply, isDecodeError,

@@ -1,9 +1,10 @@
 import { describe, type OptionSpecs, type Options } from '@net-server/core'
 import type { ProcessRole } from '@net-server/prefork'
-import { generateCurveKeyPair, isCurveKey } from './curve.js'
-import { curveChildEnv, ownKeyPair } from './server-security.js'
+import { generateCurveKeyPair, isCurveKey } from './security/curve.js'
+import { curveChildEnv, ownKeyPair } from './security/server-security.js'
 import type { ResolvedZmqServerOptions } from './server-options.js'
-import { ZmqServer, connectable, type ZmqRequest } from './zmq-server.js'
+import { checkEndpoint, connectable } from './endpoints.js'
+import { ZmqServer, type ZmqRequest } from './zmq-server.js'
 
 /** Options of {@link WorkerPool}, after resolution. */
 export interface ResolvedWorkerPoolOptions extends ResolvedZmqServerOptions {
@@ -49,12 +50,8 @@ export class WorkerPool<
         description: 'the broker backend to connect to (tcp://host:port)',
         default: undefined,
         parse: (raw: string) => raw,
-        validate: (value: unknown, name: string) => {
-          if (typeof value !== 'string' || !/^(tcp|ipc):\/\/./.test(value)) {
-            throw new TypeError(`options.${name} must be the broker's backend endpoint, like tcp://broker.example:6661${value === undefined ? ' (it is required)' : ''}`)
-          }
-          return value
-        }
+        validate: (value: unknown, name: string) =>
+          checkEndpoint(value, name, { what: 'the broker\'s backend endpoint', example: 'tcp://broker.example:6661', transports: ['tcp', 'ipc'] })
       },
       curveServerKey: {
         kind: 'string',

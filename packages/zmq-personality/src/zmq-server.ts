@@ -6,13 +6,14 @@ import { Status } from '@net-server/client'
 import type { Dealer, Reply, SocketOptions } from 'zeromq'
 import { appServices, replyFrames, type App, type JobFunction } from './app.js'
 import { Broker, type BrokerEndpoints, type WorkerInfo } from './broker.js'
+import { connectable, portOf, tcpEndpoint } from './endpoints.js'
 import { statusBindError } from './errors.js'
 import { RateMeter } from './rate-meter.js'
 import { zmqServerOptionSpecs, type ResolvedZmqServerOptions, type ZmqServerOptions } from './server-options.js'
 import { WorkerAgent, type Job } from './worker-agent.js'
-import { brokerSecurity, checkServerSecurity, takeWorkerCurve } from './server-security.js'
+import { brokerSecurity, checkServerSecurity, takeWorkerCurve } from './security/server-security.js'
 import { SOCKET_FACTORY, zeromqSocketFactory, type SocketFactory } from './tokens.js'
-import { ZapHandler, type ZapAuthorize } from './zap-handler.js'
+import { ZapHandler, type ZapAuthorize } from './security/zap-handler.js'
 import type { DependencyContainer } from 'tsyringe'
 
 /** Environment variable that hands the backend endpoint to the children. */
@@ -497,21 +498,4 @@ export class ZmqServer<
     const frames = typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : [...body]
     request.job.reply(frames, status)
   }
-}
-
-/** A TCP endpoint for host and port; port 0 lets the system choose. */
-export function tcpEndpoint (host: string, port: number): string {
-  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
-  return `tcp://${h}:${port === 0 ? '*' : String(port)}`
-}
-
-/** A bound endpoint as a peer on this host connects to it (a wildcard address becomes loopback). */
-export function connectable (endpoint: string): string {
-  return endpoint
-    .replace(/^tcp:\/\/(0\.0\.0\.0|\*):/, 'tcp://127.0.0.1:')
-    .replace(/^tcp:\/\/\[::\]:/, 'tcp://[::1]:')
-}
-
-function portOf (endpoint: string | undefined): string {
-  return endpoint?.match(/:(\d+)$/)?.[1] ?? endpoint ?? '?'
 }

@@ -1,6 +1,6 @@
 import { onTestFinished } from 'vitest'
 import { Context, type EventOfType, type EventType, type Socket } from 'zeromq'
-import { ZapHandler, type ZapHandlerEvents, type ZapHandlerOptions } from '../../src/zap-handler.js'
+import { ZapHandler, type ZapHandlerEvents, type ZapHandlerOptions } from '../../src/security/zap-handler.js'
 
 /** Rejects with a clear message when `promise` does not settle within `ms`. */
 export async function within<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {

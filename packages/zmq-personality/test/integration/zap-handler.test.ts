@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { Dealer, Request, Router, curveKeyPair, type Context } from 'zeromq'
 import { AccessControl } from '@net-server/core'
-import { applyCurveClient, curveServerSocketOptions } from '../../src/curve.js'
-import { SecurityErrorCode } from '../../src/security-errors.js'
-import { ZAP_ENDPOINT, ZapHandler, zapSocketOptions, type ZapDecision, type ZapRequest } from '../../src/zap-handler.js'
-import { createZapPolicy } from '../../src/zap-policy.js'
+import { applyCurveClient, curveServerSocketOptions } from '../../src/security/curve.js'
+import { ZmqErrorCodes } from '../../src/errors.js'
+import { ZAP_ENDPOINT, ZapHandler, zapSocketOptions, type ZapDecision, type ZapRequest } from '../../src/security/zap-handler.js'
+import { createZapPolicy } from '../../src/security/zap-policy.js'
 import { freshContext, nextSocketEvent, nextZapEvent, startZap, text, track, within } from './security-helpers.js'
 
 const server = curveKeyPair()
@@ -309,10 +309,10 @@ describe('ZapHandler lifecycle', () => {
   it('allows one handler per context and refuses a second start, also after close', async () => {
     const context = freshContext()
     const zap = await startZap({ context, authorize: () => true })
-    await expect(zap.start()).rejects.toMatchObject({ code: SecurityErrorCode.ZAP_STATE })
+    await expect(zap.start()).rejects.toMatchObject({ code: ZmqErrorCodes.ZAP_STATE })
 
     const rival = new ZapHandler({ context, authorize: () => true })
-    await expect(rival.start()).rejects.toMatchObject({ code: SecurityErrorCode.ZAP_BIND, cause: { code: 'EADDRINUSE' } })
+    await expect(rival.start()).rejects.toMatchObject({ code: ZmqErrorCodes.ZAP_BIND, cause: { code: 'EADDRINUSE' } })
     expect(rival.running).toBe(false)
 
     // The handler of another context answers its own requesters.
@@ -324,7 +324,7 @@ describe('ZapHandler lifecycle', () => {
 
     await zap.close()
     expect(zap.running).toBe(false)
-    await expect(zap.start()).rejects.toMatchObject({ code: SecurityErrorCode.ZAP_STATE })
+    await expect(zap.start()).rejects.toMatchObject({ code: ZmqErrorCodes.ZAP_STATE })
     await zap.close()
   })
 

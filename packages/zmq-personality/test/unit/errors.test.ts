@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { SecurityErrorCode, ZmqErrorCodes, ZmqPersonalityError, brokerBindError, brokerStateError, jobRepliedError, statusBindError, workerConnectError, workerStateError } from '@net-server/zmq'
+import { NszError } from '@net-server/core'
+import {
+  SecurityErrorCode, ZmqErrorCodes, ZmqPersonalityError, brokerBindError, brokerStateError, jobRepliedError, keyFileError,
+  statusBindError, workerConnectError, workerStateError, zapBindError, zapStateError
+} from '@net-server/zmq'
 
 const PACKAGE = '@net-server/zmq'
 
@@ -16,7 +20,7 @@ function documentedCodes (): string[] {
 
 describe('error codes', () => {
   it('match the table in docs/errors.md, one row each', () => {
-    expect(documentedCodes().sort()).toEqual([...Object.values(ZmqErrorCodes), ...Object.values(SecurityErrorCode)].sort())
+    expect(documentedCodes().sort()).toEqual(Object.values(ZmqErrorCodes).sort())
   })
 
   it('come from one factory each, with the cause kept', () => {
@@ -27,11 +31,31 @@ describe('error codes', () => {
       workerConnectError('tcp://x', cause),
       workerStateError('connect', 'connected'),
       jobRepliedError('00ff'),
-      statusBindError('ipc:///run/nsz/jobs.pid.sock', cause)
+      statusBindError('ipc:///run/nsz/jobs.pid.sock', cause),
+      keyFileError('/k.json', 'is not valid JSON'),
+      zapBindError('inproc://zeromq.zap.01', cause),
+      zapStateError('closed')
     ]
     expect(made.map((e) => e.code).sort()).toEqual(Object.values(ZmqErrorCodes).sort())
-    for (const e of made) expect(e).toBeInstanceOf(ZmqPersonalityError)
+    for (const e of made) {
+      expect(e).toBeInstanceOf(ZmqPersonalityError)
+      expect(e).toBeInstanceOf(NszError)
+    }
     expect(made[0]!.cause).toBe(cause)
     expect(made[0]!.message).toContain('Address already in use')
+    expect(keyFileError('/k', 'x').cause).toBeUndefined()
+  })
+
+  it.each([
+    [keyFileError('/k.json', 'is not valid JSON'), 'key file /k.json: is not valid JSON'],
+    [zapBindError('inproc://zeromq.zap.01', new Error('Address already in use')),
+      'the ZAP handler cannot bind inproc://zeromq.zap.01: Address already in use (one handler per zeromq context)'],
+    [zapStateError('closed'), 'the ZAP handler is already closed']
+  ])('security factory: %s', (err, message) => {
+    expect(err.message).toBe(message)
+  })
+
+  it('keeps SecurityErrorCode as an alias of the security rows of ZmqErrorCodes', () => {
+    expect(SecurityErrorCode).toEqual({ KEY_FILE: ZmqErrorCodes.KEY_FILE, ZAP_BIND: ZmqErrorCodes.ZAP_BIND, ZAP_STATE: ZmqErrorCodes.ZAP_STATE })
   })
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
-  BROKER_DEFAULTS, WORKER_AGENT_DEFAULTS, resolveBrokerOptions, resolveWorkerAgentOptions,
+  BROKER_DEFAULTS, WORKER_AGENT_DEFAULTS, checkEndpoint, resolveBrokerOptions, resolveWorkerAgentOptions,
   type BrokerOptions, type WorkerAgentOptions
 } from '@net-server/zmq'
 
@@ -21,7 +21,7 @@ describe('broker options', () => {
     [{ maxQueue: Number.NaN }, TypeError, 'options.maxQueue must be a non-negative integer'],
     [{ maxMessageSize: 0 }, RangeError, 'options.maxMessageSize must be a positive integer'],
     [{ requeue: 'yes' as never }, TypeError, 'options.requeue must be a boolean'],
-    [{ frontend: 6660 as never }, TypeError, 'options.frontend must be a string'],
+    [{ frontend: 6660 as never }, TypeError, 'options.frontend must be a ZeroMQ endpoint, like tcp:'],
     [{ backend: 'localhost:6661' }, RangeError, 'options.backend must be a ZeroMQ endpoint'],
     [{ defaultService: '' }, RangeError, 'options.defaultService must not be empty'],
     [{ defaultService: 'mmi.x' }, RangeError, 'options.defaultService must not start with mmi.'],
@@ -46,7 +46,7 @@ describe('worker agent options', () => {
   })
 
   it.each<[Partial<WorkerAgentOptions>, ErrorConstructor, string]>([
-    [{ endpoint: undefined }, TypeError, 'options.endpoint must be a string'],
+    [{ endpoint: undefined }, TypeError, 'options.endpoint must be a ZeroMQ endpoint, like tcp://127.0.0.1:6660 or ipc:///run/jobs.sock (it is required)'],
     [{ services: [] }, RangeError, 'options.services must name at least one service'],
     [{ services: ['mmi.service'] }, RangeError, 'options.services[0] must not start with mmi.'],
     [{ heartbeatInterval: -1 }, RangeError, 'options.heartbeatInterval must be a positive integer'],
@@ -57,5 +57,31 @@ describe('worker agent options', () => {
     const all = { endpoint: 'tcp://127.0.0.1:1', ...options } as WorkerAgentOptions
     expect(() => resolveWorkerAgentOptions(all)).toThrow(type)
     expect(() => resolveWorkerAgentOptions(all)).toThrow(message)
+  })
+})
+
+describe('checkEndpoint', () => {
+  it.each([
+    ['tcp://127.0.0.1:6660', {}],
+    ['ipc:///run/jobs.sock', {}],
+    ['inproc://jobs', {}],
+    ['tcp://[::1]:*', { transports: ['tcp'] as const }]
+  ])('accepts %s', (endpoint, check) => {
+    expect(checkEndpoint(endpoint, 'x', check)).toBe(endpoint)
+  })
+
+  it.each([
+    [42, {}, TypeError, 'options.x must be a ZeroMQ endpoint, like tcp://127.0.0.1:6660 or ipc:///run/jobs.sock'],
+    [undefined, {}, TypeError, '(it is required)'],
+    ['localhost:6660', {}, RangeError, "got 'localhost:6660'"],
+    ['bogus://x', {}, RangeError, "got 'bogus://x'"],
+    ['inproc://jobs', { transports: ['tcp', 'ipc'] as const, what: 'a backend' }, RangeError, 'options.x must be a backend, like tcp://127.0.0.1:6660 or ipc:///run/jobs.sock']
+  ])('refuses %o', (value, check, type, message) => {
+    expect(() => checkEndpoint(value, 'x', check)).toThrow(type)
+    expect(() => checkEndpoint(value, 'x', check)).toThrow(message)
+  })
+
+  it('passes undefined through when optional', () => {
+    expect(checkEndpoint(undefined, 'x', { optional: true })).toBeUndefined()
   })
 })

@@ -3,8 +3,8 @@ import { Dealer, Router, curveKeyPair } from 'zeromq'
 import {
   applyCurveClient, applyCurveServer, checkCurveKey, curveClientSocketOptions, curvePublicKey, curveServerSocketOptions,
   generateCurveKeyPair, isCurveKey
-} from '../../src/curve.js'
-import { z85Decode, z85Encode } from '../../src/z85.js'
+} from '../../src/security/curve.js'
+import { z85Decode, z85Encode } from '../../src/security/z85.js'
 
 const pair = curveKeyPair()
 const other = curveKeyPair()

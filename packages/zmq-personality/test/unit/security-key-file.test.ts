@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeEach, describe, expect, it, onTestFinished } from 'vitest'
 import { curveKeyPair } from 'zeromq'
-import { readKeyFile, writeKeyFile } from '../../src/key-file.js'
-import { SecurityErrorCode } from '../../src/security-errors.js'
+import { readKeyFile, writeKeyFile } from '../../src/security/key-file.js'
+import { ZmqErrorCodes } from '../../src/errors.js'
 
 let dir: string
 
@@ -34,7 +34,7 @@ describe('writeKeyFile / readKeyFile', () => {
   it('never overwrites a secret key file', async () => {
     const file = join(dir, 'server.json')
     await writeKeyFile(file, curveKeyPair())
-    await expect(writeKeyFile(file, curveKeyPair())).rejects.toMatchObject({ code: SecurityErrorCode.KEY_FILE, cause: { code: 'EEXIST' } })
+    await expect(writeKeyFile(file, curveKeyPair())).rejects.toMatchObject({ code: ZmqErrorCodes.KEY_FILE, cause: { code: 'EEXIST' } })
   })
 
   it('writes and reads a public certificate', async () => {
@@ -85,15 +85,15 @@ describe('writeKeyFile / readKeyFile', () => {
     const file = join(dir, 'bad.key')
     await writeFile(file, body)
     const err = await readKeyFile(file).then(() => undefined, (e: unknown) => e)
-    expect(err).toMatchObject({ code: SecurityErrorCode.KEY_FILE, message: `key file ${file}: ${detail}` })
+    expect(err).toMatchObject({ code: ZmqErrorCodes.KEY_FILE, message: `key file ${file}: ${detail}` })
   })
 
   it('refuses a missing file with the system error as cause', async () => {
-    await expect(readKeyFile(join(dir, 'missing.json'))).rejects.toMatchObject({ code: SecurityErrorCode.KEY_FILE, cause: { code: 'ENOENT' } })
+    await expect(readKeyFile(join(dir, 'missing.json'))).rejects.toMatchObject({ code: ZmqErrorCodes.KEY_FILE, cause: { code: 'ENOENT' } })
   })
 
   it('refuses to write keys that do not belong together', async () => {
     await expect(writeKeyFile(join(dir, 'x.json'), { publicKey: curveKeyPair().publicKey, secretKey: curveKeyPair().secretKey }))
-      .rejects.toMatchObject({ code: SecurityErrorCode.KEY_FILE })
+      .rejects.toMatchObject({ code: ZmqErrorCodes.KEY_FILE })
   })
 })

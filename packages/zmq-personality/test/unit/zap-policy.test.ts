@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { curveKeyPair } from 'zeromq'
 import { AccessControl } from '@net-server/core'
-import type { ZapRequest } from '../../src/zap-handler.js'
-import { BACKEND_DOMAIN, FRONTEND_DOMAIN, createZapPolicy } from '../../src/zap-policy.js'
+import type { ZapRequest } from '../../src/security/zap-handler.js'
+import { BACKEND_DOMAIN, FRONTEND_DOMAIN, createZapPolicy } from '../../src/security/zap-policy.js'
 
 const client = curveKeyPair().publicKey
 const worker = curveKeyPair().publicKey

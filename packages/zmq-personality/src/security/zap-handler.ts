@@ -7,7 +7,7 @@
 import { EventEmitter } from 'eventemitter3'
 import { context as defaultContext, Router, type Context } from 'zeromq'
 import type { LogLevel } from '@net-server/core'
-import { zapBindError, zapStateError } from './security-errors.js'
+import { zapBindError, zapStateError } from '../errors.js'
 import { z85Encode } from './z85.js'
 
 /** The endpoint that libzmq sends ZAP requests to, in each context. */

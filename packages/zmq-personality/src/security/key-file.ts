@@ -10,7 +10,7 @@
 
 import { readFile, writeFile } from 'node:fs/promises'
 import { curvePublicKey, isCurveKey } from './curve.js'
-import { keyFileError } from './security-errors.js'
+import { keyFileError } from '../errors.js'
 
 /** The keys of a key file: always a public key, and the secret key when the file holds one. */
 export interface CurveKeyFile {

@@ -7,8 +7,8 @@
 import type { Dealer, Router, SocketOptions } from 'zeromq'
 import { curveClientSocketOptions, curvePublicKey, curveServerSocketOptions, generateCurveKeyPair, type CurveKeyPair } from './curve.js'
 import { readKeyFile } from './key-file.js'
-import { keyFileError } from './security-errors.js'
-import type { CurveSockets, ResolvedZmqServerOptions } from './server-options.js'
+import { keyFileError } from '../errors.js'
+import type { CurveSockets, ResolvedZmqServerOptions } from '../server-options.js'
 import { zapSocketOptions, type ZapAuthorize } from './zap-handler.js'
 import { BACKEND_DOMAIN, FRONTEND_DOMAIN, createZapPolicy } from './zap-policy.js'
 
