@@ -1,9 +1,8 @@
 /**
- * Shared pieces of the scenarios: the standard payload, result rows and a scoped
- * server that is always stopped.
+ * Shared pieces of the scenarios: the standard payload and the result rows
+ * (scenario.js records them).
  */
 import { round } from './stats.js'
-import { serverMissing, startServer, waitForWorkers } from './servers.js'
 
 /** The 64-byte lower-case payload of the `uppercase` jobs. */
 export const PAYLOAD_64 = 'abcdefghijklmnopqrstuvwxyz'.repeat(3).slice(0, 64)
@@ -37,21 +36,3 @@ export function row (scenario, system, key, result, extra = {}) {
 export function skipped (scenario, system, key, reason, extra = {}) {
   return { scenario, system, key, status: 'skipped', reason, ...extra }
 }
-
-/**
- * Starts the job server, waits until all its workers serve, runs `fn(server)` and
- * stops the server whatever happens.
- */
-export async function withServer (ctx, options, fn) {
-  ctx.log(`  starting nsz serve: ${options.workers} workers, app ${options.appName}`)
-  const server = await startServer(options)
-  try {
-    const workers = await waitForWorkers(server.frontend, options.workers)
-    ctx.log(`  ready in ${round(server.readyMs)} ms, ${options.workers} workers serving after ${round(server.readyMs + workers.ms)} ms`)
-    return await fn({ ...server, workerPids: workers.pids, workersMs: workers.ms })
-  } finally {
-    await server.stop()
-  }
-}
-
-export { serverMissing }

@@ -79,6 +79,11 @@ export function descendants (pid) {
   return found
 }
 
+/** `pid` and every live descendant of it: a broker and its workers. */
+export function processTree (pid) {
+  return [pid, ...descendants(pid)]
+}
+
 /** Resident set size of `pid` in MiB (VmRSS), or undefined when it is gone. */
 export function rssMiB (pid) {
   try {

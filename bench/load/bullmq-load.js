@@ -10,6 +10,7 @@
  */
 import { Queue, QueueEvents } from 'bullmq'
 import { performance } from 'node:perf_hooks'
+import { LoadWindow } from '../lib/load-window.js'
 import { summarize } from '../lib/stats.js'
 
 const now = () => performance.now()
@@ -34,43 +35,13 @@ async function main (config) {
 }
 
 async function rpc (config, queue, events, payload) {
-  const latencies = []
-  let ok = 0
-  let failed = 0
-  let inWindow = 0
   process.send({ type: 'started' })
-  const warmEnd = now() + config.warmup * 1000
-  const end = warmEnd + config.seconds * 1000
-  const caller = async () => {
-    while (now() < end) {
-      const start = now()
-      try {
-        const job = await queue.add('noop', payload)
-        await job.waitUntilFinished(events, config.timeoutMs)
-      } catch {
-        failed++
-        continue
-      }
-      const finish = now()
-      ok++
-      // Throughput counts every reply inside the window: counting only requests also
-      // sent inside it would drop one latency's worth of the window (10 % at 300 ms).
-      if (finish >= warmEnd && finish <= end) {
-        inWindow++
-        if (start >= warmEnd) latencies.push(finish - start)
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: config.clients }, caller))
-  return {
-    type: 'result',
-    ok,
-    failed,
-    counted: inWindow,
-    windowSeconds: config.seconds,
-    throughput: inWindow / config.seconds,
-    latency: summarize(latencies)
-  }
+  const window = new LoadWindow(config.warmup, config.seconds)
+  await window.loops(config.clients, async () => {
+    const job = await queue.add('noop', payload)
+    await job.waitUntilFinished(events, config.timeoutMs)
+  })
+  return window.result()
 }
 
 async function bulk (config, queue, events, payload) {

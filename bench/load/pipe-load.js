@@ -10,25 +10,16 @@
  */
 import { Dealer } from 'zeromq'
 import { performance } from 'node:perf_hooks'
-import { summarize } from '../lib/stats.js'
+import { LoadWindow } from '../lib/load-window.js'
 
 const now = () => performance.now()
-
-function window (config) {
-  const t0 = now()
-  const warmEnd = t0 + config.warmup * 1000
-  return { t0, warmEnd, end: warmEnd + config.seconds * 1000 }
-}
 
 async function dealerLoad (config) {
   const socket = new Dealer({ linger: 0, sendHighWaterMark: 0, receiveHighWaterMark: 0 })
   socket.connect(config.endpoint)
   const payload = Buffer.from(config.payload)
   const started = new Map()
-  const latencies = []
   let seq = 0
-  let ok = 0
-  let inWindow = 0
   const send = async () => {
     const id = Buffer.alloc(4)
     id.writeUInt32BE(seq)
@@ -36,7 +27,7 @@ async function dealerLoad (config) {
     await socket.send(['', id, payload])
   }
   process.send({ type: 'started' })
-  const { warmEnd, end } = window(config)
+  const window = new LoadWindow(config.warmup, config.seconds)
   for (let i = 0; i < config.inFlight; i++) await send()
   let stopping = false
   const drainTimer = setTimeout(() => socket.close(), (config.warmup + config.seconds) * 1000 + config.timeoutMs)
@@ -48,21 +39,16 @@ async function dealerLoad (config) {
       const start = started.get(key)
       started.delete(key)
       if (start === undefined || !body.equals(payload)) throw new Error('the echo answered something else')
-      ok++
-      // Throughput counts every reply inside the window: counting only requests also
-      // sent inside it would drop one latency's worth of the window (10 % at 300 ms).
-      if (finish >= warmEnd && finish <= end) {
-        inWindow++
-        if (start >= warmEnd) latencies.push(finish - start)
-      }
-      if (finish >= end) stopping = true
+      window.reply(start, finish)
+      if (finish >= window.end) stopping = true
       if (!stopping) await send()
     }
   } finally {
     clearTimeout(drainTimer)
     if (!socket.closed) socket.close()
   }
-  return result({ ok, failed: started.size, inWindow, latencies, config })
+  window.failed = started.size
+  return window.result({ errors: {} })
 }
 
 async function clientLoad (config) {
@@ -78,52 +64,19 @@ async function clientLoad (config) {
   const client = new Client({ endpoint: config.endpoint, maxInFlight: config.inFlight })
   const expected = config.payload.toUpperCase()
   const payload = Buffer.from(config.payload)
-  const latencies = []
   const errors = {}
-  let ok = 0
-  let failed = 0
-  let inWindow = 0
   process.send({ type: 'started' })
-  const { warmEnd, end } = window(config)
-  const loop = async () => {
-    while (now() < end) {
-      const start = now()
-      try {
-        const reply = await client.request('default', payload, { timeout: config.timeoutMs })
-        // request() resolves with the reply's frames: one frame here.
-        if (reply.length !== 1 || reply[0].toString('latin1') !== expected) throw new Error('wrong reply')
-      } catch (error) {
-        failed++
-        const code = error?.code ?? error?.message ?? String(error)
-        errors[code] = (errors[code] ?? 0) + 1
-        continue
-      }
-      const finish = now()
-      ok++
-      // Throughput counts every reply inside the window: counting only requests also
-      // sent inside it would drop one latency's worth of the window (10 % at 300 ms).
-      if (finish >= warmEnd && finish <= end) {
-        inWindow++
-        if (start >= warmEnd) latencies.push(finish - start)
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: config.inFlight }, loop))
+  const window = new LoadWindow(config.warmup, config.seconds)
+  await window.loops(config.inFlight, async () => {
+    const reply = await client.request('default', payload, { timeout: config.timeoutMs })
+    // request() resolves with the reply's frames: one frame here.
+    if (reply.length !== 1 || reply[0].toString('latin1') !== expected) throw new Error('wrong reply')
+  }, error => {
+    const code = error?.code ?? error?.message ?? String(error)
+    errors[code] = (errors[code] ?? 0) + 1
+  })
   await client.close()
-  return result({ ok, failed, errors, inWindow, latencies, config })
-}
-
-function result ({ ok, failed, errors = {}, inWindow, latencies, config }) {
-  return {
-    type: 'result',
-    ok,
-    failed,
-    errors,
-    counted: inWindow,
-    windowSeconds: config.seconds,
-    throughput: inWindow / config.seconds,
-    latency: summarize(latencies)
-  }
+  return window.result({ errors })
 }
 
 process.once('message', message => {

@@ -15,6 +15,7 @@
  */
 import { Request } from 'zeromq'
 import { performance } from 'node:perf_hooks'
+import { LoadWindow } from '../lib/load-window.js'
 import { summarize } from '../lib/stats.js'
 
 const now = () => performance.now()
@@ -23,16 +24,12 @@ const wall = () => performance.timeOrigin + performance.now()
 async function main (config) {
   const { endpoint, clients, timeoutMs = 10_000 } = config
   const countMode = typeof config.count === 'number'
-  const latencies = []
   const errors = {}
   const pids = {}
   const timeline = []
   let numberSum = 0
   let numberCount = 0
-  let failed = 0
-  let ok = 0
   let sent = 0
-  let inWindow = 0
   let stop = false
   let seed = 12345
   const random = () => {
@@ -47,16 +44,15 @@ async function main (config) {
     return socket
   }
 
-  const t0 = now()
-  const warmEnd = countMode ? t0 : t0 + (config.warmup ?? 0) * 1000
-  const end = countMode ? Infinity : warmEnd + config.seconds * 1000
+  const window = countMode ? new LoadWindow(0, Infinity) : new LoadWindow(config.warmup ?? 0, config.seconds)
+  const { start: t0, warmEnd, end } = window
   let lastReply = t0
   const timer = countMode
     ? setTimeout(() => { stop = true }, (config.maxSeconds ?? 600) * 1000)
     : setTimeout(() => { stop = true }, end - t0)
 
   const fail = (error) => {
-    failed++
+    window.failed++
     const code = error?.code ?? error?.message ?? String(error)
     errors[code] = (errors[code] ?? 0) + 1
   }
@@ -102,7 +98,6 @@ async function main (config) {
           seen.n++
         }
       }
-      ok++
       if (config.collect === 'timeline') {
         const job = JSON.parse(reply)
         timeline.push({ kind, judged: start >= warmEnd, send: sendWall, start: job.start, end: job.end, reply: wall(), pid: job.pid })
@@ -110,12 +105,7 @@ async function main (config) {
         numberSum += Number(reply)
         numberCount++
       }
-      // Throughput counts every reply inside the window: counting only requests also
-      // sent inside it would drop one latency's worth of the window (10 % at 300 ms).
-      if (finish >= warmEnd && finish <= end) {
-        inWindow++
-        if (start >= warmEnd) latencies.push(finish - start)
-      }
+      window.reply(start, finish)
     }
     socket.close()
   }
@@ -127,13 +117,13 @@ async function main (config) {
   return {
     type: 'result',
     sent,
-    ok,
-    failed,
+    ok: window.ok,
+    failed: window.failed,
     errors,
-    counted: inWindow,
+    counted: window.inWindow,
     windowSeconds: windowMs / 1000,
-    throughput: inWindow / (windowMs / 1000),
-    latency: summarize(latencies),
+    throughput: window.inWindow / (windowMs / 1000),
+    latency: summarize(window.latencies),
     pids: config.verify === 'upper-pid' ? pids : undefined,
     timeline: config.collect === 'timeline' ? timeline : undefined,
     meanNumber: numberCount ? numberSum / numberCount : undefined

@@ -2,30 +2,24 @@
  * `cpu5ms`: a 5 ms CPU-bound job with 1 and with 2 workers, under 4 REQ clients so
  * that every worker is always busy; the speedup is the ratio of the two throughputs.
  */
-import { runLoad } from '../lib/load.js'
-import { row, serverMissing, skipped, withServer } from '../lib/measure.js'
+import { defineScenario } from '../lib/scenario.js'
 import { round } from '../lib/stats.js'
 
 const CLIENTS = 4
 
-export default {
+export default defineScenario({
   name: 'cpu5ms',
   description: 'a 5 ms CPU-bound job with 1 and with 2 workers (4 REQ clients); speedup',
-  async run (ctx) {
-    const missing = serverMissing()
-    if (missing) {
-      return { rows: [1, 2].map(workers => skipped('cpu5ms', 'nsz', `w=${workers}`, missing, { clients: CLIENTS, workers })) }
-    }
-    const rows = []
+  async measure (stage) {
+    const points = []
     for (const workers of [1, 2]) {
-      await withServer(ctx, { appName: 'cpu5ms', workers }, async server => {
-        const result = await runLoad('req-load', {
-          endpoint: server.frontend, clients: CLIENTS, payload: 'x', seconds: ctx.config.seconds, warmup: ctx.config.warmup, timeoutMs: ctx.config.timeoutMs
-        })
-        rows.push(row('cpu5ms', 'nsz', `w=${workers}`, result, { clients: CLIENTS, workers }))
-        ctx.point(rows.at(-1))
-      })
+      const point = await stage.withServer({ appName: 'cpu5ms', workers }, async server => {
+        const result = await stage.load('req-load', { endpoint: server.frontend, clients: CLIENTS, payload: 'x' })
+        return stage.record('nsz', `w=${workers}`, result, { clients: CLIENTS, workers })
+      }, [[`w=${workers}`, { clients: CLIENTS, workers }]])
+      points.push(point)
     }
-    return { rows, metrics: { speedup: round(rows[1].throughput / rows[0].throughput) } }
+    const [one, two] = points
+    if (one && two) return { speedup: round(two.throughput / one.throughput) }
   }
-}
+})

@@ -12,67 +12,74 @@
  * uses when the kernel provides it.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { serverMissing, skipped, withServer } from '../lib/measure.js'
-import { cpuSeconds, cpuSecondsPrecise, descendants } from '../lib/system.js'
+import { defineScenario } from '../lib/scenario.js'
+import { cpuSeconds, cpuSecondsPrecise, processTree } from '../lib/system.js'
 import { round } from '../lib/stats.js'
 
 const WORKERS = 4
 
-export default {
+const read = pid => ({ ticks: cpuSeconds(pid), precise: cpuSecondsPrecise(pid) })
+const total = pids => pids.reduce((sum, pid) => sum + (cpuSecondsPrecise(pid) ?? cpuSeconds(pid) ?? 0), 0)
+
+/** The CPU each process of `after` used since `before` (a map of pid to `read`), and the sums. */
+function usage (before, after, brokerPid) {
+  const perProcess = {}
+  const used = { ticks: 0, precise: 0 }
+  let precise = true
+  for (const pid of new Set([...before.keys(), ...after])) {
+    const start = before.get(pid) ?? { ticks: 0, precise: 0 }
+    const end = read(pid)
+    const delta = {
+      ticks: (end.ticks ?? start.ticks) - start.ticks,
+      precise: (end.precise ?? start.precise) - start.precise
+    }
+    if (end.precise === undefined || start.precise === undefined) precise = false
+    perProcess[pid === brokerPid ? `broker ${pid}` : `child ${pid}`] = { ticks: round(delta.ticks), precise: round(delta.precise) }
+    used.ticks += delta.ticks
+    used.precise += delta.precise
+  }
+  return { perProcess, used, precise }
+}
+
+/** Lets the pool settle, then reads the CPU that the broker and its workers use while idle. */
+async function watchIdle (stage, server) {
+  const seconds = stage.config.idleSeconds
+  const settle = stage.config.idleSettleSeconds
+  const settling = processTree(server.pid)
+  const settleStart = total(settling)
+  if (settle > 0) {
+    stage.log(`  letting ${settling.length} processes settle for ${settle} s`)
+    await sleep(settle * 1000)
+  }
+  const settleCpu = round(total(settling) - settleStart)
+  const pids = processTree(server.pid)
+  const before = new Map(pids.map(pid => [pid, read(pid)]))
+  stage.log(`  measuring ${pids.length} processes idle for ${seconds} s (${settleCpu} CPU s while settling)`)
+  // The measurement window itself: the processes are left alone while it runs.
+  await sleep(seconds * 1000)
+  const after = processTree(server.pid)
+  const { perProcess, used, precise } = usage(before, after, server.pid)
+  const cpu = round(precise ? used.precise : used.ticks)
+  const r = stage.point({
+    scenario: 'idle',
+    system: 'nsz',
+    key: `${seconds}s`,
+    status: 'ok',
+    workers: WORKERS,
+    cpuSeconds: cpu,
+    cpuSecondsTicks: round(used.ticks),
+    settleSeconds: settle,
+    settleCpuSeconds: settleCpu,
+    source: precise ? 'schedstat' : 'stat',
+    processes: after.length
+  })
+  return { seconds, settleSeconds: settle, settleCpuSeconds: settleCpu, cpuSeconds: cpu, cpuSecondsTicks: round(used.ticks), source: r.source, perProcess, processesBefore: pids.length, processesAfter: after.length }
+}
+
+export default defineScenario({
   name: 'idle',
   description: 'CPU seconds used by the broker and 4 idle workers over 10 s',
-  async run (ctx) {
-    const seconds = ctx.config.idleSeconds
-    const missing = serverMissing()
-    if (missing) return { rows: [skipped('idle', 'nsz', `${seconds}s`, missing, { workers: WORKERS })] }
-    return withServer(ctx, { appName: 'uppercase', workers: WORKERS }, async server => {
-      const settle = ctx.config.idleSettleSeconds
-      const total = pids => pids.reduce((sum, pid) => sum + (cpuSecondsPrecise(pid) ?? cpuSeconds(pid) ?? 0), 0)
-      const settling = [server.pid, ...descendants(server.pid)]
-      const settleStart = total(settling)
-      if (settle > 0) {
-        ctx.log(`  letting ${settling.length} processes settle for ${settle} s`)
-        await sleep(settle * 1000)
-      }
-      const settleCpu = round(total(settling) - settleStart)
-      const pids = [server.pid, ...descendants(server.pid)]
-      const read = pid => ({ ticks: cpuSeconds(pid), precise: cpuSecondsPrecise(pid) })
-      const before = new Map(pids.map(pid => [pid, read(pid)]))
-      ctx.log(`  measuring ${pids.length} processes idle for ${seconds} s (${settleCpu} CPU s while settling)`)
-      // The measurement window itself: the processes are left alone while it runs.
-      await sleep(seconds * 1000)
-      const after = [server.pid, ...descendants(server.pid)]
-      const perProcess = {}
-      const used = { ticks: 0, precise: 0 }
-      let precise = true
-      for (const pid of new Set([...pids, ...after])) {
-        const start = before.get(pid) ?? { ticks: 0, precise: 0 }
-        const end = read(pid)
-        const delta = {
-          ticks: (end.ticks ?? start.ticks) - start.ticks,
-          precise: (end.precise ?? start.precise) - start.precise
-        }
-        if (end.precise === undefined || start.precise === undefined) precise = false
-        perProcess[pid === server.pid ? `broker ${pid}` : `child ${pid}`] = { ticks: round(delta.ticks), precise: round(delta.precise) }
-        used.ticks += delta.ticks
-        used.precise += delta.precise
-      }
-      const cpu = round(precise ? used.precise : used.ticks)
-      const r = {
-        scenario: 'idle',
-        system: 'nsz',
-        key: `${seconds}s`,
-        status: 'ok',
-        workers: WORKERS,
-        cpuSeconds: cpu,
-        cpuSecondsTicks: round(used.ticks),
-        settleSeconds: settle,
-        settleCpuSeconds: settleCpu,
-        source: precise ? 'schedstat' : 'stat',
-        processes: after.length
-      }
-      ctx.point(r)
-      return { rows: [r], metrics: { seconds, settleSeconds: settle, settleCpuSeconds: settleCpu, cpuSeconds: cpu, cpuSecondsTicks: round(used.ticks), source: r.source, perProcess, processesBefore: pids.length, processesAfter: after.length } }
-    })
-  }
-}
+  measure: stage => stage.withServer({ appName: 'uppercase', workers: WORKERS }, server => watchIdle(stage, server), [
+    [`${stage.config.idleSeconds}s`, { workers: WORKERS }]
+  ])
+})

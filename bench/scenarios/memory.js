@@ -3,8 +3,8 @@
  * broker after the first 1000 jobs, and all of them after `BENCH_MEMORY_JOBS`
  * (100 000 by default) 64-byte upper-case jobs from 16 REQ clients.
  */
-import { runLoad } from '../lib/load.js'
-import { PAYLOAD_64, serverMissing, skipped, withServer } from '../lib/measure.js'
+import { PAYLOAD_64 } from '../lib/measure.js'
+import { defineScenario } from '../lib/scenario.js'
 import { descendants, rssMiB } from '../lib/system.js'
 import { round } from '../lib/stats.js'
 
@@ -21,28 +21,26 @@ function snapshot (brokerPid) {
   }
 }
 
-export default {
+export default defineScenario({
   name: 'memory',
   description: 'RSS of broker and workers idle, after 1000 jobs and after 100 000 jobs',
-  async run (ctx) {
-    const total = ctx.config.memoryJobs
-    const missing = serverMissing()
-    if (missing) return { rows: [skipped('memory', 'nsz', `${total} jobs`, missing, { workers: WORKERS })] }
-    return withServer(ctx, { appName: 'uppercase', workers: WORKERS }, async server => {
-      const jobs = count => runLoad('req-load', {
-        endpoint: server.frontend, clients: CLIENTS, payload: PAYLOAD_64, verify: 'upper', count, maxSeconds: 300, timeoutMs: ctx.config.timeoutMs
+  async measure (stage) {
+    const total = stage.config.memoryJobs
+    return stage.withServer({ appName: 'uppercase', workers: WORKERS }, async server => {
+      const jobs = count => stage.load('req-load', {
+        endpoint: server.frontend, clients: CLIENTS, payload: PAYLOAD_64, verify: 'upper', count, maxSeconds: 300
       })
       const idle = snapshot(server.pid)
-      ctx.log(`  idle: broker ${idle.brokerMiB} MiB, ${idle.workerCount} workers ${idle.workersMiB} MiB`)
+      stage.log(`  idle: broker ${idle.brokerMiB} MiB, ${idle.workerCount} workers ${idle.workersMiB} MiB`)
       const first = await jobs(FIRST)
       const afterFirst = snapshot(server.pid)
-      ctx.log(`  after ${FIRST} jobs: broker ${afterFirst.brokerMiB} MiB`)
+      stage.log(`  after ${FIRST} jobs: broker ${afterFirst.brokerMiB} MiB`)
       const rest = await jobs(total - FIRST)
       const afterAll = snapshot(server.pid)
-      ctx.log(`  after ${total} jobs: broker ${afterAll.brokerMiB} MiB, workers ${afterAll.workersMiB} MiB`)
+      stage.log(`  after ${total} jobs: broker ${afterAll.brokerMiB} MiB, workers ${afterAll.workersMiB} MiB`)
       const growth = afterAll.brokerMiB / afterFirst.brokerMiB
       const failed = first.failed + rest.failed
-      const r = {
+      stage.point({
         scenario: 'memory',
         system: 'nsz',
         key: `${total} jobs`,
@@ -57,9 +55,8 @@ export default {
         workersIdleMiB: idle.workersMiB,
         workersAfterAllMiB: afterAll.workersMiB,
         brokerGrowth: round(growth)
-      }
-      ctx.point(r)
-      return { rows: [r], metrics: { jobs: total, idle, afterFirst, afterAll, brokerGrowth: round(growth), failed } }
-    })
+      })
+      return { jobs: total, idle, afterFirst, afterAll, brokerGrowth: round(growth), failed }
+    }, [[`${total} jobs`, { workers: WORKERS }]])
   }
-}
+})

@@ -5,8 +5,8 @@
  * old workers must all have been replaced by the end of the load.
  */
 import { performance } from 'node:perf_hooks'
-import { runLoad } from '../lib/load.js'
-import { PAYLOAD_64, row, serverMissing, skipped, withServer } from '../lib/measure.js'
+import { PAYLOAD_64 } from '../lib/measure.js'
+import { defineScenario } from '../lib/scenario.js'
 import { startServer, waitForWorkers } from '../lib/servers.js'
 import { descendants } from '../lib/system.js'
 import { round } from '../lib/stats.js'
@@ -15,77 +15,63 @@ const WORKERS = 5
 const CLIENTS = 16
 const HUP_AFTER_MS = 1000
 
-export default {
-  name: 'startup',
-  description: 'time to ready with 5 workers; a SIGHUP rolling restart under load (failed requests)',
-  async run (ctx) {
-    const missing = serverMissing()
-    if (missing) {
-      return {
-        rows: [
-          skipped('startup', 'nsz', 'ready', missing, { workers: WORKERS }),
-          skipped('startup', 'nsz', 'hup roll', missing, { workers: WORKERS, clients: CLIENTS })
-        ]
-      }
-    }
-    const rows = []
-    ctx.log(`  starting nsz serve with ${WORKERS} workers`)
-    const server = await startServer({ appName: 'uppercase', workers: WORKERS })
-    let ready
-    try {
-      const workers = await waitForWorkers(server.frontend, WORKERS)
-      ready = { readyMs: round(server.readyMs), allWorkersMs: round(server.readyMs + workers.ms) }
-    } finally {
-      const t = performance.now()
-      await server.stop()
-      if (ready) ready.stopMs = round(performance.now() - t)
-    }
-    rows.push({ scenario: 'startup', system: 'nsz', key: 'ready', status: 'ok', workers: WORKERS, ...ready })
-    ctx.point(rows.at(-1))
+/** (a): the start-up and the stop are what it measures, so it starts the server itself. */
+async function timeToReady (stage) {
+  stage.log(`  starting nsz serve with ${WORKERS} workers`)
+  const server = await startServer({ appName: 'uppercase', workers: WORKERS })
+  let ready
+  try {
+    const workers = await waitForWorkers(server.frontend, WORKERS)
+    ready = { readyMs: round(server.readyMs), allWorkersMs: round(server.readyMs + workers.ms) }
+  } finally {
+    const t = performance.now()
+    await server.stop()
+    if (ready) ready.stopMs = round(performance.now() - t)
+  }
+  stage.point({ scenario: 'startup', system: 'nsz', key: 'ready', status: 'ok', workers: WORKERS, ...ready })
+  return ready
+}
 
-    const roll = await withServer(ctx, { appName: 'upper-pid', workers: WORKERS }, async server => {
-      const oldPids = new Set(server.workerPids.map(String))
-      let hupAt
-      const result = await runLoad('req-load', {
-        endpoint: server.frontend,
-        clients: CLIENTS,
-        payload: PAYLOAD_64,
-        verify: 'upper-pid',
-        seconds: ctx.config.rollSeconds,
-        warmup: 0,
-        timeoutMs: ctx.config.timeoutMs
-      }, {
-        onStarted: () => setTimeout(() => {
-          hupAt = HUP_AFTER_MS
-          ctx.log('  SIGHUP (rolling restart) under load')
-          process.kill(server.pid, 'SIGHUP')
-        }, HUP_AFTER_MS)
-      })
-      const seen = Object.entries(result.pids ?? {})
-      const newPids = seen.filter(([pid]) => !oldPids.has(pid))
-      const lastOld = Math.max(0, ...seen.filter(([pid]) => oldPids.has(pid)).map(([, s]) => s.last))
-      const firstNew = Math.min(Infinity, ...newPids.map(([, s]) => s.first))
-      const remainingOld = descendants(server.pid).filter(pid => oldPids.has(String(pid)))
-      const rolled = hupAt !== undefined && newPids.length >= WORKERS && remainingOld.length === 0
-      return {
-        result,
-        metrics: {
-          hupAtMs: hupAt,
-          failed: result.failed,
-          errors: result.errors,
-          oldWorkers: oldPids.size,
-          newWorkersServing: newPids.length,
-          firstNewReplyMs: Number.isFinite(firstNew) ? firstNew : undefined,
-          lastOldReplyMs: lastOld || undefined,
-          oldWorkersLeft: remainingOld.length,
-          rolled
-        }
-      }
-    })
-    rows.push(row('startup', 'nsz', 'hup roll', roll.result, {
-      workers: WORKERS, clients: CLIENTS, rolled: roll.metrics.rolled
-    }))
-    ctx.point(rows.at(-1))
-    return { rows, metrics: { ...ready, roll: roll.metrics } }
+/** (b): SIGHUP once the load runs; which workers answered before and after it. */
+async function roll (stage, server) {
+  const oldPids = new Set(server.workerPids.map(String))
+  let hupAt
+  const result = await stage.load('req-load', {
+    endpoint: server.frontend, clients: CLIENTS, payload: PAYLOAD_64, verify: 'upper-pid', seconds: stage.config.rollSeconds, warmup: 0
+  }, {
+    onStarted: () => setTimeout(() => {
+      hupAt = HUP_AFTER_MS
+      stage.log('  SIGHUP (rolling restart) under load')
+      process.kill(server.pid, 'SIGHUP')
+    }, HUP_AFTER_MS)
+  })
+  const seen = Object.entries(result.pids ?? {})
+  const newPids = seen.filter(([pid]) => !oldPids.has(pid))
+  const lastOld = Math.max(0, ...seen.filter(([pid]) => oldPids.has(pid)).map(([, s]) => s.last))
+  const firstNew = Math.min(Infinity, ...newPids.map(([, s]) => s.first))
+  const remainingOld = descendants(server.pid).filter(pid => oldPids.has(String(pid)))
+  const rolled = hupAt !== undefined && newPids.length >= WORKERS && remainingOld.length === 0
+  stage.record('nsz', 'hup roll', result, { workers: WORKERS, clients: CLIENTS, rolled })
+  return {
+    hupAtMs: hupAt,
+    failed: result.failed,
+    errors: result.errors,
+    oldWorkers: oldPids.size,
+    newWorkersServing: newPids.length,
+    firstNewReplyMs: Number.isFinite(firstNew) ? firstNew : undefined,
+    lastOldReplyMs: lastOld || undefined,
+    oldWorkersLeft: remainingOld.length,
+    rolled
   }
 }
+
+export default defineScenario({
+  name: 'startup',
+  description: 'time to ready with 5 workers; a SIGHUP rolling restart under load (failed requests)',
+  async measure (stage) {
+    if (!stage.serverBuilt([['ready', { workers: WORKERS }], ['hup roll', { workers: WORKERS, clients: CLIENTS }]])) return
+    const ready = await timeToReady(stage)
+    const metrics = await stage.withServer({ appName: 'upper-pid', workers: WORKERS }, server => roll(stage, server))
+    return { ...ready, roll: metrics }
+  }
+})
