@@ -2,16 +2,54 @@ import { readFileSync } from 'node:fs'
 import { commandLineError, confFileError, unknownOptionError } from './errors.js'
 
 /**
- * How one option is declared: its default, how a string from the command line or a
- * conf file becomes a value, and how a value is checked. A class declares its options
- * in `optionSpecs()`; a subclass spreads its parent's and adds its own, as
- * Net::Server's `options()` does.
+ * The headings under which a command's `--help` lists its flags, in the order it shows
+ * them. A spec names one in {@link OptionSpecBase.group}; flags without one come last.
  */
-export interface OptionSpec<T = unknown> {
+export const OPTION_GROUPS = ['Sockets', 'Workers', 'Jobs', 'Process', 'Access', 'Security', 'Supervision'] as const
+
+/** A heading of {@link OPTION_GROUPS}. */
+export type OptionGroup = typeof OPTION_GROUPS[number]
+
+/**
+ * What every option declares, whatever its type: its help line, its default, and
+ * where a command-line tool built from the specs (`nsz`) shows it. The builders
+ * ({@link integer}, {@link duration} ...) take these and add the parsing and the checks.
+ */
+export interface OptionSpecBase<T = unknown> {
   /** One line for `--help` and the docs. */
   readonly description: string
   /** The value when no source sets the option. */
   readonly default: T
+  /** The `--help` heading the flag is listed under; none: "Other options". */
+  readonly group?: OptionGroup
+  /**
+   * Position within its group in `--help`, lowest first (default 0); options of the
+   * same order keep the order in which they are declared.
+   */
+  readonly order?: number
+  /** The value's placeholder in `--help` (`<endpoint>`); default by kind: `<seconds>`, `<n>`, `<value>`. */
+  readonly placeholder?: string
+  /**
+   * The part of a server that reads the option, when only one part does: a command that
+   * runs without that part offers no flag for it (`nsz worker` leaves out `'broker'`
+   * options). None: every part reads it.
+   */
+  readonly scope?: string
+  /**
+   * `false`: command-line tools offer no flag for it (the server still reads it from
+   * `argv` and conf files). Options without `parse` never have a flag.
+   */
+  readonly flag?: boolean
+}
+
+/**
+ * How one option is declared: its default, how a string from the command line or a
+ * conf file becomes a value, how a value is checked, and where `--help` lists it. A
+ * class declares its options in `optionSpecs()`; a subclass spreads its parent's and
+ * adds its own, as Net::Server's `options()` does. To change one thing of a parent's
+ * option, rebuild it from the parent's spec: `duration({ ...spec, min: 10 })`.
+ */
+export interface OptionSpec<T = unknown> extends OptionSpecBase<T> {
   /**
    * Turns a command-line or conf-file string into a value; `undefined` for options
    * that only code can set (functions, objects).
@@ -23,6 +61,12 @@ export interface OptionSpec<T = unknown> {
   readonly repeatable?: boolean
   /** What the builder made it, for help texts: durations are shown in seconds. */
   readonly kind?: 'integer' | 'duration' | 'string' | 'boolean' | 'list' | 'custom'
+  /** The lowest value of an integer or a duration. */
+  readonly min?: number
+  /** The highest value of an integer or a duration. */
+  readonly max?: number
+  /** A duration in whole milliseconds only. */
+  readonly whole?: boolean
 }
 
 /** Every option a class knows, by camelCase name. */
@@ -43,18 +87,25 @@ export interface OptionSources {
 // ---------------------------------------------------------------------------
 // Spec builders
 
-interface Common<T> {
-  description: string
-  default: T
+/** The fields of {@link OptionSpecBase} that `spec` sets; the rest of it (a parent's checks) is left behind. */
+export function specBase<T> (spec: OptionSpecBase<T>): OptionSpecBase<T> {
+  const base: { -readonly [K in keyof OptionSpecBase<T>]: OptionSpecBase<T>[K] } = { description: spec.description, default: spec.default }
+  if (spec.group !== undefined) base.group = spec.group
+  if (spec.order !== undefined) base.order = spec.order
+  if (spec.placeholder !== undefined) base.placeholder = spec.placeholder
+  if (spec.scope !== undefined) base.scope = spec.scope
+  if (spec.flag !== undefined) base.flag = spec.flag
+  return base
 }
 
 /** A whole number in `[min, max]`. */
-export function integer<D extends number | undefined = number> (spec: Common<D> & { min?: number, max?: number }): OptionSpec<number | D> {
+export function integer<D extends number | undefined = number> (spec: OptionSpecBase<D> & { min?: number, max?: number }): OptionSpec<number | D> {
   const { min = 0, max = Number.MAX_SAFE_INTEGER } = spec
   return {
+    ...specBase(spec),
     kind: 'integer',
-    description: spec.description,
-    default: spec.default,
+    min,
+    max,
     parse: (raw, name) => parseNumber(raw, name),
     validate: (value, name) => {
       if (value === undefined && spec.default === undefined) return spec.default
@@ -73,19 +124,22 @@ export function integer<D extends number | undefined = number> (spec: Common<D> 
  * A duration in milliseconds. Code passes milliseconds; the command line and conf
  * files give seconds, fractions allowed, as Net::Server does (`--job-timeout 2.5`).
  */
-export function duration<D extends number | undefined = number> (spec: Common<D> & { min?: number, max?: number }): OptionSpec<number | D> {
+export function duration<D extends number | undefined = number> (spec: OptionSpecBase<D> & { min?: number, max?: number, whole?: boolean }): OptionSpec<number | D> {
   // Node's timers hold at most 2^31 - 1 ms; a longer one would fire at once.
-  const { min = 0, max = 2_147_483_647 } = spec
+  const { min = 0, max = 2_147_483_647, whole = false } = spec
   return {
+    ...specBase(spec),
     kind: 'duration',
-    description: spec.description,
-    default: spec.default,
+    min,
+    max,
+    ...(whole ? { whole } : {}),
     parse: (raw, name) => Math.round(parseNumber(raw, name) * 1000),
     validate: (value, name) => {
       if (value === undefined && spec.default === undefined) return spec.default
       if (typeof value !== 'number' || !Number.isFinite(value)) {
         throw new TypeError(`options.${name} must be a duration in milliseconds, got ${describe(value)}`)
       }
+      if (whole && !Number.isInteger(value)) throw new TypeError(`options.${name} must be a whole number of milliseconds, got ${value}`)
       if (value < min) throw new RangeError(`options.${name} must be at least ${min} ms, got ${value}`)
       if (value > max) throw new RangeError(`options.${name} must be at most ${max} ms, got ${value}`)
       return value
@@ -94,11 +148,10 @@ export function duration<D extends number | undefined = number> (spec: Common<D>
 }
 
 /** A string; `choices` restricts it to a set. */
-export function string<D extends string | undefined = string> (spec: Common<D> & { choices?: readonly string[], nonEmpty?: boolean }): OptionSpec<string | D> {
+export function string<D extends string | undefined = string> (spec: OptionSpecBase<D> & { choices?: readonly string[], nonEmpty?: boolean }): OptionSpec<string | D> {
   return {
+    ...specBase(spec),
     kind: 'string',
-    description: spec.description,
-    default: spec.default,
     parse: (raw) => raw,
     validate: (value, name) => {
       if (value === undefined && spec.default === undefined) return spec.default
@@ -113,11 +166,10 @@ export function string<D extends string | undefined = string> (spec: Common<D> &
 }
 
 /** A boolean; the command line takes `--flag`, `--flag=false`, `--no-flag`. */
-export function boolean (spec: Common<boolean>): OptionSpec<boolean> {
+export function boolean (spec: OptionSpecBase<boolean>): OptionSpec<boolean> {
   return {
+    ...specBase(spec),
     kind: 'boolean',
-    description: spec.description,
-    default: spec.default,
     parse: (raw, name) => {
       const v = raw.toLowerCase()
       if (['1', 'true', 'yes', 'on'].includes(v)) return true
@@ -136,12 +188,11 @@ export function boolean (spec: Common<boolean>): OptionSpec<boolean> {
  * either is also split on commas, unless `split: false` (regular expressions, whose
  * `{1,3}` holds a comma).
  */
-export function stringList (spec: Common<readonly string[]> & { item?: (value: string, name: string) => void, split?: boolean }): OptionSpec<readonly string[]> {
+export function stringList (spec: OptionSpecBase<readonly string[]> & { item?: (value: string, name: string) => void, split?: boolean }): OptionSpec<readonly string[]> {
   const split = spec.split ?? true
   return {
+    ...specBase(spec),
     kind: 'list',
-    description: spec.description,
-    default: spec.default,
     repeatable: true,
     parse: (raw) => (split ? raw.split(',') : [raw]).map((s) => s.trim()).filter((s) => s.length > 0),
     validate: (value, name) => {
@@ -156,12 +207,31 @@ export function stringList (spec: Common<readonly string[]> & { item?: (value: s
 }
 
 /** A value only code can set: a function, an object. `check` throws when it is not acceptable. */
-export function custom<T> (spec: Common<T> & { check: (value: unknown, name: string) => T }): OptionSpec<T> {
-  return { kind: 'custom', description: spec.description, default: spec.default, validate: spec.check }
+export function custom<T> (spec: OptionSpecBase<T> & { check: (value: unknown, name: string) => T }): OptionSpec<T> {
+  return { ...specBase(spec), kind: 'custom', validate: spec.check }
+}
+
+/** The resolved value of each option of a spec table: what its `validate` returns. */
+export type OptionValues<S> = { readonly [K in keyof S]: S[K] extends { validate: (...args: never[]) => infer T } ? T : never }
+
+/** The default of each option of a spec table. */
+export type OptionDefaults<S> = { readonly [K in keyof S]: S[K] extends { default: infer D } ? D : never }
+
+/** The defaults of a spec table as one frozen object, by option name. */
+export function optionDefaults<S extends OptionSpecs> (specs: S): OptionDefaults<S> {
+  return Object.freeze(Object.fromEntries(Object.entries(specs).map(([name, spec]) => [name, spec.default]))) as OptionDefaults<S>
 }
 
 // ---------------------------------------------------------------------------
 // Resolution
+
+/**
+ * The values of `options` that `specs` declares, by its keys: how a class hands its
+ * resolved options to a part that declares the same ones (a server to its broker).
+ */
+export function pickOptions<S extends OptionSpecs, O extends object> (options: O, specs: S): Pick<O, keyof S & keyof O> {
+  return Object.fromEntries(Object.keys(specs).filter((name) => Object.hasOwn(options, name)).map((name) => [name, (options as Record<string, unknown>)[name]])) as Pick<O, keyof S & keyof O>
+}
 
 /**
  * Merges the sources in Net::Server's precedence (constructor > command line >

@@ -55,17 +55,17 @@ export type ServerOptions = Options<ResolvedServerOptions>
 /** Option declarations of `Server`; personalities spread these and add theirs. */
 export function serverOptionSpecs (): OptionSpecs {
   return {
-    logLevel: integer({ description: 'log level: 0 error, 1 warning, 2 notice, 3 info, 4 debug', default: 2, min: 0, max: 4 }),
-    logFile: string<string | undefined>({ description: 'log to this file instead of standard error', default: undefined, nonEmpty: true }),
-    pidFile: string<string | undefined>({ description: 'write the server pid here after bind', default: undefined, nonEmpty: true }),
-    user: string<string | undefined>({ description: 'user to switch to after bind (root only)', default: undefined, nonEmpty: true }),
-    group: string<string | undefined>({ description: 'group to switch to after bind (root only)', default: undefined, nonEmpty: true }),
-    confFile: string<string | undefined>({ description: 'read options from this file (key value lines)', default: undefined, nonEmpty: true }),
-    allow: stringList({ description: 'peer address or host name patterns to admit', default: [], item: checkPattern, split: false }),
-    deny: stringList({ description: 'peer address or host name patterns to refuse', default: [], item: checkPattern, split: false }),
-    cidrAllow: stringList({ description: 'CIDR blocks to admit', default: [], item: checkCidr }),
-    cidrDeny: stringList({ description: 'CIDR blocks to refuse', default: [], item: checkCidr }),
-    handleSignals: boolean({ description: 'install signal handlers', default: true }),
+    logLevel: integer({ description: 'log level: 0 error, 1 warning, 2 notice, 3 info, 4 debug', default: 2, min: 0, max: 4, group: 'Process', placeholder: '<0-4>' }),
+    logFile: string<string | undefined>({ description: 'log to this file instead of standard error', default: undefined, nonEmpty: true, group: 'Process', placeholder: '<file>' }),
+    pidFile: string<string | undefined>({ description: 'write the server pid here after bind', default: undefined, nonEmpty: true, group: 'Process', placeholder: '<file>' }),
+    confFile: string<string | undefined>({ description: 'read options from this file (key value lines)', default: undefined, nonEmpty: true, group: 'Process', placeholder: '<file>' }),
+    user: string<string | undefined>({ description: 'user to switch to after bind (root only)', default: undefined, nonEmpty: true, group: 'Process', placeholder: '<name>' }),
+    group: string<string | undefined>({ description: 'group to switch to after bind (root only)', default: undefined, nonEmpty: true, group: 'Process', placeholder: '<name>' }),
+    allow: stringList({ description: 'peer address or host name patterns to admit', default: [], item: checkPattern, split: false, group: 'Access', placeholder: '<pattern>' }),
+    deny: stringList({ description: 'peer address or host name patterns to refuse', default: [], item: checkPattern, split: false, group: 'Access', placeholder: '<pattern>' }),
+    cidrAllow: stringList({ description: 'CIDR blocks to admit', default: [], item: checkCidr, group: 'Access', placeholder: '<cidr>' }),
+    cidrDeny: stringList({ description: 'CIDR blocks to refuse', default: [], item: checkCidr, group: 'Access', placeholder: '<cidr>' }),
+    handleSignals: boolean({ description: 'install signal handlers', default: true, flag: false }),
     argv: custom<readonly string[] | false>({
       description: 'command line to read options from',
       default: process.argv.slice(2),

@@ -52,24 +52,25 @@ export type PreForkOptions = Options<ResolvedPreForkOptions>
  * Net::Server::PreFork where it has one, and are valid together (see docs/prefork.md).
  */
 export function preForkOptionSpecs (): OptionSpecs {
+  // gracefulTimeout is listed last among the Jobs flags, after a personality's own.
   return {
     ...serverOptionSpecs(),
-    minServers: integer({ description: 'children to keep running at least', default: 5, min: 0 }),
-    maxServers: integer({ description: 'children to run at most', default: 50, min: 1 }),
-    minSpareServers: integer({ description: 'idle children to keep ready', default: 2, min: 0 }),
-    maxSpareServers: integer({ description: 'idle children above which extra ones are stopped', default: 10, min: 0 }),
-    maxRequests: integer({ description: 'requests a child serves before it is replaced (0: no limit)', default: 1000, min: 0 }),
-    maxRequestsJitter: integer({ description: 'random extra requests per child, so children do not retire together', default: 0, min: 0 }),
-    checkForDead: duration({ description: 'seconds between checks that every child still exists', default: 30_000, min: 1 }),
-    checkForWaiting: duration({ description: 'seconds between checks for surplus idle children', default: 10_000, min: 1 }),
-    checkForSpawn: duration({ description: 'seconds between checks for missing children', default: 30_000, min: 1 }),
-    minChildTtl: duration({ description: 'seconds after the last spawn before an idle child may be stopped', default: 10_000 }),
-    childStartTimeout: duration({ description: 'seconds a child may take to report ready', default: 30_000, min: 1 }),
-    gracefulTimeout: duration({ description: 'seconds a stopping child may take to finish its work', default: 30_000 }),
-    workerModule: string<string | undefined>({ description: 'module the children run (default: the entry module)', default: undefined, nonEmpty: true }),
-    bootFailureLimit: integer({ description: 'boot failures in a row that make a crash loop', default: 5, min: 1 }),
-    bootBackoffBase: duration({ description: 'seconds before the first respawn after a boot failure', default: 500 }),
-    bootBackoffMax: duration({ description: 'longest respawn delay after boot failures, in seconds', default: 30_000 })
+    minServers: integer({ description: 'children to keep running at least', default: 5, min: 0, group: 'Workers' }),
+    maxServers: integer({ description: 'children to run at most', default: 50, min: 1, group: 'Workers' }),
+    minSpareServers: integer({ description: 'idle children to keep ready', default: 2, min: 0, group: 'Workers' }),
+    maxSpareServers: integer({ description: 'idle children above which extra ones are stopped', default: 10, min: 0, group: 'Workers' }),
+    maxRequests: integer({ description: 'requests a child serves before it is replaced (0: no limit)', default: 1000, min: 0, group: 'Workers' }),
+    maxRequestsJitter: integer({ description: 'random extra requests per child, so children do not retire together', default: 0, min: 0, group: 'Workers' }),
+    checkForDead: duration({ description: 'seconds between checks that every child still exists', default: 30_000, min: 1, group: 'Supervision' }),
+    checkForWaiting: duration({ description: 'seconds between checks for surplus idle children', default: 10_000, min: 1, group: 'Supervision' }),
+    checkForSpawn: duration({ description: 'seconds between checks for missing children', default: 30_000, min: 1, group: 'Supervision' }),
+    minChildTtl: duration({ description: 'seconds after the last spawn before an idle child may be stopped', default: 10_000, group: 'Supervision' }),
+    childStartTimeout: duration({ description: 'seconds a child may take to report ready', default: 30_000, min: 1, group: 'Supervision' }),
+    gracefulTimeout: duration({ description: 'seconds a stopping child may take to finish its work', default: 30_000, group: 'Jobs', order: 1 }),
+    workerModule: string<string | undefined>({ description: 'module the children run (default: the entry module)', default: undefined, nonEmpty: true, group: 'Workers', placeholder: '<file>' }),
+    bootFailureLimit: integer({ description: 'boot failures in a row that make a crash loop', default: 5, min: 1, group: 'Supervision' }),
+    bootBackoffBase: duration({ description: 'seconds before the first respawn after a boot failure', default: 500, group: 'Supervision' }),
+    bootBackoffMax: duration({ description: 'longest respawn delay after boot failures, in seconds', default: 30_000, group: 'Supervision' })
   }
 }
 

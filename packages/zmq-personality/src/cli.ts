@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url'
 import type { Writable } from 'node:stream'
 import { Command, CommanderError, Option, type OutputConfiguration } from 'commander'
 import { Request } from 'zeromq'
-import { CoreErrorCode, isProcessAlive, kebabCase, NszError, type OptionSpec, type OptionSpecs } from '@net-server/core'
+import { CoreErrorCode, isProcessAlive, kebabCase, NszError, OPTION_GROUPS, type OptionSpec, type OptionSpecs } from '@net-server/core'
 import type { App } from './app.js'
 import { WorkerPool } from './worker-pool.js'
 import { ZmqServer, type ZmqServerStatus } from './zmq-server.js'
@@ -50,41 +50,8 @@ export interface LoadedApp {
 
 type ServerClass = new (options?: Record<string, unknown>) => ZmqServer
 
-/** Options that code sets, or that make no sense as flags. */
-const NOT_FLAGS = new Set(['app', 'argv', 'handleSignals'])
-/** Broker-only options, left out of `nsz worker`. */
-const BROKER_ONLY = new Set(['port', 'host', 'frontend', 'backend', 'maxQueue', 'maxMessageSize', 'requeue', 'serviceGrace', 'curve', 'clientKeys', 'workerKeys', 'allow', 'deny', 'cidrAllow', 'cidrDeny'])
-
-/** Help groups, in the order `--help` shows them; options not named here go under the last. */
-const GROUPS: ReadonlyArray<readonly [heading: string, names: readonly string[]]> = [
-  ['Sockets:', ['port', 'host', 'connect', 'frontend', 'backend', 'service', 'controlEndpoint']],
-  ['Workers:', ['minServers', 'maxServers', 'minSpareServers', 'maxSpareServers', 'maxRequests', 'maxRequestsJitter', 'workerModule']],
-  ['Jobs:', ['jobTimeout', 'maxQueue', 'maxMessageSize', 'requeue', 'serviceGrace', 'heartbeatInterval', 'heartbeatLiveness', 'gracefulTimeout']],
-  ['Process:', ['logLevel', 'logFile', 'pidFile', 'confFile', 'user', 'group']],
-  ['Access:', ['allow', 'deny', 'cidrAllow', 'cidrDeny']],
-  ['Security:', ['curve', 'curveSecretKey', 'curveKeyFile', 'curveServerKey', 'clientKeys', 'workerKeys']],
-  ['Supervision:', ['checkForDead', 'checkForWaiting', 'checkForSpawn', 'minChildTtl', 'childStartTimeout', 'bootFailureLimit', 'bootBackoffBase', 'bootBackoffMax']]
-]
+/** The heading of flags whose spec names no group. */
 const OTHER_GROUP = 'Other options:'
-
-/** Placeholders in `--help` by option name, then by kind. */
-const PLACEHOLDERS: Readonly<Record<string, string>> = {
-  port: '<front,back>',
-  host: '<address>',
-  connect: '<endpoint>',
-  frontend: '<endpoint>',
-  backend: '<endpoint>',
-  controlEndpoint: '<endpoint>',
-  service: '<name>',
-  user: '<name>',
-  group: '<name>',
-  logLevel: '<0-4>',
-  workerModule: '<file>',
-  allow: '<pattern>',
-  deny: '<pattern>',
-  cidrAllow: '<cidr>',
-  cidrDeny: '<cidr>'
-}
 
 const HELP_FOOTER = `
 Durations are in seconds, fractions allowed (--job-timeout 2.5). List flags
@@ -117,22 +84,38 @@ function version (): string {
   return (require('../package.json') as { version: string }).version
 }
 
-function formatDefault (name: string, spec: OptionSpec): string | undefined {
+function formatDefault (spec: OptionSpec): string | undefined {
   const value = spec.default
   if (value === undefined || value === null || typeof value === 'function') return undefined
   if (spec.kind === 'duration' && typeof value === 'number') return `${value / 1000}`
   if (Array.isArray(value)) return value.length === 0 ? undefined : value.join(',')
   if (typeof value === 'boolean') return value ? 'on' : 'off'
-  if (name === 'argv') return undefined
   return String(value)
 }
 
-function placeholder (name: string, spec: OptionSpec): string {
-  if (PLACEHOLDERS[name] !== undefined) return PLACEHOLDERS[name]
-  if (name.endsWith('File') || name.endsWith('Module')) return '<file>'
+function placeholder (spec: OptionSpec): string {
+  if (spec.placeholder !== undefined) return spec.placeholder
   if (spec.kind === 'duration') return '<seconds>'
   if (spec.kind === 'integer') return '<n>'
   return '<value>'
+}
+
+/**
+ * The options that are flags of a command, in `--help` order: by group (core's
+ * `OPTION_GROUPS`, then the ungrouped), then by `order`, then as declared. Options
+ * without `parse` (code only), with `flag: false`, or with a `scope` the command does
+ * not run are left out.
+ */
+function flagsOf (specs: OptionSpecs, scopes: ReadonlySet<string>): Array<[heading: string, name: string]> {
+  const rank = (spec: OptionSpec): number => {
+    const group = spec.group === undefined ? -1 : OPTION_GROUPS.indexOf(spec.group)
+    return group === -1 ? OPTION_GROUPS.length : group
+  }
+  return Object.entries(specs)
+    .filter(([, spec]) => spec.parse !== undefined && spec.flag !== false && (spec.scope === undefined || scopes.has(spec.scope)))
+    .map(([name, spec], index) => ({ name, spec, index }))
+    .sort((a, b) => rank(a.spec) - rank(b.spec) || (a.spec.order ?? 0) - (b.spec.order ?? 0) || a.index - b.index)
+    .map(({ name, spec }) => [spec.group === undefined ? OTHER_GROUP : `${spec.group}:`, name])
 }
 
 /** Parses and checks one flag's value with its option spec, so that errors name the flag. */
@@ -155,17 +138,12 @@ function parseFlag (name: string, spec: OptionSpec, raw: string): unknown {
   return value
 }
 
-function addServerFlags (command: Command, specs: OptionSpecs, skip: ReadonlySet<string>): Command {
-  const names = Object.keys(specs).filter((name) => !NOT_FLAGS.has(name) && !skip.has(name) && specs[name]!.parse !== undefined)
-  const grouped = new Set(GROUPS.flatMap(([, list]) => list))
-  const ordered: Array<[string, string]> = [
-    ...GROUPS.flatMap(([heading, list]) => list.filter((n) => names.includes(n)).map((n): [string, string] => [heading, n])),
-    ...names.filter((n) => !grouped.has(n)).map((n): [string, string] => [OTHER_GROUP, n])
-  ]
+function addServerFlags (command: Command, specs: OptionSpecs, scopes: ReadonlySet<string>): Command {
+  const ordered = flagsOf(specs, scopes)
   for (const [heading, name] of ordered) {
     const spec = specs[name]!
     const flag = kebabCase(name)
-    const shown = formatDefault(name, spec)
+    const shown = formatDefault(spec)
     const suffix = shown === undefined ? '' : ` (default: ${shown})`
     if (spec.kind === 'boolean') {
       // A bare switch: an optional value would swallow the APP argument after it.
@@ -174,7 +152,7 @@ function addServerFlags (command: Command, specs: OptionSpecs, skip: ReadonlySet
       continue
     }
     const repeat = spec.repeatable === true ? ' (repeatable)' : ''
-    const option = new Option(`--${flag} ${placeholder(name, spec)}`, `${spec.description}${repeat}${suffix}`).helpGroup(heading)
+    const option = new Option(`--${flag} ${placeholder(spec)}`, `${spec.description}${repeat}${suffix}`).helpGroup(heading)
     option.argParser((raw: string, previous: unknown) => {
       const value = parseFlag(name, spec, raw)
       return spec.repeatable === true && Array.isArray(previous) && Array.isArray(value) ? [...previous, ...value] : value
@@ -355,7 +333,7 @@ function program (io: NszIo, run: (task: () => Promise<number>) => void): Comman
     .argument('[APP]', 'module whose default export is a job function, an object of service name to job function, or a ZmqServer subclass (default: echo the request)')
     .helpOption('-h, --help', 'show this help')
     .configureOutput(output(io, 'nsz serve'))
-  addServerFlags(serve, new ZmqServer({ argv: false }).describeOptions(), new Set())
+  addServerFlags(serve, new ZmqServer({ argv: false }).describeOptions(), new Set(['broker']))
   serve.action((app: string | undefined, flags: Record<string, unknown>) => { run(() => runServer('serve', app, flags, io)) })
 
   const worker = root.command('worker')
@@ -363,7 +341,8 @@ function program (io: NszIo, run: (task: () => Promise<number>) => void): Comman
     .argument('[APP]', 'module whose default export is a job function, an object of service name to job function, or a WorkerPool subclass (default: echo the request)')
     .helpOption('-h, --help', 'show this help')
     .configureOutput(output(io, 'nsz worker'))
-  addServerFlags(worker, new WorkerPool({ argv: false }).describeOptions(), BROKER_ONLY)
+  // A pool of workers runs no broker: the broker's options are not its flags.
+  addServerFlags(worker, new WorkerPool({ argv: false }).describeOptions(), new Set())
   worker.action((app: string | undefined, flags: Record<string, unknown>) => { run(() => runServer('worker', app, flags, io)) })
 
   root.command('status')

@@ -1,13 +1,18 @@
-import { DEFAULT_SERVICE } from '@net-server/client'
-import { boolean, custom, describe, duration, integer, string, stringList, type OptionSpec, type Options, type OptionSpecs } from '@net-server/core'
-import type { ResolvedPreForkOptions } from '@net-server/prefork'
+import {
+  custom, describe, duration, integer, serverOptionSpecs, string, stringList,
+  type OptionSpec, type Options, type OptionSpecs, type OptionValues
+} from '@net-server/core'
+import { preForkOptionSpecs, type ResolvedPreForkOptions } from '@net-server/prefork'
 import { checkApp, echo, type App } from './app.js'
 import { isCurveKey } from './security/curve.js'
-import { checkEndpoint } from './endpoints.js'
-import { BROKER_DEFAULTS } from './options.js'
+import { brokerOptionSpecs, brokerServerOptionSpecs, endpointOption } from './options.js'
 
-/** Options of {@link ZmqServer}, after resolution. */
-export interface ResolvedZmqServerOptions extends ResolvedPreForkOptions {
+/**
+ * Options of {@link ZmqServer}, after resolution: prefork's, the broker's that it
+ * passes through ({@link brokerServerOptionSpecs}: `jobTimeout`, `maxQueue`,
+ * `heartbeatInterval` …) and its own.
+ */
+export interface ResolvedZmqServerOptions extends ResolvedPreForkOptions, OptionValues<typeof brokerServerOptionSpecs> {
   /** The seed's `port`: `[frontend, backend]`; 0 picks a free port. */
   readonly port: readonly [number, number]
   /** Net::Server `host`: the address both sockets bind to. */
@@ -20,20 +25,6 @@ export interface ResolvedZmqServerOptions extends ResolvedPreForkOptions {
   readonly app: App
   /** The service that plain REQ requests go to, and a bare job function serves. */
   readonly service: string
-  /** Heartbeat period both ways, ms (RFC 7's default 2500). */
-  readonly heartbeatInterval: number
-  /** Missed heartbeats before a peer is dead (RFC 7's default 3). */
-  readonly heartbeatLiveness: number
-  /** A job running longer gets 504 and its worker is replaced, ms; 0 never. */
-  readonly jobTimeout: number
-  /** Requests waiting for a worker, at most; past it 503 at once. */
-  readonly maxQueue: number
-  /** Largest request body in bytes; larger ones get 413. */
-  readonly maxMessageSize: number
-  /** Requeue a job once when its worker dies, instead of answering 502. */
-  readonly requeue: boolean
-  /** How long requests for a service no worker offered yet wait, ms (default: heartbeat interval × liveness). */
-  readonly serviceGrace: number | undefined
   /** Where `nsz status` reaches the broker; default `ipc://<pidFile>.sock` when there is a pid file. */
   readonly controlEndpoint: string | undefined
   /**
@@ -74,15 +65,12 @@ function checkPort (value: unknown, name: string): readonly [number, number] {
   return Object.freeze([list[0], list[1]]) as readonly [number, number]
 }
 
-function optionalEndpoint (value: unknown, name: string): string | undefined {
-  return checkEndpoint(value, name, { optional: true })
-}
-
 function curveKey (description: string, secret: boolean): OptionSpec<string | undefined> {
   return {
     kind: 'string',
     description,
     default: undefined,
+    group: 'Security',
     parse: (raw) => raw.trim(),
     validate: (value, name) => {
       if (value === undefined) return undefined
@@ -97,63 +85,64 @@ function keyList (description: string): OptionSpec<readonly string[]> {
   return stringList({
     description,
     default: [],
+    group: 'Security',
+    scope: 'broker',
     item: (value, name) => {
       if (!isCurveKey(value)) throw new TypeError(`options.${name} must hold 40-character Z85 public keys, got ${describe(value)}`)
     }
   })
 }
 
+/** Core's access rules: the broker's ZAP handler applies them, a worker never sees a peer. */
+function accessRules (): OptionSpecs {
+  const core = serverOptionSpecs()
+  return Object.fromEntries(['allow', 'deny', 'cidrAllow', 'cidrDeny'].map((name) => [name, { ...core[name]!, scope: 'broker' }]))
+}
+
 /**
- * The options {@link ZmqServer} adds to prefork's: the broker's, the seed's `app`,
- * and a different `maxRequests` default.
+ * The options {@link ZmqServer} adds to prefork's: the broker's (spread from its table,
+ * with the differences below), the seed's `app`, the security options and a different
+ * `maxRequests` default. Each spec carries its `--help` group; `scope: 'broker'` marks
+ * those that `nsz worker`, which runs no broker, leaves out.
  */
 export function zmqServerOptionSpecs (): OptionSpecs {
   return {
     // Net::Server::PreFork recycles a child every 1000 requests. A Node worker costs a
     // few hundred milliseconds to start and a job server may run thousands of jobs a
     // second, so recycling is off unless asked for (gunicorn's default too).
-    maxRequests: integer({ description: 'jobs a worker serves before it is replaced (0: no limit)', default: 0, min: 0 }),
+    maxRequests: integer({ ...preForkOptionSpecs().maxRequests!, description: 'jobs a worker serves before it is replaced (0: no limit)', default: 0 }),
+    ...accessRules(),
     port: {
       description: 'frontend and backend ports, e.g. 6660,6661 (0 picks a free port)',
       default: [6660, 6661],
+      group: 'Sockets',
+      placeholder: '<front,back>',
+      scope: 'broker',
       parse: (raw) => raw.split(',').map((p) => Number(p.trim())),
       validate: checkPort
     },
-    host: string({ description: 'address both sockets bind to', default: '127.0.0.1', nonEmpty: true }),
-    frontend: {
-      description: 'frontend endpoint, overrides host and port (tcp://…, ipc://…)',
-      default: undefined,
-      parse: (raw) => raw,
-      validate: optionalEndpoint
-    },
-    backend: {
-      description: 'backend endpoint, overrides host and port',
-      default: undefined,
-      parse: (raw) => raw,
-      validate: optionalEndpoint
-    },
+    host: string({ description: 'address both sockets bind to', default: '127.0.0.1', nonEmpty: true, group: 'Sockets', placeholder: '<address>', scope: 'broker' }),
+    // The broker binds 127.0.0.1 with a free port by default; a server derives its
+    // endpoints from host and port instead, unless these are given.
+    frontend: endpointOption({ ...brokerOptionSpecs.frontend, description: 'frontend endpoint, overrides host and port (tcp://…, ipc://…)', default: undefined, optional: true }),
+    backend: endpointOption({ ...brokerOptionSpecs.backend, description: 'backend endpoint, overrides host and port', default: undefined, optional: true }),
     app: custom<App>({ description: 'the job function, or an object of service name to job function', default: echo, check: checkApp }),
-    service: string({ description: 'the default service: plain REQ requests go here', default: DEFAULT_SERVICE, nonEmpty: true }),
-    heartbeatInterval: duration({ description: 'heartbeat period both ways', default: BROKER_DEFAULTS.heartbeatInterval, min: 10 }),
-    heartbeatLiveness: integer({ description: 'missed heartbeats before a peer is dead', default: BROKER_DEFAULTS.heartbeatLiveness, min: 1 }),
-    jobTimeout: duration({ description: 'longest a job may run before 504 and a new worker (0: no limit)', default: BROKER_DEFAULTS.jobTimeout }),
-    maxQueue: integer({ description: 'requests waiting for a worker, at most (past it: 503)', default: BROKER_DEFAULTS.maxQueue }),
-    maxMessageSize: integer({ description: 'largest request body in bytes (past it: 413)', default: BROKER_DEFAULTS.maxMessageSize, min: 1 }),
-    requeue: boolean({ description: 'requeue a job once when its worker dies, instead of 502', default: BROKER_DEFAULTS.requeue }),
-    serviceGrace: duration<number | undefined>({ description: 'how long requests for a service not offered yet wait', default: undefined }),
-    controlEndpoint: {
-      description: 'endpoint for nsz status (default ipc://<pidFile>.sock)',
-      default: undefined,
-      parse: (raw) => raw,
-      validate: optionalEndpoint
-    },
-    curveSecretKey: curveKey('CURVE secret key of the broker sockets (Z85; a WorkerPool: of its workers)', true),
-    curveKeyFile: string<string | undefined>({ description: 'file holding the CURVE secret key (JSON or ZPL)', default: undefined, nonEmpty: true }),
+    // The broker's defaultService, under the seed's name.
+    service: brokerOptionSpecs.defaultService,
+    ...brokerServerOptionSpecs,
+    // A server's heartbeats are at least 10 ms apart (0.01 on the command line); a
+    // Broker built in code takes down to 1 ms.
+    heartbeatInterval: duration({ ...brokerServerOptionSpecs.heartbeatInterval, min: 10 }),
+    controlEndpoint: endpointOption({ description: 'endpoint for nsz status (default ipc://<pidFile>.sock)', default: undefined, optional: true, group: 'Sockets' }),
     curve: string<CurveSockets | undefined>({
       description: 'sockets CURVE encrypts: frontend, backend, both, none (default both with a key)',
       default: undefined,
-      choices: ['frontend', 'backend', 'both', 'none']
+      choices: ['frontend', 'backend', 'both', 'none'],
+      group: 'Security',
+      scope: 'broker'
     }) as OptionSpec<CurveSockets | undefined>,
+    curveSecretKey: curveKey('CURVE secret key of the broker sockets (Z85; a WorkerPool: of its workers)', true),
+    curveKeyFile: string<string | undefined>({ description: 'file holding the CURVE secret key (JSON or ZPL)', default: undefined, nonEmpty: true, group: 'Security', placeholder: '<file>' }),
     clientKeys: keyList('public keys of the clients admitted (default: any client with the server key)'),
     workerKeys: keyList('public keys of the remote workers admitted (default: any with the server key)')
   }

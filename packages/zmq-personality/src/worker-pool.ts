@@ -3,7 +3,8 @@ import type { ProcessRole } from '@net-server/prefork'
 import { generateCurveKeyPair, isCurveKey } from './security/curve.js'
 import { curveChildEnv, ownKeyPair } from './security/server-security.js'
 import type { ResolvedZmqServerOptions } from './server-options.js'
-import { checkEndpoint, connectable } from './endpoints.js'
+import { connectable } from './endpoints.js'
+import { endpointOption } from './options.js'
 import { ZmqServer, type ZmqRequest } from './zmq-server.js'
 
 /** Options of {@link WorkerPool}, after resolution. */
@@ -46,17 +47,21 @@ export class WorkerPool<
   protected override optionSpecs (): OptionSpecs {
     return {
       ...super.optionSpecs(),
-      connect: {
+      // Listed first under Sockets: a pool's one endpoint.
+      connect: endpointOption({
         description: 'the broker backend to connect to (tcp://host:port)',
         default: undefined,
-        parse: (raw: string) => raw,
-        validate: (value: unknown, name: string) =>
-          checkEndpoint(value, name, { what: 'the broker\'s backend endpoint', example: 'tcp://broker.example:6661', transports: ['tcp', 'ipc'] })
-      },
+        group: 'Sockets',
+        order: -1,
+        what: 'the broker\'s backend endpoint',
+        example: 'tcp://broker.example:6661',
+        transports: ['tcp', 'ipc']
+      }),
       curveServerKey: {
         kind: 'string',
         description: 'the broker\'s CURVE public key: connect with CURVE',
         default: undefined,
+        group: 'Security',
         parse: (raw: string) => raw.trim(),
         validate: (value: unknown, name: string) => {
           if (value !== undefined && !isCurveKey(value)) throw new TypeError(`options.${name} must be a 40-character Z85 key, got ${describe(value)}`)

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
-import { registerDefault, type OptionSpecs, type RequestContext } from '@net-server/core'
+import { pickOptions, registerDefault, type OptionSpecs, type RequestContext } from '@net-server/core'
 import { PreForkServer, type ProcessRole } from '@net-server/prefork'
 import { Status } from '@net-server/client'
 import type { Dealer, Reply, SocketOptions } from 'zeromq'
@@ -8,6 +8,7 @@ import { appServices, replyFrames, type App, type JobFunction } from './app.js'
 import { Broker, type BrokerEndpoints, type WorkerInfo } from './broker.js'
 import { connectable, portOf, tcpEndpoint } from './endpoints.js'
 import { statusBindError } from './errors.js'
+import { brokerServerOptionSpecs } from './options.js'
 import { RateMeter } from './rate-meter.js'
 import { zmqServerOptionSpecs, type ResolvedZmqServerOptions, type ZmqServerOptions } from './server-options.js'
 import { WorkerAgent, type Job } from './worker-agent.js'
@@ -211,13 +212,7 @@ export class ZmqServer<
       backend: o.backend ?? tcpEndpoint(o.host, o.port[1]),
       defaultService: o.service,
       services: [...this.services.keys()],
-      heartbeatInterval: o.heartbeatInterval,
-      heartbeatLiveness: o.heartbeatLiveness,
-      jobTimeout: o.jobTimeout,
-      maxQueue: o.maxQueue,
-      maxMessageSize: o.maxMessageSize,
-      requeue: o.requeue,
-      ...(o.serviceGrace === undefined ? {} : { serviceGrace: o.serviceGrace }),
+      ...pickOptions(o, brokerServerOptionSpecs),
       frontendSocketOptions: security.frontendSocketOptions,
       backendSocketOptions: security.backendSocketOptions
     }, this.#sockets)

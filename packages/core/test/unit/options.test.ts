@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
-  CoreErrorCode, NszError, boolean, camelCase, duration, integer, kebabCase, parseCommandLine, parseConfText,
-  resolveOptions, serverOptionSpecs, string, stringList, type OptionSources, type OptionSpecs
+  CoreErrorCode, NszError, OPTION_GROUPS, boolean, camelCase, custom, duration, integer, kebabCase, optionDefaults, parseCommandLine,
+  parseConfText, pickOptions, resolveOptions, serverOptionSpecs, string, stringList, type OptionSources, type OptionSpecs
 } from '@net-server/core'
 
 const specs: OptionSpecs = {
@@ -196,5 +196,58 @@ describe('resolveOptions', () => {
   it('gives no hint when nothing is close', () => {
     expect(() => resolveOptions(specs, { constructor: { zzzzzzzz: 1 } })).toThrow("unknown option 'zzzzzzzz' in the constructor options")
     expect(() => resolveOptions(specs, { constructor: { zzzzzzzz: 1 } })).not.toThrow(/did you mean/)
+  })
+})
+
+describe('spec metadata', () => {
+  it('keeps what each builder is given for --help: group, order, placeholder, scope, flag', () => {
+    const spec = integer({ description: 'd', default: 1, min: 1, group: 'Jobs', order: 2, placeholder: '<k>', scope: 'broker', flag: false })
+    expect(spec).toMatchObject({ kind: 'integer', min: 1, group: 'Jobs', order: 2, placeholder: '<k>', scope: 'broker', flag: false })
+    for (const built of [duration({ description: 'd', default: 1, group: 'Jobs' }), string({ description: 'd', default: 'x', group: 'Jobs' }),
+      boolean({ description: 'd', default: true, group: 'Jobs' }), stringList({ description: 'd', default: [], group: 'Jobs' }),
+      custom({ description: 'd', default: 0, group: 'Jobs', check: () => 0 })]) {
+      expect(built.group).toBe('Jobs')
+    }
+    expect(Object.keys(integer({ description: 'd', default: 1 }))).not.toContain('group')
+  })
+
+  it('rebuilds a spec with one change and everything else kept: the override of a parent\'s option', () => {
+    const base = duration({ description: 'period', default: 2500, min: 1, whole: true, group: 'Jobs' })
+    const server = duration({ ...base, min: 10 })
+    expect(server).toMatchObject({ description: 'period', default: 2500, min: 10, whole: true, group: 'Jobs' })
+    expect(() => base.validate(5, 'x')).not.toThrow()
+    expect(() => server.validate(5, 'x')).toThrow(new RangeError('options.x must be at least 10 ms, got 5'))
+  })
+
+  it('takes whole milliseconds only when asked', () => {
+    expect(duration({ description: 'd', default: 1 }).validate(1.5, 'x')).toBe(1.5)
+    expect(() => duration({ description: 'd', default: 1, whole: true }).validate(1.5, 'x'))
+      .toThrow(new TypeError('options.x must be a whole number of milliseconds, got 1.5'))
+  })
+
+  it('puts every core option that can be a flag in a group, handleSignals aside', () => {
+    for (const [name, spec] of Object.entries(serverOptionSpecs())) {
+      if (spec.parse === undefined || name === 'handleSignals') continue
+      expect(OPTION_GROUPS, name).toContain(spec.group)
+    }
+    expect(serverOptionSpecs().handleSignals!.flag).toBe(false)
+  })
+})
+
+describe('optionDefaults and pickOptions', () => {
+  const table = {
+    a: integer({ description: 'a', default: 1 }),
+    b: string<string | undefined>({ description: 'b', default: undefined })
+  }
+
+  it('lists the defaults of a table, frozen', () => {
+    const defaults = optionDefaults(table)
+    expect(defaults).toEqual({ a: 1, b: undefined })
+    expect(Object.isFrozen(defaults)).toBe(true)
+  })
+
+  it('picks the values a table declares, by its keys', () => {
+    expect(pickOptions({ a: 2, b: 'x', c: true }, table)).toEqual({ a: 2, b: 'x' })
+    expect(pickOptions({ a: 2 }, table)).toEqual({ a: 2 })
   })
 })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
-  BROKER_DEFAULTS, WORKER_AGENT_DEFAULTS, checkEndpoint, resolveBrokerOptions, resolveWorkerAgentOptions,
+  BROKER_DEFAULTS, WORKER_AGENT_DEFAULTS, WorkerPool, ZmqServer, brokerOptionSpecs, brokerServerOptionSpecs, checkEndpoint,
+  resolveBrokerOptions, resolveWorkerAgentOptions, workerAgentOptionSpecs, zmqServerOptionSpecs,
   type BrokerOptions, type WorkerAgentOptions
 } from '@net-server/zmq'
 
@@ -14,11 +15,11 @@ describe('broker options', () => {
   })
 
   it.each<[BrokerOptions, ErrorConstructor, string]>([
-    [{ heartbeatInterval: 0 }, RangeError, 'options.heartbeatInterval must be a positive integer'],
-    [{ heartbeatInterval: 1.5 }, TypeError, 'options.heartbeatInterval must be a positive integer'],
-    [{ heartbeatLiveness: '3' as never }, TypeError, 'options.heartbeatLiveness must be a positive integer'],
-    [{ jobTimeout: -1 }, RangeError, 'options.jobTimeout must be a non-negative integer'],
-    [{ maxQueue: Number.NaN }, TypeError, 'options.maxQueue must be a non-negative integer'],
+    [{ heartbeatInterval: 0 }, RangeError, 'options.heartbeatInterval must be at least 1 ms, got 0'],
+    [{ heartbeatInterval: 1.5 }, TypeError, 'options.heartbeatInterval must be a whole number of milliseconds, got 1.5'],
+    [{ heartbeatLiveness: '3' as never }, TypeError, "options.heartbeatLiveness must be an integer, got '3'"],
+    [{ jobTimeout: -1 }, RangeError, 'options.jobTimeout must be at least 0 ms, got -1'],
+    [{ maxQueue: Number.NaN }, TypeError, 'options.maxQueue must be an integer, got NaN'],
     [{ maxMessageSize: 0 }, RangeError, 'options.maxMessageSize must be a positive integer'],
     [{ requeue: 'yes' as never }, TypeError, 'options.requeue must be a boolean'],
     [{ frontend: 6660 as never }, TypeError, 'options.frontend must be a ZeroMQ endpoint, like tcp:'],
@@ -27,8 +28,8 @@ describe('broker options', () => {
     [{ defaultService: 'mmi.x' }, RangeError, 'options.defaultService must not start with mmi.'],
     [{ services: 'a' as never }, TypeError, 'options.services must be an array'],
     [{ services: ['a', ''] }, RangeError, 'options.services[1] must not be empty'],
-    [{ serviceGrace: -5 }, RangeError, 'options.serviceGrace must be a non-negative integer'],
-    [{ linger: 0.5 }, TypeError, 'options.linger must be a non-negative integer']
+    [{ serviceGrace: -5 }, RangeError, 'options.serviceGrace must be at least 0 ms, got -5'],
+    [{ linger: 0.5 }, TypeError, 'options.linger must be an integer, got 0.5']
   ])('rejects %o', (options, type, message) => {
     expect(() => resolveBrokerOptions(options)).toThrow(type)
     expect(() => resolveBrokerOptions(options)).toThrow(message)
@@ -49,14 +50,51 @@ describe('worker agent options', () => {
     [{ endpoint: undefined }, TypeError, 'options.endpoint must be a ZeroMQ endpoint, like tcp://127.0.0.1:6660 or ipc:///run/jobs.sock (it is required)'],
     [{ services: [] }, RangeError, 'options.services must name at least one service'],
     [{ services: ['mmi.service'] }, RangeError, 'options.services[0] must not start with mmi.'],
-    [{ heartbeatInterval: -1 }, RangeError, 'options.heartbeatInterval must be a positive integer'],
-    [{ reconnectInterval: 0 }, RangeError, 'options.reconnectInterval must be a positive integer'],
+    [{ heartbeatInterval: -1 }, RangeError, 'options.heartbeatInterval must be at least 1 ms, got -1'],
+    [{ reconnectInterval: 0 }, RangeError, 'options.reconnectInterval must be at least 1 ms, got 0'],
     [{ reconnectInterval: 5000, reconnectMaxInterval: 1000 }, RangeError, 'options.reconnectMaxInterval must not be less than options.reconnectInterval'],
     [{ extension: 1 as never }, TypeError, 'options.extension must be a boolean']
   ])('rejects %o', (options, type, message) => {
     const all = { endpoint: 'tcp://127.0.0.1:1', ...options } as WorkerAgentOptions
     expect(() => resolveWorkerAgentOptions(all)).toThrow(type)
     expect(() => resolveWorkerAgentOptions(all)).toThrow(message)
+  })
+})
+
+describe('one declaration per option', () => {
+  it('gives ZmqServer the broker\'s own specs for the options it hands to its broker', () => {
+    const server = zmqServerOptionSpecs()
+    for (const [name, spec] of Object.entries(brokerServerOptionSpecs)) {
+      if (name === 'heartbeatInterval') continue
+      expect(server[name], name).toBe(spec)
+      expect(brokerOptionSpecs[name as keyof typeof brokerOptionSpecs], name).toBe(spec)
+    }
+    expect(server.service).toBe(brokerOptionSpecs.defaultService)
+    expect(workerAgentOptionSpecs.heartbeatLiveness).toBe(brokerServerOptionSpecs.heartbeatLiveness)
+  })
+
+  it('makes each difference between a server and its broker an override of the broker\'s spec', () => {
+    const server = new ZmqServer({ argv: false }).describeOptions()
+    // A server's heartbeats are at least 10 ms apart, a broker's at least 1 ms.
+    expect(brokerServerOptionSpecs.heartbeatInterval.min).toBe(1)
+    const { description, default: fallback, group, whole } = brokerServerOptionSpecs.heartbeatInterval
+    expect(server.heartbeatInterval).toMatchObject({ description, default: fallback, group, whole, min: 10 })
+    expect(() => server.heartbeatInterval!.validate(5, 'heartbeatInterval')).toThrow('options.heartbeatInterval must be at least 10 ms, got 5')
+    // A broker binds a free loopback port by default; a server derives its endpoints from host and port.
+    expect(brokerOptionSpecs.frontend.default).toBe('tcp://127.0.0.1:*')
+    expect(server.frontend!.default).toBeUndefined()
+    expect(server.frontend!.validate(undefined, 'frontend')).toBeUndefined()
+    expect(() => server.frontend!.validate('localhost:1', 'frontend')).toThrow("options.frontend must be a ZeroMQ endpoint, like tcp://127.0.0.1:6660 or ipc:///run/jobs.sock, got 'localhost:1'")
+  })
+
+  it('marks the options a pool without a broker has no use for with scope broker', () => {
+    const specs = new WorkerPool({ argv: false }).describeOptions()
+    const broker = Object.keys(specs).filter((name) => specs[name]!.scope === 'broker').sort()
+    expect(broker).toEqual(['allow', 'backend', 'cidrAllow', 'cidrDeny', 'clientKeys', 'curve', 'deny', 'frontend', 'host', 'maxMessageSize', 'maxQueue', 'port', 'requeue', 'serviceGrace', 'workerKeys'])
+  })
+
+  it('refuses a service name in the MMI namespace for a server too, naming its own option', () => {
+    expect(() => zmqServerOptionSpecs().service!.validate('mmi.x', 'service')).toThrow('options.service must not start with mmi.')
   })
 })
 
