@@ -6,6 +6,7 @@
 import type { Dealer, Router, SocketOptions } from 'zeromq'
 import { DEFAULT_SERVICE, MMI_PREFIX } from '@net-server/client'
 import { checkEndpoint } from './endpoints.js'
+import type { DispatchPolicy } from './dispatch.js'
 
 /** Options of a {@link Broker}, as a user passes them. */
 export interface BrokerOptions {
@@ -45,6 +46,8 @@ export interface BrokerOptions {
   frontendSocketOptions?: SocketOptions<Router>
   /** Further zeromq.js options of the backend ROUTER, as {@link BrokerOptions.frontendSocketOptions}. */
   backendSocketOptions?: SocketOptions<Router>
+  /** Which worker takes which job (`docs/zmq.md`); checked and applied by the Broker. Default: `leastRecentlyUsed`. */
+  dispatchPolicy?: DispatchPolicy
 }
 
 /** {@link BrokerOptions} with every field filled in. */

@@ -4,6 +4,7 @@ import type { ResolvedPreForkOptions } from '@net-server/prefork'
 import { checkApp, echo, type App } from './app.js'
 import { isCurveKey } from './security/curve.js'
 import { checkEndpoint } from './endpoints.js'
+import { checkDispatchPolicy, type DispatchPolicy } from './dispatch.js'
 import { BROKER_DEFAULTS } from './options.js'
 
 /** Options of {@link ZmqServer}, after resolution. */
@@ -52,6 +53,8 @@ export interface ResolvedZmqServerOptions extends ResolvedPreForkOptions {
   readonly clientKeys: readonly string[]
   /** Public keys (Z85) of the workers admitted on the backend; the local children are always admitted. */
   readonly workerKeys: readonly string[]
+  /** Which worker takes which job; code only. Default: the `DISPATCH_POLICY` token, else `leastRecentlyUsed`. */
+  readonly dispatchPolicy: DispatchPolicy | undefined
 }
 
 /** Which of the broker's sockets CURVE encrypts. */
@@ -155,6 +158,7 @@ export function zmqServerOptionSpecs (): OptionSpecs {
       choices: ['frontend', 'backend', 'both', 'none']
     }) as OptionSpec<CurveSockets | undefined>,
     clientKeys: keyList('public keys of the clients admitted (default: any client with the server key)'),
-    workerKeys: keyList('public keys of the remote workers admitted (default: any with the server key)')
+    workerKeys: keyList('public keys of the remote workers admitted (default: any with the server key)'),
+    dispatchPolicy: custom<DispatchPolicy | undefined>({ description: 'which worker takes which job (a DispatchPolicy)', default: undefined, check: checkDispatchPolicy })
   }
 }
