@@ -6,7 +6,7 @@
 import type { EventEmitter } from 'eventemitter3'
 import { encodeRequestTo } from '@net-server/client'
 import { info, type BrokerTables, type Job, type Worker } from './broker-tables.js'
-import type { DispatchPolicy } from './dispatch.js'
+import { leastRecentlyUsed, type DispatchPolicy } from './dispatch.js'
 import type { BrokerEvents } from './events.js'
 
 /** What the dispatcher needs of its broker. */
@@ -102,11 +102,11 @@ export class Dispatcher {
       worker = this.policy.pickWorker(job, ready)
     } catch (err) {
       this.#policyError('pickWorker threw', err)
-      return undefined
+      return ready.first()
     }
     if (worker === undefined || ready.has(worker)) return worker as Worker | undefined
     this.#policyError(`pickWorker returned a worker that is not ready for service ${job.service.name}`)
-    return undefined
+    return ready.first()
   }
 
   /** The waiting job the policy picks for `worker`, if any. */
@@ -117,14 +117,18 @@ export class Dispatcher {
       job = this.policy.pickJob(worker, worker.services) as Job | undefined
     } catch (err) {
       this.#policyError('pickJob threw', err)
-      return undefined
+      return leastRecentlyUsed.pickJob(worker, worker.services) as Job | undefined
     }
     if (job === undefined || (job.waiting && worker.services.includes(job.service))) return job
     this.#policyError('pickJob returned a job that is not waiting for one of the worker\'s services')
-    return undefined
+    return leastRecentlyUsed.pickJob(worker, worker.services) as Job | undefined
   }
 
-  /** A policy's wrong answer counts as no answer; it is reported, since no caller can receive it. */
+  /**
+   * A policy that throws or answers what cannot be: the default policy decides instead,
+   * so that every request still gets its reply; the fault is reported, since no caller
+   * can receive it.
+   */
   #policyError (what: string, cause?: unknown): void {
     this.#host.events.emit('error', new Error(`dispatchPolicy.${what}: ignored`, cause === undefined ? undefined : { cause }))
   }

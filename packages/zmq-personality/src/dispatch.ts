@@ -67,18 +67,20 @@ export interface ReadyWorkers extends Iterable<DispatchWorker> {
 
 /**
  * Decides which worker takes which job. Both methods run on the broker's per-request
- * path: they must be quick and must not throw. The broker checks each answer: a worker
- * that is not ready, or a job the worker cannot take, counts as no answer. Work that a
- * policy leaves unplaced waits: a job that no ready worker takes is queued (or gets 503
- * past `maxQueue`) until a worker that becomes free takes it, and a worker that takes
- * no job waits until the next job arrives.
+ * path: they must be quick and should not throw. The broker checks each answer: when a
+ * method throws, or answers a worker that is not ready or a job the worker cannot take,
+ * the broker emits `error` and {@link leastRecentlyUsed} decides instead. Work that a
+ * policy leaves unplaced (`undefined`) waits: a job that no ready worker takes is queued
+ * (or gets 503 past `maxQueue`) until a worker that becomes free takes it, and a worker
+ * that takes no job waits until the next job arrives.
  *
  * @example
  * ```ts
- * // Newest first: a worker that becomes free takes the job that arrived last.
+ * // Newest first: a worker that becomes free takes the job of its READY service
+ * // that arrived last.
  * const newestFirst: DispatchPolicy = {
  *   pickWorker: (_job, workers) => workers.first(),
- *   pickJob: (_worker, services) => services[0]?.waiting.at(services[0].waiting.length - 1)
+ *   pickJob: (_worker, [first]) => first?.waiting.at(first.waiting.length - 1)
  * }
  * const broker = new Broker({ dispatchPolicy: newestFirst })
  * ```
