@@ -189,14 +189,34 @@ export const REQ_ENVELOPE: ReplyEnvelope = Object.freeze({ dialect: 'req' })
  * `ERROR <status> <message>`.
  */
 export function encodeClientReply (envelope: ReplyEnvelope, status: number, body: readonly Buffer[]): Buffer[] {
-  switch (envelope.dialect) {
-    case 'nsz':
-      return [EMPTY, NSZC_FRAME, envelope.requestId, encodeStatus(status), ...body]
-    case 'mdp':
-      return [EMPTY, MDPC_FRAME, Buffer.from(envelope.service), ...(status === Status.OK ? body : [errorFrame(status, body)])]
-    default:
-      return [EMPTY, ...(status === Status.OK ? body : [errorFrame(status, body)])]
+  return clientReply([], envelope, status, body)
+}
+
+/**
+ * Encodes a reply as the broker's frontend ROUTER sends it: the client's routing id,
+ * then the frames of {@link encodeClientReply}.
+ */
+export function encodeClientReplyTo (client: Buffer, envelope: ReplyEnvelope, status: number, body: readonly Buffer[]): Buffer[] {
+  return clientReply([client], envelope, status, body)
+}
+
+// Appends to `msg`, so that a routed reply costs no second array.
+function clientReply (msg: Buffer[], envelope: ReplyEnvelope, status: number, body: readonly Buffer[]): Buffer[] {
+  msg.push(EMPTY)
+  if (envelope.dialect === 'nsz') {
+    msg.push(NSZC_FRAME, envelope.requestId, encodeStatus(status))
+    return pushed(msg, body)
   }
+  if (envelope.dialect === 'mdp') msg.push(MDPC_FRAME, Buffer.from(envelope.service))
+  // The req and mdp dialects carry no status: a failure is one ERROR frame.
+  if (status !== Status.OK) msg.push(errorFrame(status, body))
+  else pushed(msg, body)
+  return msg
+}
+
+function pushed (msg: Buffer[], frames: readonly Buffer[]): Buffer[] {
+  for (let i = 0; i < frames.length; i++) msg.push(frames[i]!)
+  return msg
 }
 
 function errorFrame (status: number, body: readonly Buffer[]): Buffer {
@@ -342,8 +362,30 @@ export function encodeReady (service: string, extension?: WorkerExtension): Buff
  * REQUEST, from the broker: `'' | MDPW01 | 0x02 | job id | '' | body...`; to an
  * extended worker frame 5 carries the service name instead of being empty.
  */
-export function encodeRequest (jobId: Buffer, body: readonly Buffer[], service?: string): Buffer[] {
-  return [EMPTY, MDPW_FRAME, COMMAND_FRAMES[Command.REQUEST], jobId, service === undefined ? EMPTY : Buffer.from(service), ...body]
+export function encodeRequest (jobId: Buffer, body: readonly Buffer[], service?: Frame): Buffer[] {
+  return request([], jobId, body, service)
+}
+
+/**
+ * Encodes REQUEST as the broker's backend ROUTER sends it: the worker's routing id, then
+ * the frames of {@link encodeRequest}. The broker passes the service as a Buffer it
+ * keeps, so that a job costs no new frame.
+ */
+export function encodeRequestTo (worker: Buffer, jobId: Buffer, body: readonly Buffer[], service?: Frame): Buffer[] {
+  return request([worker], jobId, body, service)
+}
+
+function request (msg: Buffer[], jobId: Buffer, body: readonly Buffer[], service: Frame | undefined): Buffer[] {
+  msg.push(EMPTY, MDPW_FRAME, COMMAND_FRAMES[Command.REQUEST], jobId, service === undefined ? EMPTY : frame(service))
+  return pushed(msg, body)
+}
+
+/**
+ * The job id of a message that {@link encodeRequestTo} built, or `undefined` for any
+ * other message: the broker learns from it which job a failed send did not deliver.
+ */
+export function routedRequestJobId (msg: readonly Buffer[]): Buffer | undefined {
+  return msg.length > 4 && msg[3] === COMMAND_FRAMES[Command.REQUEST] ? msg[4] : undefined
 }
 
 /**
@@ -367,8 +409,21 @@ export function encodeDisconnect (): readonly Buffer[] {
   return DISCONNECT_FRAMES
 }
 
+/** HEARTBEAT as the broker's backend ROUTER sends it: the worker's routing id first. */
+export function encodeHeartbeatTo (worker: Buffer): Buffer[] {
+  return [worker, ...HEARTBEAT_FRAMES]
+}
+
+/** DISCONNECT as the broker's backend ROUTER sends it: the worker's routing id first. */
+export function encodeDisconnectTo (worker: Buffer): Buffer[] {
+  return [worker, ...DISCONNECT_FRAMES]
+}
+
 // ---------------------------------------------------------------------------
 // MMI (RFC 8)
+
+/** The MMI service that tells whether a service has workers (RFC 8). */
+export const MMI_SERVICE = 'mmi.service'
 
 /** Answers of `mmi.service`: the service has workers, or not. */
 export const MmiStatus = { FOUND: '200', NOT_FOUND: '404', NOT_IMPLEMENTED: '501' } as const

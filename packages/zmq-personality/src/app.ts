@@ -1,4 +1,4 @@
-import { DEFAULT_SERVICE } from '@net-server/client'
+import { DEFAULT_SERVICE, MMI_PREFIX } from '@net-server/client'
 
 /** What a job function may return: the reply body, one frame or several. */
 export type JobReply = Buffer | string | Uint8Array | ReadonlyArray<Buffer | string | Uint8Array> | null | undefined
@@ -48,7 +48,7 @@ export function checkApp (value: unknown, name: string): App {
     if (entries.length === 0) throw new TypeError(`options.${name} must name at least one service`)
     for (const [service, fn] of entries) {
       if (service.length === 0) throw new TypeError(`options.${name} has an empty service name`)
-      if (service.startsWith('mmi.')) throw new TypeError(`options.${name}: service names starting with 'mmi.' are reserved (got '${service}')`)
+      if (service.startsWith(MMI_PREFIX)) throw new TypeError(`options.${name}: service names starting with '${MMI_PREFIX}' are reserved (got '${service}')`)
       if (typeof fn !== 'function') throw new TypeError(`options.${name}['${service}'] must be a function, got ${typeof fn}`)
     }
     return Object.freeze({ ...value as Record<string, JobFunction> })

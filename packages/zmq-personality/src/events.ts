@@ -2,7 +2,7 @@
  * Event maps of the broker and the worker agent (eventemitter3, labelled tuples).
  * Events report what happened, for logs, metrics and tests; they change nothing.
  */
-import type { WorkerGoneReason, WorkerInfo } from './broker.js'
+import type { WorkerGoneReason, WorkerInfo } from './types.js'
 
 /** Events of a {@link Broker}. */
 export interface BrokerEvents {

@@ -11,6 +11,7 @@ import {
   boolean, custom, describe, duration, integer, optionDefaults, resolveOptions, specBase,
   type OptionSpec, type OptionSpecBase, type OptionSpecs, type Options, type OptionValues
 } from '@net-server/core'
+import { checkDispatchPolicy, type DispatchPolicy } from './dispatch.js'
 import { checkEndpoint, type EndpointCheck } from './endpoints.js'
 
 // ---------------------------------------------------------------------------
@@ -102,7 +103,13 @@ export const brokerServerOptionSpecs = {
   /** Milliseconds between heartbeats, both ways (RFC 7 `HEARTBEAT_INTERVAL`). */
   heartbeatInterval: duration({ description: 'heartbeat period both ways', default: 2500, min: 1, whole: true, group: 'Jobs' }),
   /** Heartbeats an idle peer may miss before it counts as dead (RFC 7 `HEARTBEAT_LIVENESS`). */
-  heartbeatLiveness: integer({ description: 'missed heartbeats before a peer is dead', default: 3, min: 1, group: 'Jobs' })
+  heartbeatLiveness: integer({ description: 'missed heartbeats before a peer is dead', default: 3, min: 1, group: 'Jobs' }),
+  /**
+   * Which worker takes which job, and which waiting job a worker that became free takes
+   * (`docs/zmq.md`, "Dispatch policy"). Default: `leastRecentlyUsed`; a server also
+   * looks for the `DISPATCH_POLICY` token in its container. Code only.
+   */
+  dispatchPolicy: custom<DispatchPolicy | undefined>({ description: 'which worker takes which job (a DispatchPolicy)', default: undefined, check: checkDispatchPolicy })
 } satisfies OptionSpecs
 
 /** Every option of a {@link Broker}, declared once: {@link BrokerOptions} and the rest follow from it. */

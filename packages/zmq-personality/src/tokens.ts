@@ -1,5 +1,6 @@
 import { Dealer, Reply, Router, type SocketOptions } from 'zeromq'
 import type { InjectionToken } from 'tsyringe'
+import type { DispatchPolicy } from './dispatch.js'
 
 /**
  * Makes the ZeroMQ sockets of the broker, its workers and the status endpoint.
@@ -28,3 +29,15 @@ export const zeromqSocketFactory: SocketFactory = Object.freeze({
 
 /** The {@link SocketFactory} of a `ZmqServer`; `registerDefaults` registers {@link zeromqSocketFactory} unless the user did. */
 export const SOCKET_FACTORY: InjectionToken<SocketFactory> = Symbol('net-server.socket-factory')
+
+/**
+ * The {@link DispatchPolicy} of a `ZmqServer`'s broker, when its `dispatchPolicy` option
+ * is not set (the option wins); `registerDefaults` registers `leastRecentlyUsed` unless
+ * the user did.
+ *
+ * @example
+ * const c = createContainer()
+ * c.register(DISPATCH_POLICY, { useValue: myPolicy })
+ * await new ZmqServer({ app }, c).run()
+ */
+export const DISPATCH_POLICY: InjectionToken<DispatchPolicy> = Symbol('net-server.dispatch-policy')

@@ -5,7 +5,8 @@ import { PreForkServer, type ProcessRole } from '@net-server/prefork'
 import { Status } from '@net-server/client'
 import type { Dealer, Reply, SocketOptions } from 'zeromq'
 import { appServices, replyFrames, type App, type JobFunction } from './app.js'
-import { Broker, type BrokerEndpoints, type WorkerInfo } from './broker.js'
+import { Broker } from './broker.js'
+import type { BrokerEndpoints, WorkerInfo } from './types.js'
 import { connectable, portOf, tcpEndpoint } from './endpoints.js'
 import { statusBindError } from './errors.js'
 import { brokerServerOptionSpecs } from './options.js'
@@ -13,7 +14,8 @@ import { RateMeter } from './rate-meter.js'
 import { zmqServerOptionSpecs, type ResolvedZmqServerOptions, type ZmqServerOptions } from './server-options.js'
 import { WorkerAgent, type Job } from './worker-agent.js'
 import { brokerSecurity, checkServerSecurity, takeWorkerCurve } from './security/server-security.js'
-import { SOCKET_FACTORY, zeromqSocketFactory, type SocketFactory } from './tokens.js'
+import { DISPATCH_POLICY, SOCKET_FACTORY, zeromqSocketFactory, type SocketFactory } from './tokens.js'
+import { leastRecentlyUsed, type DispatchPolicy } from './dispatch.js'
 import { ZapHandler, type ZapAuthorize } from './security/zap-handler.js'
 import type { DependencyContainer } from 'tsyringe'
 
@@ -143,10 +145,11 @@ export class ZmqServer<
     return this.#services
   }
 
-  /** Registers zeromq.js's {@link SOCKET_FACTORY} unless the user registered one. */
+  /** Registers zeromq.js's {@link SOCKET_FACTORY} and the {@link DISPATCH_POLICY} `leastRecentlyUsed` unless the user registered them. */
   protected override registerDefaults (container: DependencyContainer): void {
     super.registerDefaults(container)
     registerDefault(container, SOCKET_FACTORY, () => zeromqSocketFactory)
+    registerDefault(container, DISPATCH_POLICY, () => leastRecentlyUsed)
   }
 
   get #sockets (): SocketFactory {
@@ -214,7 +217,8 @@ export class ZmqServer<
       services: [...this.services.keys()],
       ...pickOptions(o, brokerServerOptionSpecs),
       frontendSocketOptions: security.frontendSocketOptions,
-      backendSocketOptions: security.backendSocketOptions
+      backendSocketOptions: security.backendSocketOptions,
+      dispatchPolicy: o.dispatchPolicy ?? this.container.resolve<DispatchPolicy>(DISPATCH_POLICY)
     }, this.#sockets)
     this.#broker = broker
     this.#endpoints = await broker.bind()
@@ -242,7 +246,6 @@ export class ZmqServer<
     broker.on('workerIdle', (worker) => { this.#tally(worker, 'waiting') })
     broker.on('jobTimeout', (worker, jobId) => {
       this.log(1, `job ${jobId} timed out on worker ${worker.pid ?? worker.id}: replacing the worker`)
-      // A remote worker's pid is another host's: kill only a child of ours that is busy.
       // A remote worker's pid is another host's: only a worker of our own children is killed.
       if (worker.pid !== undefined && this.#isLocal(worker)) this.killChild(worker.pid, 'SIGKILL')
     })

@@ -3,7 +3,8 @@ import {
   Command, DEFAULT_SERVICE, MDPC, MDPW, NSZC, Status,
   decodeClientRequest, decodeNszReply, decodeStatus, decodeWorkerMessage, encodeClientReply,
   encodeDisconnect, encodeHeartbeat, encodeMdpRequest, encodeNszRequest, encodeReady, encodeReply,
-  encodeRequest, isDecodeError, replyEnvelope, statusText, decodeErrorFrame
+  encodeRequest, isDecodeError, replyEnvelope, statusText, decodeErrorFrame,
+  encodeClientReplyTo, encodeDisconnectTo, encodeHeartbeatTo, encodeRequestTo, routedRequestJobId, type ReplyEnvelope
 } from '@net-server/client'
 
 const b = (s: string) => Buffer.from(s)
@@ -52,6 +53,20 @@ describe('frontend dialects', () => {
       .toEqual(['', MDPC, 's', 'ERROR 500 boom'])
   })
 
+  it.each<[string, ReplyEnvelope, number, Buffer[]]>([
+    ['nsz ok', { dialect: 'nsz', requestId: b('r1') }, 200, [b('a'), b('b')]],
+    ['nsz failure', { dialect: 'nsz', requestId: b('r1') }, 504, []],
+    ['mdp ok', { dialect: 'mdp', service: 'echo' }, 200, [b('x')]],
+    ['mdp failure', { dialect: 'mdp', service: 'echo' }, 500, [b('boom')]],
+    ['req ok', { dialect: 'req' }, 200, []],
+    ['req failure', { dialect: 'req' }, 503, []]
+  ])('frames a routed %s reply as the plain one behind the client\'s routing id', (_, envelope, status, body) => {
+    const client = b('\x00client')
+    const routed = encodeClientReplyTo(client, envelope, status, body)
+    expect(routed[0]).toBe(client)
+    expect(routed.slice(1)).toEqual(encodeClientReply(envelope, status, body))
+  })
+
   it('round-trips a project reply and refuses other dialects', () => {
     const req = decodeClientRequest(encodeNszRequest('s', b('id7'), 'p'))
     if (isDecodeError(req)) throw new Error(req.error)
@@ -75,6 +90,27 @@ describe('backend (MDP/0.1 worker)', () => {
     expect(text(encodeRequest(job, [b('x')]))).toEqual(['', MDPW, '\x02', '\x09\x09', '', 'x'])
     expect(decodeWorkerMessage(encodeRequest(job, [b('x')], 'svc'), true))
       .toEqual({ command: 'request', jobId: job, service: 'svc', body: [b('x')] })
+  })
+
+  it('frames a routed REQUEST behind the worker\'s routing id, and reads its job id back', () => {
+    const worker = b('\x00w1')
+    const job = Buffer.from([0, 0, 0, 0, 0, 7])
+    const service = b('svc')
+    const routed = encodeRequestTo(worker, job, [b('x'), b('y')], service)
+    expect(routed[0]).toBe(worker)
+    expect(routed[5]).toBe(service)
+    expect(routed.slice(1)).toEqual(encodeRequest(job, [b('x'), b('y')], 'svc'))
+    expect(text(encodeRequestTo(worker, job, [b('x')]).slice(1))).toEqual(['', MDPW, '\x02', text([job])[0], '', 'x'])
+    expect(routedRequestJobId(routed)).toBe(job)
+    expect(routedRequestJobId(encodeHeartbeatTo(worker))).toBeUndefined()
+    expect(routedRequestJobId([worker, ...encodeReply(job, 'r')])).toBeUndefined()
+  })
+
+  it('frames routed HEARTBEAT and DISCONNECT behind the worker\'s routing id', () => {
+    const worker = b('w')
+    expect(encodeHeartbeatTo(worker)).toEqual([worker, ...encodeHeartbeat()])
+    expect(encodeDisconnectTo(worker)).toEqual([worker, ...encodeDisconnect()])
+    expect(decodeWorkerMessage(encodeDisconnectTo(worker).slice(1))).toEqual({ command: 'disconnect' })
   })
 
   it('reads REPLY with and without a status', () => {

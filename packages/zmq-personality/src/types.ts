@@ -1,0 +1,94 @@
+/**
+ * Types the broker, its tables, its events and the server share: snapshots of the
+ * worker table, the broker's counters, and the reasons a worker leaves.
+ */
+
+/** Whether a worker waits for a job or runs one. */
+export type WorkerState = 'idle' | 'busy'
+
+/**
+ * Why a worker left the pool:
+ * - `expired`: idle and silent for `heartbeatLiveness` heartbeats;
+ * - `disconnect`: it sent DISCONNECT;
+ * - `timeout`: its job ran past `jobTimeout`;
+ * - `protocol`: it broke the protocol (second READY, stray REPLY, malformed message);
+ * - `unreachable`: a send to it failed;
+ * - `retired`: {@link Broker.disconnectWorker} retired it;
+ * - `drain`: {@link Broker.drain} timed out while it held a job;
+ * - `close`: the broker closed.
+ */
+export type WorkerGoneReason = 'expired' | 'disconnect' | 'timeout' | 'protocol' | 'unreachable' | 'retired' | 'drain' | 'close'
+
+/** A snapshot of one worker in the broker's table, for the prefork tally and `nsz status`. */
+export interface WorkerInfo {
+  /** The worker's routing id, in hex. */
+  readonly id: string
+  /** The worker's pid, when it announced the project's extension. */
+  readonly pid: number | undefined
+  /** Services it serves, the READY service first. */
+  readonly services: readonly string[]
+  /** True when it speaks the project's extension (status in REPLY, service in REQUEST). */
+  readonly extended: boolean
+  readonly state: WorkerState
+  /** Jobs it has answered. */
+  readonly served: number
+  /** When it sent READY (ms since the epoch). */
+  readonly connectedAt: number
+  /** When its current job was sent to it (ms since the epoch), while busy. */
+  readonly jobStartedAt: number | undefined
+  /** True once {@link Broker.disconnectWorker} asked it to leave after its current job. */
+  readonly retiring: boolean
+}
+
+/** Counters and gauges of a broker, for `nsz status` and metrics. */
+export interface BrokerStats {
+  readonly workers: number
+  readonly idleWorkers: number
+  readonly busyWorkers: number
+  /** Requests waiting for a worker, over all services. */
+  readonly queued: number
+  /** Requests waiting for a worker, per service (services with none waiting are left out). */
+  readonly queuedByService: Readonly<Record<string, number>>
+  /** Jobs sent to a worker and not answered yet. */
+  readonly inFlight: number
+  /** Requests accepted for a service (queued or sent to a worker). */
+  readonly accepted: number
+  /** Replies forwarded from workers to clients. */
+  readonly served: number
+  /** Replies the broker answered by itself, per status (400, 404, 413, 502, 503, 504). */
+  readonly errors: Readonly<Record<number, number>>
+  /** Worker REPLYs dropped: unknown or expired job id, or from a worker not in the pool. */
+  readonly repliesDropped: number
+  /** Replies that could not be delivered to their client. */
+  readonly undeliverable: number
+  /** Protocol errors, both sockets. */
+  readonly protocolErrors: number
+  /** Jobs that ran past `jobTimeout`. */
+  readonly jobTimeouts: number
+  /** Jobs sent to another worker after their worker was lost. */
+  readonly requeued: number
+}
+
+/** The endpoints a broker bound, wildcards resolved. */
+export interface BrokerEndpoints {
+  readonly frontend: string
+  readonly backend: string
+}
+
+/** Options of {@link Broker.disconnectWorker}. */
+export interface DisconnectWorkerOptions {
+  /** Drop the worker now even when it holds a job (which is then answered 502 or requeued). */
+  readonly immediate?: boolean
+  /**
+   * Send no DISCONNECT: give the worker no more jobs (it finishes the one it holds) and
+   * let it leave by itself, with its own DISCONNECT, or by a later call with `immediate`
+   * once its process is gone. For a server that has told the worker's process to stop:
+   * a DISCONNECT from the broker would make a worker reconnect (RFC 7). Such a worker
+   * answers or declines every job it received before its DISCONNECT, so a job it still
+   * holds when its DISCONNECT arrives never reached it, and goes to another worker.
+   */
+  readonly wait?: boolean
+}
+
+/** Where a {@link Broker} is in its life, in this order. */
+export type BrokerState = 'new' | 'binding' | 'bound' | 'draining' | 'closing' | 'closed'
