@@ -69,11 +69,6 @@ export class Supervisor {
     return this.#children.size
   }
 
-  /** The generation new children get; every rolling restart bumps it. */
-  get generation (): number {
-    return this.#generation
-  }
-
   /** When the last child was spawned (the clock's ms). */
   get lastSpawn (): number {
     return this.#lastSpawn
@@ -150,46 +145,15 @@ export class Supervisor {
     return pid
   }
 
-  /**
-   * Marks a child ready (its `ready` message, or a first state a personality
-   * reports): the boot failure streak ends, and the oldest retiring child, if any,
-   * may leave now.
-   */
-  markReady (child: PoolChild): void {
-    if (child.readyAt !== undefined || child.exited) return
-    const host = this.#host
-    child.readyAt = host.clock().now()
-    host.clock().clearTimeout(child.bootTimer)
-    child.bootTimer = undefined
-    this.#boot = NO_BOOT_FAILURE
-    if (child.stopSent) return
-    child.state = 'waiting'
-    host.log(4, `child ${child.pid} ready`)
-    host.emit('childReady', child.pid)
-    host.emit('childState', child.pid, 'waiting')
-    const old = this.#retiring.shift()
-    if (old !== undefined) this.stop(old, true)
-    host.changed()
-  }
-
   /** Records a state in the tally; false when nothing changed. A first state marks the child ready. */
   setState (child: PoolChild, state: 'waiting' | 'processing'): boolean {
     if (child.stopSent || child.state === state) return false
-    if (child.readyAt === undefined) this.markReady(child)
+    if (child.readyAt === undefined) this.#markReady(child)
     if (child.state === state) return false
     if (state === 'processing') child.jobs++
     child.state = state
     this.#host.emit('childState', child.pid, state)
     return true
-  }
-
-  /** Marks a child to be replaced: it keeps serving until a new child is ready. */
-  retire (child: PoolChild, reason: string): void {
-    if (child.retiring || child.stopSent || !this.#host.supervising()) return
-    child.retiring = true
-    this.#retiring.push(child)
-    this.#host.log(3, `child ${child.pid} is replaced (${reason}); it leaves once its replacement is ready`)
-    this.#host.changed()
   }
 
   /**
@@ -202,7 +166,7 @@ export class Supervisor {
     for (const child of this.#children.values()) {
       if (child.stopSent || child.retiring) continue
       if (child.readyAt === undefined) this.stop(child, false)
-      else this.retire(child, 'restart')
+      else this.#retire(child, 'restart')
     }
   }
 
@@ -307,6 +271,37 @@ export class Supervisor {
     }, ms)
   }
 
+  /**
+   * Marks a child ready (its `ready` message, or a first state a personality
+   * reports): the boot failure streak ends, and the oldest retiring child, if any,
+   * may leave now.
+   */
+  #markReady (child: PoolChild): void {
+    if (child.readyAt !== undefined || child.exited) return
+    const host = this.#host
+    child.readyAt = host.clock().now()
+    host.clock().clearTimeout(child.bootTimer)
+    child.bootTimer = undefined
+    this.#boot = NO_BOOT_FAILURE
+    if (child.stopSent) return
+    child.state = 'waiting'
+    host.log(4, `child ${child.pid} ready`)
+    host.emit('childReady', child.pid)
+    host.emit('childState', child.pid, 'waiting')
+    const old = this.#retiring.shift()
+    if (old !== undefined) this.stop(old, true)
+    host.changed()
+  }
+
+  /** Marks a child to be replaced: it keeps serving until a new child is ready. */
+  #retire (child: PoolChild, reason: string): void {
+    if (child.retiring || child.stopSent || !this.#host.supervising()) return
+    child.retiring = true
+    this.#retiring.push(child)
+    this.#host.log(3, `child ${child.pid} is replaced (${reason}); it leaves once its replacement is ready`)
+    this.#host.changed()
+  }
+
   /** Gives up a rolling restart: retiring children keep serving. False when none was under way. */
   #abandonRestart (): boolean {
     if (this.#retiring.length === 0) return false
@@ -333,13 +328,13 @@ export class Supervisor {
     if (handled || !isPoolMessage(message)) return
     switch (message.nsz) {
       case 'ready':
-        this.markReady(child)
+        this.#markReady(child)
         break
       case 'state':
         if (message.state === 'waiting' || message.state === 'processing') host.stateReported(child.pid, message.state)
         break
       case 'retire':
-        this.retire(child, `served ${message.jobs} requests`)
+        this.#retire(child, `served ${message.jobs} requests`)
         break
     }
   }
