@@ -1,0 +1,32 @@
+/**
+ * The pool's own messages between the parent and a child, over the child's IPC
+ * channel. Each has an `nsz` field; a message without one is the personality's
+ * (`sendToChild`, `parentReadHook`).
+ */
+
+/** The environment variable that marks a pool child; its value is the parent's pid. */
+export const CHILD_ENV = 'NSZ_PREFORK_CHILD'
+
+/** True in a process that a `PreForkServer` started as a child: it has the marker and an IPC channel. */
+export function isPoolChild (): boolean {
+  return process.env[CHILD_ENV] !== undefined && typeof process.send === 'function'
+}
+
+/** What a child tells the parent: it takes work, its state changed, or it wants to be replaced. */
+export type ChildMessage =
+  | { nsz: 'ready' }
+  | { nsz: 'state', state: 'waiting' | 'processing' }
+  | { nsz: 'retire', jobs: number }
+
+/** What the parent tells a child: stop (after the request in hand, or at once), or reopen the log. */
+export type ParentMessage =
+  | { nsz: 'stop', graceful: boolean }
+  | { nsz: 'reopen-log' }
+
+/** Any message of the pool itself, in either direction. */
+export type PoolMessage = ChildMessage | ParentMessage
+
+/** True when `message` is one of the pool's (it has a string `nsz` field), not a personality's. */
+export function isPoolMessage (message: unknown): message is PoolMessage {
+  return typeof message === 'object' && message !== null && typeof (message as { nsz?: unknown }).nsz === 'string'
+}
