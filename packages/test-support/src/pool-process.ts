@@ -1,6 +1,20 @@
 import { TestProcess } from './process.js'
 import type { ProcessEvent } from './process.js'
 
+/**
+ * Command-line flags of a preforking server with short intervals, so that pool tests
+ * run fast: a test adds or overrides flags after these (the last one wins).
+ */
+export const FAST_POOL: readonly string[] = [
+  '--log-level', '1',
+  '--min-servers', '2', '--max-servers', '8',
+  '--min-spare-servers', '0', '--max-spare-servers', '8',
+  '--max-requests', '0',
+  '--check-for-dead', '0.1', '--check-for-waiting', '0.1', '--check-for-spawn', '0.2',
+  '--min-child-ttl', '0', '--child-start-timeout', '15', '--graceful-timeout', '10',
+  '--boot-backoff-base', '0.05', '--boot-backoff-max', '0.2'
+]
+
 /** An event line of a preforking server's fixture: the pool's own events and the fields they carry. */
 export interface PoolEvent extends ProcessEvent {
   readonly pid?: number

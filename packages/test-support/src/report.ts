@@ -16,7 +16,7 @@ export interface PoolEmitter {
 /**
  * Reports a preforking server's events as lines that {@link PoolProcess} reads:
  * `listening` (endpoints), `childSpawn`, `childReady`, `childState`, `childExit`,
- * `error` (message) and `close`.
+ * `error` (code and message) and `close`.
  */
 export function reportPoolEvents (server: PoolEmitter): void {
   server.on('listening', (endpoints: readonly string[]) => { report('listening', { endpoints }) })
@@ -24,6 +24,6 @@ export function reportPoolEvents (server: PoolEmitter): void {
   server.on('childReady', (pid: number) => { report('childReady', { pid }) })
   server.on('childState', (pid: number, state: string) => { report('childState', { pid, state }) })
   server.on('childExit', (pid: number, code: number | null, signal: string | null) => { report('childExit', { pid, code, signal }) })
-  server.on('error', (err: Error) => { report('error', { message: err.message }) })
+  server.on('error', (err: Error) => { report('error', { code: (err as { code?: string }).code, message: err.message }) })
   server.on('close', () => { report('close') })
 }
