@@ -5,9 +5,7 @@ import {
   encodeDisconnect, encodeHeartbeat, encodeMdpRequest, encodeNszRequest, encodeReady, encodeReply,
   encodeRequest, isDecodeError, replyEnvelope, statusText, decodeErrorFrame
 } from '@net-server/client'
-
-const b = (s: string) => Buffer.from(s)
-const text = (frames: readonly Buffer[]) => frames.map((f) => f.toString('latin1'))
+import { b, text } from '@net-server/test-support'
 
 describe('frontend dialects', () => {
   it('reads a plain REQ request as the default service, multi-frame body whole', () => {
