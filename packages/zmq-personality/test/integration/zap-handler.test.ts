@@ -5,7 +5,8 @@ import { applyCurveClient, curveServerSocketOptions } from '../../src/security/c
 import { ZmqErrorCodes } from '../../src/errors.js'
 import { ZAP_ENDPOINT, ZapHandler, zapSocketOptions, type ZapDecision, type ZapRequest } from '../../src/security/zap-handler.js'
 import { createZapPolicy } from '../../src/security/zap-policy.js'
-import { freshContext, nextSocketEvent, nextZapEvent, startZap, text, track, within } from './security-helpers.js'
+import { text, track, within } from '@net-server/test-support'
+import { freshContext, nextSocketEvent, nextZapEvent, startZap } from '../support/zap.js'
 
 const server = curveKeyPair()
 
