@@ -6,8 +6,8 @@ import {
 } from '@net-server/core'
 // After core, which loads the reflect-metadata polyfill that tsyringe needs.
 import { container as globalContainer } from 'tsyringe'
-import { LineServer, start } from '../support/line-server.js'
 import { tempDir } from '@net-server/test-support'
+import { LineServer, start } from '../support/line-server.js'
 import { startFixture } from '../support/fixture.js'
 
 class MemoryLogger implements Logger {

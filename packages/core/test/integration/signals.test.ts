@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { request } from '../support/line-server.js'
 import { tempDir } from '@net-server/test-support'
+import { request } from '../support/line-server.js'
 import { startFixture } from '../support/fixture.js'
 
 describe('signals on a real server process', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { Client, Command, MDPC, Status, encodeMdpRequest } from '@net-server/client'
 import { Broker as BrokerClass, type Broker, type Job } from '@net-server/zmq'
 import { nextEvent, text } from '@net-server/test-support'
-import { NszClient, RawWorker, dealer, reqCall, reqClient, startAgent, startBroker } from '../support/broker.js'
+import { NszClient, RawWorker, dealer, rawWorkerWithJob, reqCall, reqClient, startAgent, startBroker } from '../support/broker.js'
 
 const upper = (job: Job) => job.body.map((f) => f.toString().toUpperCase())
 
@@ -192,12 +192,7 @@ describe('timeouts and lost workers', () => {
   })
 
   it('answers 502 when a worker disconnects mid-job', async () => {
-    const { broker, frontend, backend } = await startBroker()
-    const raw = new RawWorker(backend)
-    await raw.join(broker)
-    const client = new NszClient(frontend)
-    const reply = client.call('default', 'x')
-    await raw.expect(Command.REQUEST)
+    const { raw, reply } = await rawWorkerWithJob()
     await raw.send(['', 'MDPW01', Buffer.from([Command.DISCONNECT])])
     expect((await reply).status).toBe(Status.WORKER_LOST)
   })
@@ -278,12 +273,7 @@ describe('timeouts and lost workers', () => {
   })
 
   it('drops a worker that replies for another job id, and answers its job 502', async () => {
-    const { broker, frontend, backend } = await startBroker()
-    const raw = new RawWorker(backend)
-    await raw.join(broker)
-    const client = new NszClient(frontend)
-    const reply = client.call('default', 'x')
-    await raw.expect(Command.REQUEST)
+    const { broker, raw, reply } = await rawWorkerWithJob()
     await raw.reply(Buffer.from([0, 0, 0, 0, 0, 99]), 'wrong')
     await raw.expect(Command.DISCONNECT)
     expect((await reply).status).toBe(Status.WORKER_LOST)
@@ -353,12 +343,7 @@ describe('stopping', () => {
 
   it('close answers every queued and in-flight request 503 and leaves no timer', async () => {
     const timersBefore = countTimers()
-    const { broker, frontend, backend } = await startBroker({ jobTimeout: 60_000 })
-    const raw = new RawWorker(backend)
-    await raw.join(broker)
-    const client = new NszClient(frontend)
-    const inFlight = client.call('default', 'x')
-    await raw.expect(Command.REQUEST)
+    const { broker, raw, client, reply: inFlight } = await rawWorkerWithJob({ jobTimeout: 60_000 })
     const queued = client.call('default', 'y')
     await queuedUpTo(broker, 1, 5000)
     await broker.close()

@@ -1,7 +1,7 @@
 import { onTestFinished } from 'vitest'
 import { Dealer, Request } from 'zeromq'
 import {
-  MDPW, decodeNszReply, encodeNszRequest, encodeReady, encodeReply, isDecodeError,
+  Command, MDPW, decodeNszReply, encodeNszRequest, encodeReady, encodeReply, isDecodeError,
   type Body, type NszReply, type WorkerExtension
 } from '@net-server/client'
 import { b, nextEvent, text, track, within } from '@net-server/test-support'
@@ -27,6 +27,22 @@ export async function startAgent (broker: Broker, backend: string, handler: JobH
   serving.catch(() => {})
   await joined
   return agent
+}
+
+/**
+ * A broker whose only worker is a raw one that has just received a job (body `x`)
+ * from a project client: the test drives what the worker does next.
+ */
+export async function rawWorkerWithJob (options: BrokerOptions = {}): Promise<{
+  broker: Broker, raw: RawWorker, client: NszClient, reply: Promise<NszReply>, request: Buffer[]
+}> {
+  const { broker, frontend, backend } = await startBroker(options)
+  const raw = new RawWorker(backend)
+  await raw.join(broker)
+  const client = new NszClient(frontend)
+  const reply = client.call('default', 'x')
+  const request = await raw.expect(Command.REQUEST)
+  return { broker, raw, client, reply, request }
 }
 
 /** A REQ client connected to `endpoint`. */
