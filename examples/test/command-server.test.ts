@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import { Client, ClientErrorCode, LazyPirateClient } from '@net-server/client'
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { NSZ, TEST_FLAGS, requireBuild, startExample, text } from './helpers.js'
+import { text } from '@net-server/test-support'
+import { NSZ, TEST_FLAGS, requireBuild, startExample } from './support/example.js'
 
 beforeAll(requireBuild)
 

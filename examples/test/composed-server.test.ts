@@ -1,6 +1,7 @@
 import { Client } from '@net-server/client'
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { TEST_FLAGS, requireBuild, startExample, text } from './helpers.js'
+import { text } from '@net-server/test-support'
+import { TEST_FLAGS, requireBuild, startExample } from './support/example.js'
 
 beforeAll(requireBuild)
 

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { Client, ClientErrorCode, LazyPirateClient, jsonClient } from '@net-server/client'
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { NSZ, ROOT, TEST_FLAGS, requireBuild, startExample, text } from './helpers.js'
+import { ROOT, text } from '@net-server/test-support'
+import { NSZ, TEST_FLAGS, requireBuild, startExample } from './support/example.js'
 
 beforeAll(requireBuild)
 

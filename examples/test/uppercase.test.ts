@@ -1,6 +1,7 @@
 import { Client, LazyPirateClient } from '@net-server/client'
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { NSZ, TEST_FLAGS, requireBuild, startExample, text } from './helpers.js'
+import { text } from '@net-server/test-support'
+import { NSZ, TEST_FLAGS, requireBuild, startExample } from './support/example.js'
 
 beforeAll(requireBuild)
 

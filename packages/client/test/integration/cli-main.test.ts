@@ -1,7 +1,7 @@
 import { PassThrough, Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { ExitCode, runZmqClient } from '@net-server/client'
-import { startBroker } from '../support/helpers.js'
+import { startBroker } from '../support/fake-broker.js'
 
 function io (input: string, tty: boolean) {
   const stdout = new PassThrough()

@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks'
 import { curveKeyPair, Router } from 'zeromq'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { ClientErrorCode, NSZC, Status, decodeClientRequest, encodeClientReply, isClientError, isDecodeError } from '@net-server/client'
-import type { Received } from '../support/fake-broker.js'
-import { deadEndpoint, pipelinedClient, rejection, startBroker, text } from '../support/helpers.js'
+import { ClientErrorCode, NSZC, Status, decodeClientRequest, encodeClientReply, isClientError, isDecodeError, type ClientErrorCodeValue } from '@net-server/client'
+import { deadEndpoint, rejection, text } from '@net-server/test-support'
+import { pipelinedClient } from '../support/clients.js'
+import { STATUS_ERRORS, startBroker, type Received } from '../support/fake-broker.js'
 
 const requestId = (r: Received) => (r.request as { requestId: Buffer }).requestId
 
@@ -120,17 +121,7 @@ describe('Client', () => {
     expect(await rejection(pending)).toMatchObject({ code: ClientErrorCode.BAD_REPLY })
   })
 
-  it.each([
-    [Status.MALFORMED, ClientErrorCode.MALFORMED],
-    [Status.DENIED, ClientErrorCode.DENIED],
-    [Status.NO_SERVICE, ClientErrorCode.UNKNOWN_SERVICE],
-    [Status.TOO_LARGE, ClientErrorCode.TOO_LARGE],
-    [Status.APP_ERROR, ClientErrorCode.APP_ERROR],
-    [Status.WORKER_LOST, ClientErrorCode.WORKER_LOST],
-    [Status.UNAVAILABLE, ClientErrorCode.UNAVAILABLE],
-    [Status.TIMEOUT, ClientErrorCode.JOB_TIMEOUT],
-    [418, ClientErrorCode.BAD_REPLY]
-  ])('turns status %i into %s', async (status, code) => {
+  it.each<[number, ClientErrorCodeValue]>([...STATUS_ERRORS, [418, ClientErrorCode.BAD_REPLY]])('turns status %i into %s', async (status, code) => {
     const broker = await startBroker()
     broker.handler = () => ({ status, body: [Buffer.from('why')] })
     const client = pipelinedClient({ endpoint: broker.endpoint })

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { ClientErrorCode, Status, jsonClient, requestJson, requestJsonLazy, encodeJson, decodeJson } from '@net-server/client'
-import { lazyClient, pipelinedClient, rejection, startBroker } from '../support/helpers.js'
+import { rejection } from '@net-server/test-support'
+import { lazyClient, pipelinedClient } from '../support/clients.js'
+import { startBroker } from '../support/fake-broker.js'
 
 describe('JSON helpers', () => {
   it('encode the request and decode the reply, with either client', async () => {

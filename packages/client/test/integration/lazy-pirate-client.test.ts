@@ -1,7 +1,9 @@
 import { performance } from 'node:perf_hooks'
 import { describe, expect, it } from 'vitest'
-import { ClientErrorCode, MDPC, Status, isClientError, type RetryEvent } from '@net-server/client'
-import { deadEndpoint, lazyClient, rejection, startBroker, text } from '../support/helpers.js'
+import { ClientErrorCode, MDPC, isClientError, type RetryEvent } from '@net-server/client'
+import { deadEndpoint, rejection, text } from '@net-server/test-support'
+import { lazyClient } from '../support/clients.js'
+import { STATUS_ERRORS, startBroker } from '../support/fake-broker.js'
 
 describe('LazyPirateClient', () => {
   it('sends a plain REQ request and resolves with the reply frames', async () => {
@@ -71,16 +73,7 @@ describe('LazyPirateClient', () => {
     expect(text(await client.request('two'))).toEqual(['TWO'])
   })
 
-  it.each([
-    [Status.MALFORMED, ClientErrorCode.MALFORMED],
-    [Status.DENIED, ClientErrorCode.DENIED],
-    [Status.NO_SERVICE, ClientErrorCode.UNKNOWN_SERVICE],
-    [Status.TOO_LARGE, ClientErrorCode.TOO_LARGE],
-    [Status.APP_ERROR, ClientErrorCode.APP_ERROR],
-    [Status.WORKER_LOST, ClientErrorCode.WORKER_LOST],
-    [Status.UNAVAILABLE, ClientErrorCode.UNAVAILABLE],
-    [Status.TIMEOUT, ClientErrorCode.JOB_TIMEOUT]
-  ])('turns an ERROR %i reply into %s, in both dialects', async (status, code) => {
+  it.each(STATUS_ERRORS)('turns an ERROR %i reply into %s, in both dialects', async (status, code) => {
     const broker = await startBroker()
     broker.handler = () => ({ status, body: [Buffer.from('the reason')] })
     for (const service of [undefined, 'svc']) {

@@ -4,9 +4,10 @@
  * (delay), duplicate or forge replies. It shares no code with the real broker.
  */
 import { EventEmitter } from 'node:events'
+import { onTestFinished } from 'vitest'
 import { Router } from 'zeromq'
 import {
-  type ClientRequest, Status, decodeClientRequest, encodeClientReply, isDecodeError, replyEnvelope, REQ_ENVELOPE
+  ClientErrorCode, type ClientErrorCodeValue, type ClientRequest, Status, decodeClientRequest, encodeClientReply, isDecodeError, replyEnvelope, REQ_ENVELOPE
 } from '@net-server/client'
 
 /** A request the broker received, with the means to answer it. */
@@ -110,3 +111,22 @@ export class FakeBroker extends EventEmitter<{ request: [Received] }> {
     this.socket.close()
   }
 }
+
+/** A fake broker on a fresh loopback port, closed when the test ends. */
+export async function startBroker (): Promise<FakeBroker> {
+  const broker = await FakeBroker.start()
+  onTestFinished(() => broker.close())
+  return broker
+}
+
+/** Each failure status of a reply and the error code a client turns it into. */
+export const STATUS_ERRORS: Array<[number, ClientErrorCodeValue]> = [
+  [Status.MALFORMED, ClientErrorCode.MALFORMED],
+  [Status.DENIED, ClientErrorCode.DENIED],
+  [Status.NO_SERVICE, ClientErrorCode.UNKNOWN_SERVICE],
+  [Status.TOO_LARGE, ClientErrorCode.TOO_LARGE],
+  [Status.APP_ERROR, ClientErrorCode.APP_ERROR],
+  [Status.WORKER_LOST, ClientErrorCode.WORKER_LOST],
+  [Status.UNAVAILABLE, ClientErrorCode.UNAVAILABLE],
+  [Status.TIMEOUT, ClientErrorCode.JOB_TIMEOUT]
+]

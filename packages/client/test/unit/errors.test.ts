@@ -1,28 +1,16 @@
-import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import {
   ClientError, ClientErrorCode, Status, appError, badReplyError, closedError, deniedError, isClientError,
   jobTimeoutError, malformedError, socketError, statusError, timeoutError, tooLargeError, unavailableError,
   unknownServiceError, workerLostError
 } from '@net-server/client'
+import { errorTable } from '@net-server/test-support'
 
 const PACKAGE = '@net-server/client'
 
-/** The rows of docs/errors.md: `| code | package | meaning |`. */
-function documentedCodes (): Array<{ code: string, pkg: string, meaning: string }> {
-  const doc = readFileSync(new URL('../../../../docs/errors.md', import.meta.url), 'utf8')
-  const rows = []
-  for (const line of doc.split('\n')) {
-    const cells = line.trim().match(/^\|(.*)\|$/)?.[1]?.split('|').map((c) => c.trim().replace(/^`|`$/g, ''))
-    if (cells === undefined || cells.length !== 3 || !cells[0]!.startsWith('NSZ_ERR_')) continue
-    rows.push({ code: cells[0]!, pkg: cells[1]!, meaning: cells[2]! })
-  }
-  return rows
-}
-
 describe('docs/errors.md', () => {
   it('has one row per code of this package, and no row for a code it does not export', () => {
-    const rows = documentedCodes()
+    const rows = errorTable()
     const documented = rows.filter((r) => r.pkg === PACKAGE).map((r) => r.code)
     const exported = Object.values(ClientErrorCode)
     expect([...documented].sort()).toEqual([...exported].sort())

@@ -6,9 +6,7 @@ import {
   encodeRequest, isDecodeError, replyEnvelope, statusText, decodeErrorFrame,
   encodeClientReplyTo, encodeDisconnectTo, encodeHeartbeatTo, encodeRequestTo, routedRequestJobId, type ReplyEnvelope
 } from '@net-server/client'
-
-const b = (s: string) => Buffer.from(s)
-const text = (frames: readonly Buffer[]) => frames.map((f) => f.toString('latin1'))
+import { b, text } from '@net-server/test-support'
 
 describe('frontend dialects', () => {
   it('reads a plain REQ request as the default service, multi-frame body whole', () => {

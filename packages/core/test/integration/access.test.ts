@@ -1,8 +1,8 @@
 import { once } from 'node:events'
 import net from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { LineServer, start } from '../helpers/line-server.js'
-import { RecordingServer } from '../helpers/recording-server.js'
+import { LineServer, start } from '../support/line-server.js'
+import { RecordingServer } from '../support/recording-server.js'
 
 const servers: LineServer[] = []
 afterEach(async () => { await Promise.all(servers.splice(0).map(async (s) => await s.close())) })

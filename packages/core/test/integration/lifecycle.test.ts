@@ -1,12 +1,12 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { once } from 'node:events'
 import net from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import { CoreErrorCode } from '@net-server/core'
-import { request, start } from '../helpers/line-server.js'
-import { RecordingServer } from '../helpers/recording-server.js'
+import { tempDir } from '@net-server/test-support'
+import { request, start } from '../support/line-server.js'
+import { RecordingServer } from '../support/recording-server.js'
 
 const RUN_START = ['configureHook', 'configure', 'postConfigure', 'postConfigureHook', 'preBind', 'bind', 'postBindHook', 'postBind', 'listening', 'preLoopHook', 'loop']
 const RUN_END = ['stopLoop', 'serverClose', 'preServerCloseHook', 'close']
@@ -21,12 +21,6 @@ function recording (options: ConstructorParameters<typeof RecordingServer>[0] = 
   const server = new RecordingServer({ argv: false, handleSignals: false, logLevel: 0, ...options })
   servers.push(server)
   return server
-}
-
-function tempDir (): string {
-  const dir = mkdtempSync(join(tmpdir(), 'nsz-core-'))
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
 }
 
 /** Sends one request and waits until the server has run its last step for it. */
@@ -162,7 +156,7 @@ describe('run()', () => {
   })
 
   it('the static run() builds the server, runs it with run() options and resolves once it is closed', async () => {
-    const { LineServer } = await import('../helpers/line-server.js')
+    const { LineServer } = await import('../support/line-server.js')
     class OneShot extends LineServer {
       protected override async preLoopHook (): Promise<void> {
         await this.close()

@@ -6,8 +6,9 @@ import {
 } from '@net-server/core'
 // After core, which loads the reflect-metadata polyfill that tsyringe needs.
 import { container as globalContainer } from 'tsyringe'
-import { LineServer, start } from '../helpers/line-server.js'
-import { startFixture, tempDir } from '../helpers/processes.js'
+import { tempDir } from '@net-server/test-support'
+import { LineServer, start } from '../support/line-server.js'
+import { startFixture } from '../support/fixture.js'
 
 class MemoryLogger implements Logger {
   readonly lines: Array<[LogLevel, string]> = []
@@ -84,12 +85,12 @@ describe('logging', () => {
   it('USR1 makes a real server process reopen its log file', async () => {
     const logFile = join(tempDir(), 'server.log')
     const fixture = startFixture(['--log-file', logFile, '--log-level', '2'])
-    await fixture.waitFor('listening')
+    await fixture.take('listening')
     renameSync(logFile, `${logFile}.1`)
-    fixture.child.kill('SIGUSR1')
-    await fixture.waitFor('reopened')
-    fixture.child.kill('SIGTERM')
-    expect(await fixture.exited).toEqual([0, null])
+    fixture.signal('SIGUSR1')
+    await fixture.take('reopened')
+    fixture.signal('SIGTERM')
+    expect(await fixture.closed).toEqual({ code: 0, signal: null })
     expect(jsonLines(`${logFile}.1`).map((r) => r.msg)).toEqual(['FixtureServer started'])
     expect(jsonLines(logFile).map((r) => r.msg)).toEqual(['log reopened', 'FixtureServer stopped'])
   })

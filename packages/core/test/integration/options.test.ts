@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CoreErrorCode, NszError } from '@net-server/core'
-import { LineServer, type ResolvedLineOptions } from '../helpers/line-server.js'
-import { liveProcess, tempDir } from '../helpers/processes.js'
+import { liveProcess, tempDir } from '@net-server/test-support'
+import { LineServer, type ResolvedLineOptions } from '../support/line-server.js'
 
 /** Closes itself once it is ready: runs the whole startup, then returns. */
 class Probe extends LineServer {

@@ -2,9 +2,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { PidFile, isProcessAlive } from '@net-server/core'
-import { RecordingServer } from '../helpers/recording-server.js'
-import { start } from '../helpers/line-server.js'
-import { deadPid, liveProcess, tempDir } from '../helpers/processes.js'
+import { deadPid, liveProcess, tempDir } from '@net-server/test-support'
+import { RecordingServer } from '../support/recording-server.js'
+import { start } from '../support/line-server.js'
 
 function server (pidFile: string): RecordingServer {
   return new RecordingServer({ argv: false, handleSignals: false, logLevel: 0, pidFile })

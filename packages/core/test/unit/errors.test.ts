@@ -1,32 +1,19 @@
-import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import {
   CoreErrorCode, NszError, alreadyRunningError, commandLineError, confFileError, pidFileError, pidFileLockedError,
   privilegesError, unknownOptionError
 } from '@net-server/core'
-
-const table = fileURLToPath(new URL('../../../../docs/errors.md', import.meta.url))
-
-/** The rows of the `| code | package | meaning |` table in docs/errors.md. */
-function rows (): Array<{ code: string, pkg: string, meaning: string }> {
-  return readFileSync(table, 'utf8').split('\n')
-    .filter((line) => /^\|\s*`?NSZ_ERR_/.test(line))
-    .map((line) => {
-      const [code = '', pkg = '', meaning = ''] = line.split('|').slice(1, -1).map((cell) => cell.trim().replace(/^`|`$/g, ''))
-      return { code, pkg, meaning }
-    })
-}
+import { errorTable } from '@net-server/test-support'
 
 describe('docs/errors.md', () => {
   it('has one row per core code, and no core row without a code', () => {
-    const core = rows().filter((r) => r.pkg === '@net-server/core')
+    const core = errorTable().filter((r) => r.pkg === '@net-server/core')
     expect(core.map((r) => r.code).sort()).toEqual(Object.values(CoreErrorCode).sort())
     for (const r of core) expect(r.meaning.length).toBeGreaterThan(20)
   })
 
   it('lists each code once across all packages', () => {
-    const codes = rows().map((r) => r.code)
+    const codes = errorTable().map((r) => r.code)
     expect(new Set(codes).size).toBe(codes.length)
   })
 })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { allGone, alive, fixture, startPool } from '../helpers/pool.js'
+import { allGone, alive } from '@net-server/test-support'
+import { fixture, startPool } from '../support/pool.js'
 
 describe('pool lifecycle', () => {
   it('starts minServers children that serve requests, and stops them all on TERM', async () => {
@@ -12,7 +13,7 @@ describe('pool lifecycle', () => {
     }
     pool.signal('SIGUSR1') // reopen the logs: nobody stops
     const status = await pool.status()
-    expect(status.children!.map((c) => c.pid).sort()).toEqual(pids)
+    expect(status.children!.map((c) => c.pid).sort((a, b) => a - b)).toEqual(pids)
     expect(status.limits).toEqual({ minServers: 3, maxServers: 8 })
     expect(status.children!.reduce((n, c) => n + c.jobs, 0)).toBe(6)
 

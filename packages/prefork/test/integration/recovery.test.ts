@@ -2,7 +2,8 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { allGone, startPool } from '../helpers/pool.js'
+import { allGone } from '@net-server/test-support'
+import { startPool } from '../support/pool.js'
 
 describe('recovery', () => {
   it('replaces a child that is SIGKILLed', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { startPool } from '../helpers/pool.js'
+import { startPool } from '../support/pool.js'
 
 describe('spare-server scaling', () => {
   it('grows to keep minSpareServers idle while children are busy, and shrinks to maxSpareServers once they are idle', async () => {

@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { startPool, type Pool } from '../helpers/pool.js'
+import { startPool, type Pool } from '../support/pool.js'
 
 function faultFile (): string {
   const file = join(tmpdir(), `nsz-prefork-fault-${process.pid}-${Math.random().toString(36).slice(2)}`)
@@ -109,7 +109,7 @@ describe('signals', () => {
     expect(failed).toHaveLength(3)
     expect(failed.every((e) => e.code === 1)).toBe(true)
 
-    expect(pool.ready().sort()).toEqual(old)
+    expect(pool.ready().sort((a, b) => a - b)).toEqual(old)
     const replies = await Promise.all([1, 2, 3, 4].map(async () => await pool.request('ping')))
     for (const reply of replies) expect(old).toContain(Number(reply.split(' ')[1]))
     expect((await pool.status()).children!.every((c) => !c.retiring)).toBe(true)

@@ -1,20 +1,11 @@
-import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { NszError } from '@net-server/core'
 import { PreForkErrorCode, crashLoopError, notAChildError } from '@net-server/prefork'
-
-const table = readFileSync(new URL('../../../../docs/errors.md', import.meta.url), 'utf8')
-
-function documented (pkg: string): string[] {
-  return table.split('\n')
-    .map((line) => line.split('|').map((cell) => cell.trim().replace(/`/g, '')))
-    .filter((cells) => cells.length >= 5 && cells[2] === pkg)
-    .map((cells) => cells[1]!.replace(/`/g, ''))
-}
+import { documentedCodes } from '@net-server/test-support'
 
 describe('error codes', () => {
   it('docs/errors.md has one row per code of @net-server/prefork, and no other', () => {
-    expect(documented('@net-server/prefork').sort()).toEqual(Object.values(PreForkErrorCode).sort())
+    expect(documentedCodes('@net-server/prefork').sort()).toEqual(Object.values(PreForkErrorCode).sort())
   })
 
   it('each factory makes an NszError with its code and a way out', () => {

@@ -3,7 +3,8 @@ import { resolve } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { createContainer } from '@net-server/core'
 import { CHILD_ENV, PROCESS_SPAWNER, PreForkServer, type ProcessSpawner, type SpawnRequest } from '@net-server/prefork'
-import { fixture } from '../helpers/pool.js'
+import { TSX } from '@net-server/test-support'
+import { fixture } from '../support/pool.js'
 
 /** The next `event` of `server`, with its arguments. */
 async function next (server: Parent, event: 'childReady' | 'childExit'): Promise<unknown[]> {
@@ -23,7 +24,7 @@ describe('PROCESS_SPAWNER', () => {
       spawn: (request) => {
         requests.push(request)
         // The test runner's own flags and arguments mean nothing to the fixture: run it with tsx.
-        return spawn(process.execPath, ['--import', 'tsx', '--conditions=@net-server/source', request.module, '--log-level', '1'], {
+        return spawn(process.execPath, [...TSX, request.module, '--log-level', '1'], {
           env: request.env,
           stdio: ['ignore', 'ignore', 'inherit', 'ipc']
         })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Broker, leastRecentlyUsed, type DispatchPolicy, type DispatchWorker, type Job } from '@net-server/zmq'
-import { NszClient, nextEvent, reqCall, reqClient, startAgent, startBroker, text } from '../helpers.js'
+import { nextEvent, text } from '@net-server/test-support'
+import { NszClient, reqCall, reqClient, startAgent, startBroker } from '../support/broker.js'
 
 const hex = (s: string): string => Buffer.from(s).toString('hex')
 

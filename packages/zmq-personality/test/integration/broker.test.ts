@@ -1,9 +1,8 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { Client, Command, MDPC, Status, encodeMdpRequest } from '@net-server/client'
 import { Broker as BrokerClass, type Broker, type Job } from '@net-server/zmq'
-import {
-  NszClient, RawWorker, dealer, nextEvent, reqCall, reqClient, startAgent, startBroker, text
-} from '../helpers.js'
+import { nextEvent, text } from '@net-server/test-support'
+import { NszClient, RawWorker, dealer, rawWorkerWithJob, reqCall, reqClient, startAgent, startBroker } from '../support/broker.js'
 
 const upper = (job: Job) => job.body.map((f) => f.toString().toUpperCase())
 
@@ -193,14 +192,7 @@ describe('timeouts and lost workers', () => {
   })
 
   it('answers 502 when a worker disconnects mid-job', async () => {
-    const { broker, frontend, backend } = await startBroker()
-    const raw = new RawWorker(backend)
-    const joined = nextEvent(broker, 'workerReady')
-    await raw.ready()
-    await joined
-    const client = new NszClient(frontend)
-    const reply = client.call('default', 'x')
-    await raw.expect(Command.REQUEST)
+    const { raw, reply } = await rawWorkerWithJob()
     await raw.send(['', 'MDPW01', Buffer.from([Command.DISCONNECT])])
     expect((await reply).status).toBe(Status.WORKER_LOST)
   })
@@ -208,9 +200,7 @@ describe('timeouts and lost workers', () => {
   it('gives the job that crossed an extended worker\'s DISCONNECT to another worker', async () => {
     const { broker, frontend, backend } = await startBroker()
     const leaving = new RawWorker(backend)
-    let joined = nextEvent(broker, 'workerReady')
-    await leaving.ready('default', { pid: 1001, services: [] })
-    await joined
+    await leaving.join(broker, 'default', { pid: 1001, services: [] })
     const client = new NszClient(frontend)
     const reply = client.call('default', 'x')
     const sent = await leaving.expect(Command.REQUEST)
@@ -220,9 +210,7 @@ describe('timeouts and lost workers', () => {
     // Queued again, not answered: the next worker that joins runs it.
     expect(broker.stats().queued).toBe(1)
     const next = new RawWorker(backend)
-    joined = nextEvent(broker, 'workerReady')
-    await next.ready('default', { pid: 1002, services: [] })
-    await joined
+    await next.join(broker, 'default', { pid: 1002, services: [] })
     const again = await next.expect(Command.REQUEST)
     expect(text(again.slice(5))).toEqual(['x'])
     expect(again[3]).toEqual(sent[3])
@@ -238,9 +226,7 @@ describe('timeouts and lost workers', () => {
     const raw1 = new RawWorker(backend)
     const raw2 = new RawWorker(backend)
     for (const raw of [raw1, raw2]) {
-      const joined = nextEvent(broker, 'workerReady')
-      await raw.ready()
-      await joined
+      await raw.join(broker)
     }
     const client = new NszClient(frontend)
     const reply = client.call('default', 'x')
@@ -256,9 +242,7 @@ describe('timeouts and lost workers', () => {
   it('expires an idle worker that goes silent and sends it DISCONNECT', async () => {
     const { broker, backend } = await startBroker()
     const raw = new RawWorker(backend)
-    const joined = nextEvent(broker, 'workerReady')
-    await raw.ready('default')
-    await joined
+    await raw.join(broker, 'default')
     const gone = nextEvent(broker, 'workerGone', 3000)
     await raw.expect(Command.HEARTBEAT)
     await raw.expect(Command.DISCONNECT)
@@ -271,9 +255,7 @@ describe('timeouts and lost workers', () => {
   it('drops a REPLY for an unknown job id, never delivering it to another request', async () => {
     const { broker, frontend, backend } = await startBroker()
     const holder = new RawWorker(backend)
-    const joined = nextEvent(broker, 'workerReady')
-    await holder.ready('default', { pid: 4242, services: [] })
-    await joined
+    await holder.join(broker, 'default', { pid: 4242, services: [] })
     const client = new NszClient(frontend)
     const reply = client.call('default', 'x')
     const request = await holder.expect(Command.REQUEST)
@@ -291,14 +273,7 @@ describe('timeouts and lost workers', () => {
   })
 
   it('drops a worker that replies for another job id, and answers its job 502', async () => {
-    const { broker, frontend, backend } = await startBroker()
-    const raw = new RawWorker(backend)
-    const joined = nextEvent(broker, 'workerReady')
-    await raw.ready()
-    await joined
-    const client = new NszClient(frontend)
-    const reply = client.call('default', 'x')
-    await raw.expect(Command.REQUEST)
+    const { broker, raw, reply } = await rawWorkerWithJob()
     await raw.reply(Buffer.from([0, 0, 0, 0, 0, 99]), 'wrong')
     await raw.expect(Command.DISCONNECT)
     expect((await reply).status).toBe(Status.WORKER_LOST)
@@ -368,14 +343,7 @@ describe('stopping', () => {
 
   it('close answers every queued and in-flight request 503 and leaves no timer', async () => {
     const timersBefore = countTimers()
-    const { broker, frontend, backend } = await startBroker({ jobTimeout: 60_000 })
-    const raw = new RawWorker(backend)
-    const joined = nextEvent(broker, 'workerReady')
-    await raw.ready()
-    await joined
-    const client = new NszClient(frontend)
-    const inFlight = client.call('default', 'x')
-    await raw.expect(Command.REQUEST)
+    const { broker, raw, client, reply: inFlight } = await rawWorkerWithJob({ jobTimeout: 60_000 })
     const queued = client.call('default', 'y')
     await queuedUpTo(broker, 1, 5000)
     await broker.close()

@@ -1,7 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { fixture, groupAlive, runNsz, serve, statusJson, tempDir } from './cli-support.js'
+import { groupAlive, tempDir } from '@net-server/test-support'
+import { runNsz, serve, statusJson } from '../support/cli.js'
+import { fixture } from '../support/fixture.js'
 
 /** The one line a failed command must print: `nsz: …`, no stack, nothing else. */
 function expectOneLine (stderr: string, message: RegExp): void {

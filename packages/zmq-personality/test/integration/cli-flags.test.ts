@@ -2,8 +2,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Status } from '@net-server/client'
-import { NszClient, text } from '../helpers.js'
-import { fixture, freePorts, groupGone, runNsz, serve, statusJson, statusUntil, tempDir, zmqClient } from './cli-support.js'
+import { freePorts, groupGone, tempDir, text } from '@net-server/test-support'
+import { NszClient } from '../support/broker.js'
+import { runNsz, serve, statusJson, statusUntil, zmqClient } from '../support/cli.js'
+import { fixture } from '../support/fixture.js'
 
 /** Flags of a small pool, each test adds its own. */
 const SMALL = ['--min-servers', '1', '--max-servers', '1', '--min-spare-servers', '0', '--log-level', '1']

@@ -3,8 +3,10 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { ZmqServer, WorkerPool } from '@net-server/zmq'
 import { kebabCase } from '@net-server/core'
-import { NszClient, text } from '../helpers.js'
-import { fixture, groupGone, runNsz, serve, statusJson, statusUntil, tempDir, zmqClient } from './cli-support.js'
+import { groupGone, tempDir, text } from '@net-server/test-support'
+import { NszClient } from '../support/broker.js'
+import { runNsz, serve, statusJson, statusUntil, zmqClient } from '../support/cli.js'
+import { fixture } from '../support/fixture.js'
 
 describe('nsz serve', () => {
   it('prints the ready lines, serves through zmq-client, and its children stay quiet workers', async () => {

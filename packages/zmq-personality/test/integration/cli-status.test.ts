@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { NszClient, text } from '../helpers.js'
-import { fixture, groupGone, nsz, runNsz, serve, statusJson, statusUntil, tempDir } from './cli-support.js'
+import { groupGone, tempDir, text } from '@net-server/test-support'
+import { NszClient } from '../support/broker.js'
+import { nsz, runNsz, serve, statusJson, statusUntil } from '../support/cli.js'
+import { fixture } from '../support/fixture.js'
 
 describe('nsz status', () => {
   it('shows a live server as a table and as JSON', async () => {

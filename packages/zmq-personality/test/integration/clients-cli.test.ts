@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Broker, type Job } from '@net-server/zmq'
-import { FAST, startAgent, startBroker } from '../helpers.js'
-import { deferred, runCli } from './clients-support.js'
+import { deferred, runZmqClient } from '@net-server/test-support'
+import { FAST, startAgent, startBroker } from '../support/broker.js'
 
 const upper = (job: Job): string[] => job.body.map((f) => f.toString().toUpperCase())
 
@@ -9,9 +9,9 @@ describe('zmq-client as a process against the broker', () => {
   it('prints the reply and exits 0 in single mode, plain REQ and MDP/0.1', async () => {
     const { broker, frontend, backend } = await startBroker()
     await startAgent(broker, backend, (job) => [job.service, ...upper(job)], { services: ['default', 'shout'] })
-    const plain = await runCli(['-e', frontend], 'hello world\n')
+    const plain = await runZmqClient(['-e', frontend], 'hello world\n')
     expect(plain).toMatchObject({ code: 0, stdout: 'default\nHELLO WORLD\n', stderr: '' })
-    const mdp = await runCli(['-e', frontend, '-s', 'shout', '-t', '5'], 'hey')
+    const mdp = await runZmqClient(['-e', frontend, '-s', 'shout', '-t', '5'], 'hey')
     expect(mdp).toMatchObject({ code: 0, stdout: 'shout\nHEY\n', stderr: '' })
     expect(broker.stats()).toMatchObject({ accepted: 2, served: 2 })
   })
@@ -39,7 +39,7 @@ describe('zmq-client as a process against the broker', () => {
     }
     for (let i = 0; i < 4; i++) await startAgent(broker, backend, handler)
     const lines = Array.from({ length: 12 }, (_, i) => `line ${i + 1}`)
-    const r = await runCli(['-e', frontend, '--lines', '--concurrency', '4', '-t', '10'], lines.join('\n') + '\n')
+    const r = await runZmqClient(['-e', frontend, '--lines', '--concurrency', '4', '-t', '10'], lines.join('\n') + '\n')
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(r.stdout).toBe(lines.map((l) => l.toUpperCase() + '\n').join(''))
@@ -55,12 +55,12 @@ describe('zmq-client as a process against the broker', () => {
       if (text.startsWith('fail')) throw new Error(`cannot do ${text}`)
       return upper(job)
     })
-    const single = await runCli(['-e', frontend, '-t', '5'], 'fail now')
+    const single = await runZmqClient(['-e', frontend, '-t', '5'], 'fail now')
     expect(single).toMatchObject({ code: 1, stdout: '', stderr: 'zmq-client: job failed: cannot do fail now\n' })
-    const unknown = await runCli(['-e', frontend, '-s', 'no.such.service', '-t', '5'], 'x')
+    const unknown = await runZmqClient(['-e', frontend, '-s', 'no.such.service', '-t', '5'], 'x')
     expect(unknown).toMatchObject({ code: 1, stdout: '', stderr: 'zmq-client: no such service\n' })
     // In batch mode a failed line prints as an empty line, so that the output stays aligned.
-    const batch = await runCli(['-e', frontend, '--lines', '-t', '5'], 'a\nfail b\nc\n')
+    const batch = await runZmqClient(['-e', frontend, '--lines', '-t', '5'], 'a\nfail b\nc\n')
     expect(batch).toMatchObject({ code: 1, stdout: 'A\n\nC\n', stderr: 'zmq-client: line 2: job failed: cannot do fail b\n' })
   })
 
@@ -69,9 +69,9 @@ describe('zmq-client as a process against the broker', () => {
     const { frontend } = await broker.bind()
     await broker.close()
     // What starting the command costs on this machine, measured, not guessed.
-    const baseline = await runCli(['--version'])
+    const baseline = await runZmqClient(['--version'])
     expect(baseline.code).toBe(0)
-    const r = await runCli(['-e', frontend, '-t', '0.4', '-r', '1'], 'anyone?')
+    const r = await runZmqClient(['-e', frontend, '-t', '0.4', '-r', '1'], 'anyone?')
     expect(r.code).toBe(1)
     expect(r.stdout).toBe('')
     expect(r.stderr).toBe(

@@ -1,8 +1,9 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { ClientErrorCode, type RetryEvent } from '@net-server/client'
 import { Broker, type Job, type WorkerInfo } from '@net-server/zmq'
-import { FAST, nextEvent, startAgent, startBroker, within } from '../helpers.js'
-import { deferred, lazyClient, rejection, startTsFixture, strings } from './clients-support.js'
+import { deferred, nextEvent, rejection, text, within } from '@net-server/test-support'
+import { FAST, startAgent, startBroker } from '../support/broker.js'
+import { lazyClient, startTsFixture } from '../support/clients.js'
 
 const upper = (job: Job): string[] => job.body.map((f) => f.toString().toUpperCase())
 
@@ -19,11 +20,11 @@ describe('LazyPirateClient against the broker', () => {
     const { broker, frontend, backend } = await startBroker()
     await startAgent(broker, backend, upper)
     const client = lazyClient({ endpoint: frontend, timeout: 5000, retries: 0 })
-    expect(strings(await client.request('hello'))).toEqual(['HELLO'])
-    expect(strings(await client.request(['multi', Buffer.from('frame')]))).toEqual(['MULTI', 'FRAME'])
+    expect(text(await client.request('hello'))).toEqual(['HELLO'])
+    expect(text(await client.request(['multi', Buffer.from('frame')]))).toEqual(['MULTI', 'FRAME'])
     // Concurrent calls take their turn on the one REQ socket.
     const replies = await Promise.all(['a', 'b', 'c'].map((p) => client.request(p)))
-    expect(replies.map(strings)).toEqual([['A'], ['B'], ['C']])
+    expect(replies.map(text)).toEqual([['A'], ['B'], ['C']])
     expect(broker.stats()).toMatchObject({ accepted: 5, served: 5 })
   })
 
@@ -31,7 +32,7 @@ describe('LazyPirateClient against the broker', () => {
     const { broker, frontend, backend } = await startBroker()
     await startAgent(broker, backend, upper)
     const client = lazyClient({ endpoint: frontend, identity: 'lazy-client-7', timeout: 5000 })
-    expect(strings(await client.request('x'))).toEqual(['X'])
+    expect(text(await client.request('x'))).toEqual(['X'])
     // The broker names the peer of a malformed request by its routing id.
     const error = nextEvent(broker, 'protocolError', 5000)
     expect((await rejection(client.request('NSZC01'))).code).toBe(ClientErrorCode.MALFORMED)
@@ -56,7 +57,7 @@ describe('LazyPirateClient against the broker', () => {
         })()
       }
     })
-    expect(strings(await client.request('late broker'))).toEqual(['LATE BROKER'])
+    expect(text(await client.request('late broker'))).toEqual(['LATE BROKER'])
     expect(retries[0]).toEqual({ attempt: 1, retries: 3, timeout: 1000 })
     const broker = await started!
     // Every request that reached the broker was answered, and the first never did.
@@ -71,12 +72,12 @@ describe('LazyPirateClient against the broker', () => {
     const reply = client.request('survivor')
     // No worker: the request waits in the first broker's queue, and dies with it.
     await first.line(/^queued default 1$/)
-    first.child.kill('SIGKILL')
-    expect((await first.exited).signal).toBe('SIGKILL')
+    first.signal('SIGKILL')
+    expect((await first.closed).signal).toBe('SIGKILL')
     const { broker, backend } = await startBroker({ frontend: frontend! })
     await startAgent(broker, backend, upper)
     await retried.promise
-    expect(strings(await reply)).toEqual(['SURVIVOR'])
+    expect(text(await reply)).toEqual(['SURVIVOR'])
   })
 
   it('gets its reply with a fixed identity when a resend reconnects with the same routing id', async () => {
@@ -98,7 +99,7 @@ describe('LazyPirateClient against the broker', () => {
     // The first attempt is held by a worker; a resend goes to the other one. While the
     // broker still holds the old connection of 'fixed-id', libzmq refuses a new one with
     // the same routing id, so a resend may be lost: a later one gets through.
-    expect(strings(await client.request('fixed'))).toEqual(['FIXED'])
+    expect(text(await client.request('fixed'))).toEqual(['FIXED'])
     expect(attempts.length).toBeGreaterThanOrEqual(1)
     expect(attempts.length).toBeLessThanOrEqual(3)
   })
@@ -129,14 +130,14 @@ describe('LazyPirateClient against the broker', () => {
       return [job.service, ...upper(job)]
     }, { services: ['text.upper', 'text.other'] })
     const client = lazyClient({ endpoint: frontend, service: 'text.upper', timeout: 5000 })
-    expect(strings(await client.request(['abc', 'def']))).toEqual(['text.upper', 'ABC', 'DEF'])
+    expect(text(await client.request(['abc', 'def']))).toEqual(['text.upper', 'ABC', 'DEF'])
     const err = await rejection(client.request('fail'))
     expect(err).toMatchObject({ code: ClientErrorCode.APP_ERROR, status: 500, detail: 'refused by the job' })
     const other = lazyClient({ endpoint: frontend, service: 'text.other', timeout: 5000 })
-    expect(strings(await other.request('x'))).toEqual(['text.other', 'X'])
+    expect(text(await other.request('x'))).toEqual(['text.other', 'X'])
     const mmi = lazyClient({ endpoint: frontend, service: 'mmi.service', timeout: 5000 })
-    expect(strings(await mmi.request('text.upper'))).toEqual(['200'])
-    expect(strings(await mmi.request('text.nothing'))).toEqual(['404'])
+    expect(text(await mmi.request('text.upper'))).toEqual(['200'])
+    expect(text(await mmi.request('text.nothing'))).toEqual(['404'])
   })
 
   it('turns the broker\'s ERROR frames into typed errors in plain REQ mode', async () => {
@@ -151,7 +152,7 @@ describe('LazyPirateClient against the broker', () => {
     // A body whose first frame is a dialect header is read as that dialect: here a bad one.
     expect(await rejection(client.request('NSZC01'))).toMatchObject({ code: ClientErrorCode.MALFORMED, status: 400 })
     // The socket is still usable after each failure.
-    expect(strings(await client.request('ok'))).toEqual(['OK'])
+    expect(text(await client.request('ok'))).toEqual(['OK'])
   })
 
   it('rejects with the abort reason and serves the next request on a fresh socket', async () => {
@@ -175,6 +176,6 @@ describe('LazyPirateClient against the broker', () => {
     const idle = nextEvent(broker, 'workerIdle', 5000, (w: WorkerInfo) => w.served === 1)
     release.resolve()
     await idle
-    expect(strings(await client.request('next'))).toEqual(['NEXT'])
+    expect(text(await client.request('next'))).toEqual(['NEXT'])
   })
 })

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { createHash } from 'node:crypto'
-import { startAgent, startBroker } from '../helpers.js'
-import { lazyClient, pipelinedClient, strings } from './clients-support.js'
+import { text } from '@net-server/test-support'
+import { lazyClient, pipelinedClient } from '../support/clients.js'
+import { startAgent, startBroker } from '../support/broker.js'
 
 const CLIENTS = 20
 const REQUESTS = 200
@@ -31,7 +32,7 @@ describe('many clients at once', () => {
         replies = await Promise.all(payloads.map((p) => client.request('', p)))
       }
       // The replies that are not this client's own, in order.
-      return replies.map(strings).filter((reply, i) => reply.join('|') !== `${payloads[i]}|${digest(payloads[i]!)}`).length
+      return replies.map(text).filter((reply, i) => reply.join('|') !== `${payloads[i]}|${digest(payloads[i]!)}`).length
     })
     expect(await Promise.all(runs)).toEqual(Array.from({ length: CLIENTS }, () => 0))
     expect(broker.stats()).toMatchObject({ accepted: CLIENTS * REQUESTS, served: CLIENTS * REQUESTS, errors: {}, inFlight: 0, queued: 0 })

@@ -3,8 +3,9 @@ import {
   ClientErrorCode, NSZC, Status, decodeErrorFrame, isClientError, statusError
 } from '@net-server/client'
 import type { Job, WorkerInfo } from '@net-server/zmq'
-import { RawWorker, dealer, nextEvent, startAgent, startBroker, within } from '../helpers.js'
-import { deferred, pipelinedClient, rejection, spawnWorker, strings } from './clients-support.js'
+import { deferred, nextEvent, rejection, text, within } from '@net-server/test-support'
+import { RawWorker, dealer, startAgent, startBroker } from '../support/broker.js'
+import { pipelinedClient, spawnWorker } from '../support/clients.js'
 
 /** A reply that only this payload can produce. */
 const derive = (payload: string): string[] => [[...payload].reverse().join(''), String(payload.length)]
@@ -32,7 +33,7 @@ describe('pipelined Client against the broker', () => {
     const client = pipelinedClient({ endpoint: frontend, timeout: 10_000, retries: 0 })
     const payloads = Array.from({ length: 1000 }, (_, i) => `req-${i}-${Math.random().toString(36).slice(2)}`)
     const replies = await Promise.all(payloads.map((p) => client.request('', p)))
-    replies.forEach((reply, i) => expect(strings(reply)).toEqual(derive(payloads[i]!)))
+    replies.forEach((reply, i) => expect(text(reply)).toEqual(derive(payloads[i]!)))
     expect(client.stats).toMatchObject({ sent: 1000, received: 1000, retried: 0, late: 0, foreign: 0, malformed: 0, inFlight: 0, queued: 0 })
     // The three workers shared the load.
     expect(broker.workers().map((w) => w.served).sort((a, b) => a - b)[0]).toBeGreaterThan(0)
@@ -59,8 +60,8 @@ describe('pipelined Client against the broker', () => {
     const err = await rejection(client.request('', 'third'))
     expect(err).toMatchObject({ code: ClientErrorCode.UNAVAILABLE, status: Status.UNAVAILABLE })
     release()
-    expect(strings(await first)).toEqual(['HOLD'])
-    expect(strings(await second)).toEqual(['SECOND'])
+    expect(text(await first)).toEqual(['HOLD'])
+    expect(text(await second)).toEqual(['SECOND'])
   })
 
   it('503: while the broker drains, new requests are refused and the job in flight finishes', async () => {
@@ -72,7 +73,7 @@ describe('pipelined Client against the broker', () => {
     const drained = broker.drain(10_000)
     expect(await rejection(client.request('', 'too late'))).toMatchObject({ code: ClientErrorCode.UNAVAILABLE, status: 503 })
     release()
-    expect(strings(await inFlight)).toEqual(['HOLD'])
+    expect(text(await inFlight)).toEqual(['HOLD'])
     await within(drained, 5000, 'the drain to end')
   })
 
@@ -107,11 +108,11 @@ describe('pipelined Client against the broker', () => {
     const client = pipelinedClient({ endpoint: frontend, timeout: 10_000, retries: 0 })
     const busy = nextEvent(broker, 'workerBusy', 5000)
     const pending = client.request('', 'hang')
-    expect((await busy)[0].pid).toBe(worker.child.pid)
-    worker.child.kill('SIGKILL')
+    expect((await busy)[0].pid).toBe(worker.pid)
+    worker.signal('SIGKILL')
     const err = await rejection(pending)
     expect(err).toMatchObject({ code: ClientErrorCode.WORKER_LOST, status: Status.WORKER_LOST })
-    expect((await worker.exited).signal).toBe('SIGKILL')
+    expect((await worker.closed).signal).toBe('SIGKILL')
   })
 
   // A worker that vanishes without DISCONNECT (a crash, SIGKILL) while idle must not
@@ -133,7 +134,7 @@ describe('pipelined Client against the broker', () => {
     expect(worker.pid).toBeUndefined()
     expect(reason).toBe('unreachable')
     const client = pipelinedClient({ endpoint: frontend, timeout: 5000, retries: 0 })
-    expect(strings(await client.request('', 'job'))).toEqual(['from the live worker'])
+    expect(text(await client.request('', 'job'))).toEqual(['from the live worker'])
     expect(broker.stats().errors).toEqual({})
   })
 
@@ -146,7 +147,7 @@ describe('pipelined Client against the broker', () => {
     expect(await during).toMatchObject({ code: ClientErrorCode.UNKNOWN_SERVICE, status: Status.NO_SERVICE })
     // After the grace, at once.
     expect(await rejection(client.request('other.unknown', 'y'))).toMatchObject({ code: ClientErrorCode.UNKNOWN_SERVICE })
-    expect(strings(await client.request('known', 'z'))).toEqual(['Z'])
+    expect(text(await client.request('known', 'z'))).toEqual(['Z'])
   })
 
   it('413: a request body past maxMessageSize rejects with NSZ_ERR_CLIENT_TOO_LARGE', async () => {
@@ -156,7 +157,7 @@ describe('pipelined Client against the broker', () => {
     expect(await rejection(client.request('', '123456789'))).toMatchObject({ code: ClientErrorCode.TOO_LARGE, status: 413 })
     // The bound counts all body frames together.
     expect(await rejection(client.request('', ['12345', '6789']))).toMatchObject({ code: ClientErrorCode.TOO_LARGE })
-    expect(strings(await client.request('', ['1234', 'abcd']))).toEqual(['1234', 'ABCD'])
+    expect(text(await client.request('', ['1234', 'abcd']))).toEqual(['1234', 'ABCD'])
   })
 
   it('400: a malformed request gets ERROR 400, which the codec turns into NSZ_ERR_CLIENT_MALFORMED', async () => {
@@ -181,7 +182,7 @@ describe('pipelined Client against the broker', () => {
     expect(broker.stats().protocolErrors).toBe(cases.length)
     // The broker keeps serving well-formed clients.
     const client = pipelinedClient({ endpoint: frontend, timeout: 5000 })
-    expect(strings(await client.request('', 'fine'))).toEqual(['FINE'])
+    expect(text(await client.request('', 'fine'))).toEqual(['FINE'])
   })
 
   it('drops the late reply of a request that was resent and already answered', async () => {
@@ -200,11 +201,11 @@ describe('pipelined Client against the broker', () => {
     const reply = client.request('', 'twice')
     const [, firstJob] = await busy
     // The first reply settles the request; the resend's reply comes later and is dropped.
-    const [jobId] = strings(await reply)
+    const [jobId] = text(await reply)
     expect(Number.parseInt(jobId!, 16)).toBe(firstJob)
     // Replies arrive in order on the one connection: by this reply, the late one was seen.
     const marker = await client.request('', 'marker')
-    expect(Number.parseInt(strings(marker)[0]!, 16)).toBe(firstJob + 2)
+    expect(Number.parseInt(text(marker)[0]!, 16)).toBe(firstJob + 2)
     expect(client.stats).toMatchObject({ retried: 1, received: 2, late: 1, inFlight: 0 })
   })
 
@@ -222,7 +223,7 @@ describe('pipelined Client against the broker', () => {
     const idle = nextEvent(broker, 'workerIdle', 5000, (w: WorkerInfo) => w.served === 1)
     release()
     await idle
-    expect(strings(await client.request('', 'after'))).toEqual(['AFTER'])
+    expect(text(await client.request('', 'after'))).toEqual(['AFTER'])
     expect(client.stats).toMatchObject({ received: 1, late: 1 })
   })
 

@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import type { Job } from '@net-server/zmq'
-import { startAgent, startBroker } from '../helpers.js'
-import { PERL, fixture, interopPeer, lazyClient, run, runCli, startProcess, strings } from './clients-support.js'
+import { run, runZmqClient, startProcess, text } from '@net-server/test-support'
+import { startAgent, startBroker } from '../support/broker.js'
+import { interopPeer, lazyClient, PERL } from '../support/clients.js'
+import { fixture } from '../support/fixture.js'
 
 const available = interopPeer('Perl ZMQ::FFI', PERL, ['-MZMQ::FFI', '-e1'], 'apt-get install libzmq-ffi-perl')
 const hex = (s: string): string => Buffer.from(s).toString('hex')
@@ -37,18 +39,18 @@ describe.skipIf(!available)('Perl ZMQ::FFI interop', () => {
     it('serves LazyPirateClient, with the identity the seed asks clients to set', async () => {
       const seed = await startSeedBroker(2)
       const client = lazyClient({ endpoint: seed.frontend, identity: 'nsz-lazy-1', timeout: 5000, retries: 1 })
-      expect(strings(await client.request('hello seed'))).toEqual(['HELLO SEED'])
-      expect(strings(await client.request('again'))).toEqual(['AGAIN'])
+      expect(text(await client.request('hello seed'))).toEqual(['HELLO SEED'])
+      expect(text(await client.request('again'))).toEqual(['AGAIN'])
       // The broker routed the requests by the identity the client set.
       await seed.line(new RegExp(`^route ${hex('nsz-lazy-1')} child_\\d+$`))
       // Without an identity, the ROUTER picks one, and replies still find their way.
       const anonymous = lazyClient({ endpoint: seed.frontend, timeout: 5000 })
-      expect(strings(await anonymous.request('no name'))).toEqual(['NO NAME'])
+      expect(text(await anonymous.request('no name'))).toEqual(['NO NAME'])
     })
 
     it('serves the zmq-client command with --identity', async () => {
       const seed = await startSeedBroker(1)
-      const r = await runCli(['-e', seed.frontend, '-i', 'cli-seed', '-t', '5'], 'from the command line\n')
+      const r = await runZmqClient(['-e', seed.frontend, '-i', 'cli-seed', '-t', '5'], 'from the command line\n')
       expect(r).toMatchObject({ code: 0, stdout: 'FROM THE COMMAND LINE\n', stderr: '' })
       await seed.line(new RegExp(`^route ${hex('cli-seed')} child_\\d+$`))
     })

@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import type { Job } from '@net-server/zmq'
-import { startAgent, startBroker } from '../helpers.js'
-import { PYTHON, fixture, interopPeer, run } from './clients-support.js'
+import { run } from '@net-server/test-support'
+import { startAgent, startBroker } from '../support/broker.js'
+import { PYTHON, interopPeer } from '../support/clients.js'
+import { fixture } from '../support/fixture.js'
 
 // interop.test.ts covers a Python MDP/0.1 worker and one pyzmq REQ round trip; these
 // cover an MDP/0.1 client written in Python and the failures a pyzmq REQ client sees.

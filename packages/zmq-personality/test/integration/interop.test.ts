@@ -1,14 +1,13 @@
-import { execFile, spawn, spawnSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { execFile, spawnSync } from 'node:child_process'
 import { promisify } from 'node:util'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { MDPC, encodeMdpRequest } from '@net-server/client'
 import type { WorkerInfo } from '@net-server/zmq'
-import { NszClient, dealer, nextEvent, startAgent, startBroker, text } from '../helpers.js'
+import { nextEvent, startProcess, text } from '@net-server/test-support'
+import { NszClient, dealer, startAgent, startBroker } from '../support/broker.js'
+import { PYTHON } from '../support/clients.js'
+import { fixture } from '../support/fixture.js'
 
-// Debian's pyzmq lives under Debian's own interpreter, not the first python3 on PATH.
-const PYTHON = '/usr/bin/python3'
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url))
 const hasPyzmq = spawnSync(PYTHON, ['-c', 'import zmq']).status === 0
 const required = process.env.NSZ_REQUIRE_INTEROP === '1'
 if (!hasPyzmq && !required) {
@@ -22,12 +21,8 @@ describe.skipIf(!hasPyzmq && !required)('interoperability with pyzmq', () => {
 
   it('lets an independent Python MDP/0.1 worker join and serve a service', async () => {
     const { broker, frontend, backend } = await startBroker()
-    const child = spawn(PYTHON, [fixture('mdp_worker.py'), backend, 'py.upper'], { stdio: ['ignore', 'inherit', 'inherit'] })
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    onTestFinished(async () => {
-      if (child.exitCode === null) child.kill('SIGKILL')
-      await exited
-    })
+    const child = startProcess(PYTHON, [fixture('mdp_worker.py'), backend, 'py.upper'])
+    const exited = child.exit
     const [worker] = await nextEvent(broker, 'workerReady', 10_000) as [WorkerInfo]
     expect(worker).toMatchObject({ extended: false, pid: undefined, services: ['py.upper'] })
     const reply = await new NszClient(frontend).call('py.upper', ['abc', 'def'])

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { Command, MDPC, MDPW, NSZC, encodeReady } from '@net-server/client'
 import type { Broker } from '@net-server/zmq'
-import { RawWorker, dealer, nextEvent, reqCall, reqClient, startAgent, startBroker, text } from '../helpers.js'
+import { nextEvent, text } from '@net-server/test-support'
+import { RawWorker, dealer, reqCall, reqClient, startAgent, startBroker } from '../support/broker.js'
 
 const cmd = (c: number) => Buffer.from([c])
 
@@ -65,9 +66,7 @@ describe('malformed or misplaced worker messages', () => {
   ])('drops a registered worker that sends %s', async (name, frames) => {
     const { broker, frontend, backend } = await startBroker()
     const raw = new RawWorker(backend)
-    const joined = nextEvent(broker, 'workerReady')
-    await raw.ready('default', name.startsWith('an extended') ? { pid: 77, services: [] } : undefined)
-    await joined
+    await raw.join(broker, 'default', name.startsWith('an extended') ? { pid: 77, services: [] } : undefined)
     const gone = nextEvent(broker, 'workerGone')
     await raw.send(frames)
     await raw.expect(Command.DISCONNECT)
@@ -80,9 +79,7 @@ describe('malformed or misplaced worker messages', () => {
   it('tells a dropped worker that keeps talking to reconnect', async () => {
     const { broker, backend } = await startBroker()
     const raw = new RawWorker(backend)
-    const joined = nextEvent(broker, 'workerReady')
-    await raw.ready()
-    await joined
+    await raw.join(broker)
     expect(broker.disconnectWorker(broker.workers()[0]!.id)).toBe(true)
     await raw.expect(Command.DISCONNECT)
     await raw.send(['', MDPW, cmd(Command.HEARTBEAT)])

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { Status } from '@net-server/client'
-import { client, startServer, statusOf, texts, type ServerProcess } from './server-support.js'
+import { portOf, statusOf, text } from '@net-server/test-support'
+import { client, startServer, type ServerProcess } from '../support/server.js'
 
 /** A broker alone: a ZmqServer with no children of its own, on the given ports. */
 async function startBroker (port = '0,0'): Promise<ServerProcess> {
   return await startServer(['--port', port, '--min-servers', '0', '--max-spare-servers', '0'], { kind: 'upper' })
 }
-
-const portOf = (endpoint: string): string => /:(\d+)$/.exec(endpoint)![1]!
 
 describe('a WorkerPool for a remote broker', () => {
   it('serves, and its workers join the broker again after it restarts on the same ports', async () => {
@@ -17,7 +16,7 @@ describe('a WorkerPool for a remote broker', () => {
     await broker.until(() => pids.every((pid) => broker.workers.has(pid)), 'the pool workers to join the broker')
     const c = client(broker.frontend)
     const answered = new Set<number>()
-    for (let i = 0; i < 4; i++) answered.add(Number(texts(await c.request('', 'pid'))[0]))
+    for (let i = 0; i < 4; i++) answered.add(Number(text(await c.request('', 'pid'))[0]))
     expect([...answered].sort((a, b) => a - b)).toEqual(pids)
 
     const ports = `${portOf(broker.frontend)},${portOf(broker.backend)}`
@@ -27,7 +26,7 @@ describe('a WorkerPool for a remote broker', () => {
     // Workers notice the silence, reconnect with back-off and send READY again.
     await again.until(() => pids.every((pid) => again.workers.has(pid)), 'the pool workers to join the new broker')
     const after = new Set<number>()
-    for (let i = 0; i < 4; i++) after.add(Number(texts(await c.request('', 'pid'))[0]))
+    for (let i = 0; i < 4; i++) after.add(Number(text(await c.request('', 'pid'))[0]))
     expect([...after].sort((a, b) => a - b)).toEqual(pids)
     // The pool itself never replaced a worker.
     expect(pool.events.filter((e) => e.event === 'childExit')).toEqual([])
@@ -48,6 +47,6 @@ describe('a WorkerPool whose worker is stuck in a job', () => {
     const [replacement] = await pool.settled(1)
     expect(replacement).not.toBe(stuck)
     await broker.until(() => broker.workers.has(replacement!), 'the replacement to join the broker')
-    expect(texts(await c.request('', 'pid'))).toEqual([String(replacement)])
+    expect(text(await c.request('', 'pid'))).toEqual([String(replacement)])
   })
 })

@@ -1,25 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Status } from '@net-server/client'
-import type { Broker, WorkerInfo } from '@net-server/zmq'
-import { NszClient, nextEvent, startBroker, text, within } from '../helpers.js'
-
-const FIXTURE = fileURLToPath(new URL('../fixtures/worker.ts', import.meta.url))
-
-/** Starts the worker fixture and resolves once the broker has registered its pid. */
-async function spawnWorker (broker: Broker, backend: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@net-server/source', FIXTURE, backend], {
-    stdio: ['ignore', 'inherit', 'inherit']
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  onTestFinished(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    await exited
-  })
-  await nextEvent(broker, 'workerReady', 20_000, (w: WorkerInfo) => w.pid === child.pid)
-  return child
-}
+import { nextEvent, text, within } from '@net-server/test-support'
+import { NszClient, startBroker } from '../support/broker.js'
+import { spawnWorker } from '../support/clients.js'
 
 describe('worker processes', () => {
   it('answers 502 when a worker process is killed mid-job', async () => {
@@ -30,7 +13,7 @@ describe('worker processes', () => {
     const reply = client.call('default', 'hang')
     await busy
     const gone = nextEvent(broker, 'workerGone')
-    child.kill('SIGKILL')
+    child.signal('SIGKILL')
     expect((await reply).status).toBe(Status.WORKER_LOST)
     const [worker, reason] = await gone
     expect(worker.pid).toBe(child.pid)
@@ -46,7 +29,7 @@ describe('worker processes', () => {
     const busy = nextEvent(broker, 'workerBusy')
     const reply = client.call('default', ['hang-in', String(first.pid)])
     expect((await busy)[0].pid).toBe(first.pid)
-    first.kill('SIGKILL')
+    first.signal('SIGKILL')
     const answer = await reply
     expect(answer.status).toBe(200)
     expect(text(answer.body)).toEqual([String(second.pid), 'hang-in', String(first.pid)])
@@ -73,7 +56,7 @@ describe('worker processes', () => {
     expect(worker.pid).toBe(child.pid)
     expect((await reply).status).toBe(Status.TIMEOUT)
     // What a server does on jobTimeout: kill and replace the process.
-    const exited = new Promise((resolve) => child.once('exit', resolve))
+    const exited = child.exit
     process.kill(worker.pid, 'SIGKILL')
     await within(exited, 5000, 'the worker to exit')
     await spawnWorker(broker, backend)

@@ -3,24 +3,23 @@
  * the parent, workers in its children) and WorkerPool processes, with real clients
  * over loopback.
  */
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { curveKeyPair } from 'zeromq'
 import { ClientErrorCode } from '@net-server/client'
 import { WorkerPool, ZmqServer, type ZmqServerOptions, type WorkerPoolOptions } from '@net-server/zmq'
-import { within } from '../helpers.js'
-import { fixture, pipelinedClient, rejection, startProcess, type Proc } from './clients-support.js'
+import { TSX, connectable, rejection, startProcess, tempDir, within, type TestProcess } from '@net-server/test-support'
+import { pipelinedClient } from '../support/clients.js'
+import { fixture } from '../support/fixture.js'
 
-const TSX = ['--import', 'tsx', '--conditions=@net-server/source']
 const FIXTURE = fixture('security-server.ts')
 const SMALL = ['--port', '0,0', '--min-servers', '2', '--max-servers', '2']
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
 
 interface Running {
-  readonly proc: Proc
+  readonly proc: TestProcess
   readonly frontend: string
   readonly backend: string
 }
@@ -34,20 +33,16 @@ async function start (role: 'broker' | 'pool', args: readonly string[]): Promise
 }
 
 /** The next ZAP decision line of the broker that matches all of `fields`. */
-async function decision (proc: Proc, fields: { domain?: string, mechanism?: string, publicKey?: string, address?: string, allowed: boolean }): Promise<void> {
+async function decision (proc: TestProcess, fields: { domain?: string, mechanism?: string, publicKey?: string, address?: string, allowed: boolean }): Promise<void> {
   const parts = Object.entries(fields).map(([k, v]) => `(?=.*"${k}":${escape(JSON.stringify(v))})`)
   await proc.line(new RegExp(`^(?=.*"event":"zap")${parts.join('')}`), 10_000)
 }
 
 /** Stops the process with TERM and expects it to exit 0 by itself: nothing left open. */
-async function stop (proc: Proc): Promise<void> {
-  proc.child.kill('SIGTERM')
-  const { code } = await within(proc.exited, 10_000, 'the server to exit after SIGTERM')
+async function stop (proc: TestProcess): Promise<void> {
+  proc.signal('SIGTERM')
+  const { code } = await within(proc.closed, 10_000, 'the server to exit after SIGTERM')
   expect(code).toBe(0)
-}
-
-function connectable (endpoint: string): string {
-  return endpoint.replace('tcp://0.0.0.0:', 'tcp://127.0.0.1:')
 }
 
 describe('a ZmqServer with CURVE on both sockets', () => {
@@ -180,8 +175,7 @@ describe('security options', () => {
   })
 
   it('refuses key files that cannot serve as the secret key before anything binds', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nsz-keys-'))
-    onTestFinished(() => { rmSync(dir, { recursive: true, force: true }) })
+    const dir = tempDir('nsz-keys-')
     const certificate = join(dir, 'server.pub.json')
     writeFileSync(certificate, JSON.stringify({ publicKey: server.publicKey }))
     for (const curveKeyFile of [join(dir, 'missing.json'), certificate]) {
@@ -192,8 +186,7 @@ describe('security options', () => {
   })
 
   it('reads the key from a key file and the lists from flags in a real process', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nsz-keys-'))
-    onTestFinished(() => { rmSync(dir, { recursive: true, force: true }) })
+    const dir = tempDir('nsz-keys-')
     const file = join(dir, 'server.key.json')
     writeFileSync(file, JSON.stringify(server), { mode: 0o600 })
     const { proc, frontend } = await start('broker', [...SMALL, '--curve-key-file', file, '--client-keys', `${other.publicKey},${curveKeyPair().publicKey}`])
@@ -203,7 +196,7 @@ describe('security options', () => {
     await stop(proc)
 
     const bad = startProcess(process.execPath, [...TSX, FIXTURE, 'broker', ...SMALL, '--worker-keys', 'not-a-key'], { group: true })
-    const { code } = await within(bad.exited, 20_000, 'the fixture to fail')
+    const { code } = await within(bad.closed, 20_000, 'the fixture to fail')
     expect(code).not.toBe(0)
     expect(bad.stderr).toContain("options.workerKeys must hold 40-character Z85 public keys, got 'not-a-key'")
   })

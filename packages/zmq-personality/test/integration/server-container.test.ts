@@ -1,16 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it, onTestFinished } from 'vitest'
-import { client, startServer, texts } from './server-support.js'
+import { describe, expect, it } from 'vitest'
+import { tempDir, text } from '@net-server/test-support'
+import { client, startServer } from '../support/server.js'
 
 describe('the container', () => {
   it('makes every socket of the broker and its workers with the SOCKET_FACTORY the user registered', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nsz-sockets-'))
-    onTestFinished(() => { rmSync(dir, { recursive: true, force: true }) })
+    const dir = tempDir('nsz-sockets-')
     const server = await startServer(['--min-servers', '1', '--pid-file', join(dir, 'server.pid')], { kind: 'sockets' })
     await server.serving(1)
-    expect(texts(await client(server.frontend).request('', 'abc'))).toEqual(['ABC'])
+    expect(text(await client(server.frontend).request('', 'abc'))).toEqual(['ABC'])
     const made = server.events.filter((e) => e.event === 'socket') as unknown as Array<{ kind: string, pid: number }>
     const parent = server.proc.pid!
     // The broker's two ROUTERs and the status socket (there is a pid file) in the parent…

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { client, startServer, texts } from './server-support.js'
+import { text } from '@net-server/test-support'
+import { client, startServer } from '../support/server.js'
 
 /** The pids that answer `n` requests sent one after another, each while every worker is idle. */
 async function answeringPids (frontend: string, n: number): Promise<number[]> {
   const c = client(frontend)
   const pids: number[] = []
-  for (let i = 0; i < n; i++) pids.push(Number(texts(await c.request('', 'pid'))[0]))
+  for (let i = 0; i < n; i++) pids.push(Number(text(await c.request('', 'pid'))[0]))
   return pids
 }
 

@@ -1,17 +1,14 @@
-import { existsSync, mkdtempSync, rmSync, watch } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, watch } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Status } from '@net-server/client'
-import { within } from '../helpers.js'
-import { client, cpuSeconds, startServer, statusOf, texts } from './server-support.js'
+import { cpuSeconds, statusOf, tempDir, text, within } from '@net-server/test-support'
+import { client, startServer } from '../support/server.js'
 
 const APP = { kind: 'upper' }
 
 function tempFile (name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'nsz-server-'))
-  onTestFinished(() => { rmSync(dir, { recursive: true, force: true }) })
-  return join(dir, name)
+  return join(tempDir('nsz-server-'), name)
 }
 
 /** Resolves once `file` exists (watching its directory), within `ms`. */
@@ -44,7 +41,7 @@ describe('a worker lost or stuck', () => {
     const now = await server.serving(2)
     expect(now).not.toContain(busy.pid)
     expect(now).toContain(pids.find((p) => p !== busy.pid))
-    expect(texts(await c.request('', 'again'))).toEqual(['AGAIN'])
+    expect(text(await c.request('', 'again'))).toEqual(['AGAIN'])
   })
 
   it('with --requeue, gives the job of a killed worker to another one', async () => {
@@ -59,7 +56,7 @@ describe('a worker lost or stuck', () => {
     await created(marker, 10_000)
     process.kill(busy.pid!, 'SIGKILL')
     const other = pids.find((p) => p !== busy.pid)!
-    expect(texts(await reply)).toEqual([`done ${other}`])
+    expect(text(await reply)).toEqual([`done ${other}`])
     await server.event((e) => e.event === 'childExit' && e.pid === busy.pid, 'the killed worker to exit', from)
     expect(await server.serving(2)).not.toContain(busy.pid)
   })
@@ -77,7 +74,7 @@ describe('a worker lost or stuck', () => {
     expect(exit.signal).toBe('SIGKILL')
     expect(await server.serving(2)).not.toContain(busy.pid)
     // A job shorter than the timeout is unaffected.
-    expect(texts(await c.request('', ['sleep', '100']))[0]).toMatch(/^slept \d+$/)
+    expect(text(await c.request('', ['sleep', '100']))[0]).toMatch(/^slept \d+$/)
   })
 })
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { Command, Status, encodeDisconnect } from '@net-server/client'
 import type { Job } from '@net-server/zmq'
-import { NszClient, RawWorker, nextEvent, startAgent, startBroker, text, within } from '../helpers.js'
+import { nextEvent, text, within } from '@net-server/test-support'
+import { NszClient, RawWorker, startAgent, startBroker } from '../support/broker.js'
 
 // What ZmqServer asks of the broker for a child it tells to stop:
 // disconnectWorker(pid, { wait: true }).

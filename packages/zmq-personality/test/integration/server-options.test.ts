@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { Router } from 'zeromq'
-import { ServerProcess } from './server-support.js'
+import { ServerProcess } from '../support/server.js'
 
 interface Case {
   readonly name: string
@@ -29,7 +29,6 @@ const CASES: readonly Case[] = [
 /** Runs the fixture to its end and returns what it said; killed if the test ends first. */
 async function runToExit (kind: string, args: readonly string[]): Promise<{ code: number | null, stderr: string, spawned: number }> {
   const server = new ServerProcess('server-app.ts', [kind, '--log-level', '1', ...args])
-  onTestFinished(async () => { await server.kill() })
   const { code } = await server.exit
   return { code, stderr: server.stderr, spawned: server.seen.size }
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { Client } from '@net-server/client'
 import { Status } from '@net-server/client'
-import { client, startServer, statusOf, texts, type ServerProcess } from './server-support.js'
+import { statusOf, text } from '@net-server/test-support'
+import { client, startServer, type ServerProcess } from '../support/server.js'
 
 const APP = { kind: 'upper' }
 
@@ -17,7 +18,7 @@ function requestLoop (clients: readonly Client[]): { stop: () => Promise<{ ok: n
   const loops = clients.map(async (c) => {
     while (state.running && !c.closed) {
       try {
-        pids.add(Number(texts(await c.request('', 'pid'))[0]))
+        pids.add(Number(text(await c.request('', 'pid'))[0]))
         ok++
       } catch (err) {
         failures.push((err as Error).message)
@@ -60,7 +61,7 @@ describe('the prefork rules while jobs flow', () => {
     const three = await server.serving(3)
     const c = client(server.frontend)
     const answered = new Set<number>()
-    for (let i = 0; i < 6; i++) answered.add(Number(texts(await c.request('', 'pid'))[0]))
+    for (let i = 0; i < 6; i++) answered.add(Number(text(await c.request('', 'pid'))[0]))
     expect([...answered].sort((a, b) => a - b)).toEqual(three)
     const from = server.events.length
     // One signal at a time: two of the same signal in a row may arrive as one.
@@ -70,7 +71,7 @@ describe('the prefork rules while jobs flow', () => {
     server.signal('SIGTTOU')
     await server.until(() => exitsAfter(server, from).length === 2, 'another worker to leave')
     expect(await server.serving(1)).toHaveLength(1)
-    expect(texts(await c.request('', 'still'))).toEqual(['STILL'])
+    expect(text(await c.request('', 'still'))).toEqual(['STILL'])
   })
 
   it('replaces every worker on HUP while requests keep succeeding', async () => {
@@ -104,7 +105,7 @@ describe('the prefork rules while jobs flow', () => {
     let status = 200
     for (let i = 0; i < 1000 && status === 200; i++) status = await statusOf(c.request('', 'late'))
     expect(status).toBe(Status.UNAVAILABLE)
-    expect(texts(await inFlight)[0]).toMatch(/^slept \d+$/)
+    expect(text(await inFlight)[0]).toMatch(/^slept \d+$/)
     expect(await server.exit).toEqual({ code: 0, signal: null })
     expect(server.live.size).toBe(0)
   })

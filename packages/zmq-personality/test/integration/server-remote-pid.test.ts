@@ -1,7 +1,8 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { Status } from '@net-server/client'
-import { RawWorker } from '../helpers.js'
-import { client, startServer, statusOf, texts } from './server-support.js'
+import { statusOf, text } from '@net-server/test-support'
+import { RawWorker } from '../support/broker.js'
+import { client, startServer } from '../support/server.js'
 
 describe('a remote worker whose pid is also a local child\'s', () => {
   it('times out without the local child being killed for it', async () => {
@@ -20,11 +21,11 @@ describe('a remote worker whose pid is also a local child\'s', () => {
     // (from 1 s to 2.5 s), which must not be lost with a wrongly killed child.
     const first = c.request('', ['sleep', '1000'])
     const lost = statusOf(c.request('', 'lost'))
-    expect(texts(await first)).toEqual([`slept ${pid!}`])
+    expect(text(await first)).toEqual([`slept ${pid!}`])
     const busy = c.request('', ['sleep', '1500'])
     expect(await lost).toBe(Status.TIMEOUT)
-    expect(texts(await busy)).toEqual([`slept ${pid!}`])
-    expect(texts(await c.request('', 'pid'))).toEqual([String(pid)])
+    expect(text(await busy)).toEqual([`slept ${pid!}`])
+    expect(text(await c.request('', 'pid'))).toEqual([String(pid)])
     expect(server.events.some((e) => e.event === 'childExit')).toBe(false)
   })
 })

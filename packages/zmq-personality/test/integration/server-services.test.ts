@@ -1,23 +1,24 @@
 import { describe, expect, it } from 'vitest'
 import { ClientErrorCode, Status } from '@net-server/client'
-import { client, lazyPirate, startServer, statusOf, texts } from './server-support.js'
+import { statusOf, text } from '@net-server/test-support'
+import { client, lazyPirate, startServer } from '../support/server.js'
 
 describe('a server of several services', () => {
   it('routes MDP and project requests by service and answers mmi.service', async () => {
     const server = await startServer(['--min-servers', '2'], { kind: 'services' })
     await server.serving(2)
     const c = client(server.frontend)
-    expect(texts(await c.request('upper', 'abc'))).toEqual(['ABC'])
-    expect(texts(await c.request('reverse', ['abc', 'xyz']))).toEqual(['cba', 'zyx'])
-    expect(texts(await lazyPirate(server.frontend, { service: 'upper' }).request('mdp'))).toEqual(['MDP'])
-    expect(texts(await lazyPirate(server.frontend, { service: 'reverse' }).request('mdp'))).toEqual(['pdm'])
+    expect(text(await c.request('upper', 'abc'))).toEqual(['ABC'])
+    expect(text(await c.request('reverse', ['abc', 'xyz']))).toEqual(['cba', 'zyx'])
+    expect(text(await lazyPirate(server.frontend, { service: 'upper' }).request('mdp'))).toEqual(['MDP'])
+    expect(text(await lazyPirate(server.frontend, { service: 'reverse' }).request('mdp'))).toEqual(['pdm'])
     const mmi = lazyPirate(server.frontend, { service: 'mmi.service' })
-    expect(texts(await mmi.request('upper'))).toEqual(['200'])
-    expect(texts(await mmi.request('reverse'))).toEqual(['200'])
-    expect(texts(await mmi.request('nothing'))).toEqual(['404'])
+    expect(text(await mmi.request('upper'))).toEqual(['200'])
+    expect(text(await mmi.request('reverse'))).toEqual(['200'])
+    expect(text(await mmi.request('nothing'))).toEqual(['404'])
     // Plain requests go to the default service; a service nobody serves gets 404.
-    expect(texts(await lazyPirate(server.frontend).request('plain'))).toEqual(['PLAIN'])
-    expect(texts(await c.request('', 'plain'))).toEqual(['PLAIN'])
+    expect(text(await lazyPirate(server.frontend).request('plain'))).toEqual(['PLAIN'])
+    expect(text(await c.request('', 'plain'))).toEqual(['PLAIN'])
     expect(await statusOf(c.request('nothing', 'x'))).toBe(Status.NO_SERVICE)
   })
 })

@@ -2,8 +2,10 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ClientErrorCode, Status } from '@net-server/client'
-import { PYTHON, interopPeer } from './clients-support.js'
-import { client, fixture, lazyPirate, startServer, statusOf, texts, title, type ServerProcess } from './server-support.js'
+import { statusOf, text, title } from '@net-server/test-support'
+import { PYTHON, interopPeer } from '../support/clients.js'
+import { fixture } from '../support/fixture.js'
+import { client, lazyPirate, startServer, type ServerProcess } from '../support/server.js'
 
 const hasPyzmq = interopPeer('pyzmq', PYTHON, ['-c', 'import zmq'], 'apt-get install python3-zmq')
 
@@ -31,10 +33,10 @@ describe('the synopsis as a preforked server', () => {
   })
 
   it('answers the project Client and the LazyPirateClient, in both REQ and MDP dialects', async () => {
-    expect(texts(await client(server.frontend).request('', 'hello'))).toEqual(['HELLO'])
-    expect(texts(await client(server.frontend).request('default', ['a', 'b']))).toEqual(['A B'])
-    expect(texts(await lazyPirate(server.frontend).request('pirate'))).toEqual(['PIRATE'])
-    expect(texts(await lazyPirate(server.frontend, { service: 'default' }).request('mdp'))).toEqual(['MDP'])
+    expect(text(await client(server.frontend).request('', 'hello'))).toEqual(['HELLO'])
+    expect(text(await client(server.frontend).request('default', ['a', 'b']))).toEqual(['A B'])
+    expect(text(await lazyPirate(server.frontend).request('pirate'))).toEqual(['PIRATE'])
+    expect(text(await lazyPirate(server.frontend, { service: 'default' }).request('mdp'))).toEqual(['MDP'])
   })
 
   it('gives 20 concurrent clients x 200 requests each its own reply', async () => {
@@ -60,7 +62,7 @@ describe('the synopsis as a preforked server', () => {
       expect(err).toMatchObject({ code: ClientErrorCode.APP_ERROR, status: Status.APP_ERROR, detail: 'the job threw' })
     }
     const answered = new Set<number>()
-    for (let i = 0; i < 10; i++) answered.add(Number(texts(await c.request('', 'pid'))[0]))
+    for (let i = 0; i < 10; i++) answered.add(Number(text(await c.request('', 'pid'))[0]))
     expect([...answered].sort((a, b) => a - b)).toEqual(pids)
     expect(server.events.slice(before).filter((e) => e.event === 'childExit')).toEqual([])
     expect(await statusOf(lazyPirate(server.frontend).request('throw'))).toBe(Status.APP_ERROR)

@@ -2,7 +2,8 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { Router } from 'zeromq'
 import { Command, MDPW, NSZ_WORKER_EXTENSION, encodeDisconnect, encodeRequest } from '@net-server/client'
 import { Broker, WorkerAgent } from '@net-server/zmq'
-import { FAST, NszClient, nextEvent, reqCall, reqClient, startAgent, startBroker, text, track } from '../helpers.js'
+import { nextEvent, text, track } from '@net-server/test-support'
+import { FAST, NszClient, reqCall, reqClient, startAgent, startBroker } from '../support/broker.js'
 
 /** A bare ROUTER standing in for a broker, to script what the worker sees. */
 async function fakeBroker (): Promise<{ router: Router, endpoint: string }> {

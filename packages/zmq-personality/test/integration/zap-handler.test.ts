@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { Dealer, Request, Router, curveKeyPair, type Context } from 'zeromq'
 import { AccessControl } from '@net-server/core'
+import { text, track, within } from '@net-server/test-support'
 import { applyCurveClient, curveServerSocketOptions } from '../../src/security/curve.js'
 import { ZmqErrorCodes } from '../../src/errors.js'
 import { ZAP_ENDPOINT, ZapHandler, zapSocketOptions, type ZapDecision, type ZapRequest } from '../../src/security/zap-handler.js'
 import { createZapPolicy } from '../../src/security/zap-policy.js'
-import { freshContext, nextSocketEvent, nextZapEvent, startZap, text, track, within } from './security-helpers.js'
+import { freshContext, nextSocketEvent, nextZapEvent, startZap } from '../support/zap.js'
 
 const server = curveKeyPair()
 

@@ -1,26 +1,16 @@
-import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { NszError } from '@net-server/core'
 import {
   SecurityErrorCode, ZmqErrorCodes, ZmqPersonalityError, brokerBindError, brokerStateError, jobRepliedError, keyFileError,
   statusBindError, workerConnectError, workerStateError, zapBindError, zapStateError
 } from '@net-server/zmq'
+import { documentedCodes } from '@net-server/test-support'
 
 const PACKAGE = '@net-server/zmq'
 
-/** Rows `| code | package | meaning |` of docs/errors.md that belong to this package. */
-function documentedCodes (): string[] {
-  const doc = readFileSync(fileURLToPath(new URL('../../../../docs/errors.md', import.meta.url)), 'utf8')
-  return doc.split('\n')
-    .map((line) => line.split('|').map((cell) => cell.trim().replace(/`/g, '')))
-    .filter((cells) => cells.length >= 4 && cells[2] === PACKAGE)
-    .map((cells) => cells[1]!)
-}
-
 describe('error codes', () => {
   it('match the table in docs/errors.md, one row each', () => {
-    expect(documentedCodes().sort()).toEqual(Object.values(ZmqErrorCodes).sort())
+    expect(documentedCodes(PACKAGE).sort()).toEqual(Object.values(ZmqErrorCodes).sort())
   })
 
   it('come from one factory each, with the cause kept', () => {

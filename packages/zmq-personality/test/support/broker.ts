@@ -1,46 +1,14 @@
 import { onTestFinished } from 'vitest'
-import { Dealer, Request, type Socket } from 'zeromq'
-import type { EventEmitter } from 'eventemitter3'
+import { Dealer, Request } from 'zeromq'
 import {
-  MDPW, decodeNszReply, encodeNszRequest, encodeReady, encodeReply, isDecodeError,
+  Command, MDPW, decodeNszReply, encodeNszRequest, encodeReady, encodeReply, isDecodeError,
   type Body, type NszReply, type WorkerExtension
 } from '@net-server/client'
+import { b, nextEvent, text, track, within } from '@net-server/test-support'
 import { Broker, WorkerAgent, type BrokerOptions, type JobHandler, type WorkerAgentOptions } from '@net-server/zmq'
 
 /** Short heartbeats so that expiry tests stay fast. */
 export const FAST = { heartbeatInterval: 100, heartbeatLiveness: 3 } as const
-
-export const b = (s: string): Buffer => Buffer.from(s)
-export const text = (frames: readonly Buffer[]): string[] => frames.map((f) => f.toString('latin1'))
-
-/** Rejects when `promise` has not settled within `ms`. */
-export async function within<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
-  })
-  try {
-    return await Promise.race([promise, deadline])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-/** The arguments of the next `event` that satisfies `accept`, within `ms`. */
-export function nextEvent<E extends EventEmitter<any>, K extends EventEmitter.EventNames<E extends EventEmitter<infer T> ? T : never>> (
-  emitter: E, event: K, ms = 5000, accept: (...args: any[]) => boolean = () => true
-): Promise<any[]> {
-  let listener: ((...args: any[]) => void) | undefined
-  const seen = new Promise<any[]>((resolve) => {
-    listener = (...args: any[]) => {
-      if (!accept(...args)) return
-      emitter.off(event as any, listener)
-      resolve(args)
-    }
-    emitter.on(event as any, listener)
-  })
-  return within(seen, ms, `event ${String(event)}`).finally(() => emitter.off(event as any, listener))
-}
 
 /** A bound broker, closed when the test ends. */
 export async function startBroker (options: BrokerOptions = {}): Promise<{ broker: Broker, frontend: string, backend: string }> {
@@ -61,10 +29,20 @@ export async function startAgent (broker: Broker, backend: string, handler: JobH
   return agent
 }
 
-/** Closes `socket` when the test ends. */
-export function track<S extends Socket> (socket: S): S {
-  onTestFinished(() => { socket.close() })
-  return socket
+/**
+ * A broker whose only worker is a raw one that has just received a job (body `x`)
+ * from a project client: the test drives what the worker does next.
+ */
+export async function rawWorkerWithJob (options: BrokerOptions = {}): Promise<{
+  broker: Broker, raw: RawWorker, client: NszClient, reply: Promise<NszReply>, request: Buffer[]
+}> {
+  const { broker, frontend, backend } = await startBroker(options)
+  const raw = new RawWorker(backend)
+  await raw.join(broker)
+  const client = new NszClient(frontend)
+  const reply = client.call('default', 'x')
+  const request = await raw.expect(Command.REQUEST)
+  return { broker, raw, client, reply, request }
 }
 
 /** A REQ client connected to `endpoint`. */
@@ -133,6 +111,13 @@ export class RawWorker {
 
   async ready (service = 'default', extension?: WorkerExtension): Promise<void> {
     await this.socket.send(encodeReady(service, extension))
+  }
+
+  /** Sends READY and resolves once `broker` has the worker in its table. */
+  async join (broker: Broker, service = 'default', extension?: WorkerExtension): Promise<void> {
+    const joined = nextEvent(broker, 'workerReady')
+    await this.ready(service, extension)
+    await joined
   }
 
   async send (frames: Body): Promise<void> {

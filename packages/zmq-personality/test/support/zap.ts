@@ -1,19 +1,7 @@
 import { onTestFinished } from 'vitest'
 import { Context, type EventOfType, type EventType, type Socket } from 'zeromq'
+import { within } from '@net-server/test-support'
 import { ZapHandler, type ZapHandlerEvents, type ZapHandlerOptions } from '../../src/security/zap-handler.js'
-
-/** Rejects with a clear message when `promise` does not settle within `ms`. */
-export async function within<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([promise, deadline])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /** The next event of `type` on `socket`, within a deadline. Call before the action that causes it. */
 export function nextSocketEvent<E extends EventType> (socket: Socket, type: E, ms = 5000): Promise<EventOfType<E>> {
@@ -24,12 +12,6 @@ export function nextSocketEvent<E extends EventType> (socket: Socket, type: E, m
     }
     socket.events.on(type, listener)
   }), ms, `socket event ${type}`)
-}
-
-/** A socket closed when the test ends. */
-export function track<S extends Socket> (socket: S): S {
-  onTestFinished(() => socket.close())
-  return socket
 }
 
 /** A zeromq context of the test's own, so that each test has its own ZAP endpoint. */
@@ -44,8 +26,6 @@ export async function startZap (options: ZapHandlerOptions): Promise<ZapHandler>
   await zap.start()
   return zap
 }
-
-export const text = (frames: readonly Buffer[]): string[] => frames.map((f) => f.toString())
 
 /** The arguments of the handler's next `name` event, within a deadline. Call before the action that causes it. */
 export function nextZapEvent<K extends keyof ZapHandlerEvents> (zap: ZapHandler, name: K, ms = 5000): Promise<ZapHandlerEvents[K]> {

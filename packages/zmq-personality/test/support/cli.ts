@@ -1,0 +1,84 @@
+/**
+ * Runs the `nsz` command as users do: the built `dist/bin/nsz.js` (the source through
+ * tsx when there is no build), each in its own process group so that a test can tell
+ * whether the command left any process behind.
+ */
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { TSX, TestProcess, groupGone, runZmqClient } from '@net-server/test-support'
+
+const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url))
+
+/** How to start `nsz`: its build, else its source through tsx. */
+export const NSZ: readonly string[] = existsSync(here('../../dist/bin/nsz.js'))
+  ? [here('../../dist/bin/nsz.js')]
+  : [...TSX, here('../../src/bin/nsz.ts')]
+
+/** Starts `nsz ARGS`; the process group is killed when the test ends. */
+export function nsz (args: readonly string[], options: { argv0?: readonly string[], cwd?: string } = {}): TestProcess {
+  return new TestProcess(process.execPath, [...options.argv0 ?? NSZ, ...args], { group: true, json: false, cwd: options.cwd })
+}
+
+/** Runs `nsz ARGS` to its end: exit code and output, after every process it started is gone. */
+export async function runNsz (args: readonly string[], timeout = 20_000): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const proc = nsz(args)
+  const code = await proc.exited(timeout)
+  await groupGone(proc.pid)
+  return { code, stdout: proc.stdout, stderr: proc.stderr }
+}
+
+/** A running `nsz serve` and the endpoints of its ready line. */
+export interface Serving {
+  readonly proc: TestProcess
+  readonly frontend: string
+  readonly backend: string
+}
+
+/** Starts `nsz serve --port 0,0 ARGS` and waits for its ready line. */
+export async function serve (args: readonly string[]): Promise<Serving> {
+  const proc = nsz(['serve', '--port', '0,0', ...args])
+  const [, frontend, backend] = await proc.line(/^listening frontend=(\S+) backend=(\S+)$/)
+  return { proc, frontend: frontend!, backend: backend! }
+}
+
+/** Sends one request through the `zmq-client` command and resolves with its exit code and output. */
+export async function zmqClient (endpoint: string, input: string): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const { code, stdout, stderr } = await runZmqClient(['--endpoint', endpoint, '--timeout', '10'], input)
+  return { code, stdout, stderr }
+}
+
+/** `nsz status --json` of a server started with this pid file. */
+export async function statusJson (pidFile: string): Promise<StatusJson> {
+  const { code, stdout, stderr } = await runNsz(['status', '--pid-file', pidFile, '--json'])
+  if (code !== 0) throw new Error(`nsz status exited ${String(code)}: ${stderr}`)
+  return JSON.parse(stdout) as StatusJson
+}
+
+/** What `nsz status --json` prints. */
+export interface StatusJson {
+  pid: number
+  title: string
+  frontend: string
+  backend: string
+  uptime: number
+  limits: { minServers: number, maxServers: number }
+  children: Array<{ pid: number, state: string, jobs: number, age: number }>
+  remoteWorkers: number
+  queued: number
+  inFlight: number
+  served: number
+  jobsPerSecond: number
+}
+
+/**
+ * Asks `nsz status --json` until `match` holds: for changes no output line reports
+ * (a worker replaced, limits moved). Each query waits for its answer.
+ */
+export async function statusUntil (pidFile: string, match: (status: StatusJson) => boolean, what: string, timeout = 15_000): Promise<StatusJson> {
+  const deadline = Date.now() + timeout
+  for (;;) {
+    const status = await statusJson(pidFile)
+    if (match(status)) return status
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(status)}`)
+  }
+}
