@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { CoreErrorCode, NszError } from '@net-server/core'
 import {
-  CoreErrorCode, NszError, alreadyRunningError, commandLineError, confFileError, pidFileError, pidFileLockedError,
-  privilegesError, unknownOptionError
-} from '@net-server/core'
+  alreadyRunningError, commandLineError, confFileError, pidFileError, pidFileLockedError, privilegesError, unknownOptionError
+} from '../../src/errors.js'
 
 const table = fileURLToPath(new URL('../../../../docs/errors.md', import.meta.url))
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { NszError } from '@net-server/core'
-import { PreForkErrorCode, crashLoopError, notAChildError } from '@net-server/prefork'
+import { PreForkErrorCode } from '@net-server/prefork'
+import { crashLoopError, notAChildError } from '../../src/errors.js'
 
 const table = readFileSync(new URL('../../../../docs/errors.md', import.meta.url), 'utf8')
 

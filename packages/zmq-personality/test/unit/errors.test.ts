@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { NszError } from '@net-server/core'
+import { SecurityErrorCode, ZmqErrorCodes, ZmqPersonalityError } from '@net-server/zmq'
 import {
-  SecurityErrorCode, ZmqErrorCodes, ZmqPersonalityError, brokerBindError, brokerStateError, jobRepliedError, keyFileError,
-  statusBindError, workerConnectError, workerStateError, zapBindError, zapStateError
-} from '@net-server/zmq'
+  brokerBindError, brokerStateError, jobRepliedError, keyFileError, statusBindError, workerConnectError, workerStateError,
+  zapBindError, zapStateError
+} from '../../src/errors.js'
 
 const PACKAGE = '@net-server/zmq'
 
