@@ -1,10 +1,23 @@
-export * from './protocol.js'
-export * from './errors.js'
+export { ExitCode, main as runZmqClient } from './cli.js'
+export type { CliIo } from './cli.js'
+export { Client } from './client.js'
+export type { ClientOptions, ClientStats, ResolvedClientOptions } from './client.js'
+export { ClientError, ClientErrorCode, isClientError, statusError } from './errors.js'
+export type { ClientErrorCodeValue, ClientErrorDetails } from './errors.js'
+export { decodeJson, encodeJson, jsonClient, requestJson, requestJsonLazy } from './json.js'
+export type { JsonClient } from './json.js'
+export { LazyPirateClient } from './lazy-pirate-client.js'
+export type { LazyPirateClientOptions, ResolvedLazyPirateClientOptions, RetryEvent } from './lazy-pirate-client.js'
+export { DEFAULT_ENDPOINT } from './options.js'
+export type { BaseClientOptions, CurveOptions, RequestOptions, ResolvedBaseClientOptions } from './options.js'
 export {
-  type BaseClientOptions, type CurveOptions, type RequestOptions, type ResolvedBaseClientOptions,
-  DEFAULT_ENDPOINT, baseDefaults
-} from './options.js'
-export * from './lazy-pirate-client.js'
-export * from './client.js'
-export * from './json.js'
-export { type CliIo, ExitCode, main as runZmqClient } from './cli.js'
+  Command, DEFAULT_SERVICE, MDPC, MDPW, MMI_PREFIX, MMI_SERVICE, MmiStatus, NSZC, NSZ_WORKER_EXTENSION, REQ_ENVELOPE, Status,
+  decodeClientRequest, decodeErrorFrame, decodeNszReply, decodeStatus, decodeWorkerMessage, encodeClientReply,
+  encodeClientReplyTo, encodeDisconnect, encodeDisconnectTo, encodeHeartbeat, encodeHeartbeatTo, encodeMdpRequest,
+  encodeNszRequest, encodeReady, encodeReply, encodeRequest, encodeRequestTo, encodeStatus, isDecodeError, isStatus,
+  replyEnvelope, routedRequestJobId, statusText
+} from './protocol.js'
+export type {
+  Body, ClientRequest, CommandCode, Decoded, ErrorFrame, Frame, NszReply, ReplyEnvelope, StatusCode, WorkerExtension,
+  WorkerMessage
+} from './protocol.js'

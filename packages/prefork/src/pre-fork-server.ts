@@ -14,10 +14,6 @@ import {
 import { Supervisor, type SupervisorHost } from './supervisor.js'
 import { PROCESS_SPAWNER, type ProcessSpawner } from './tokens.js'
 
-export { CHILD_ENV } from './ipc.js'
-export type { ChildInfo } from './pool-child.js'
-export type { ProcessRole } from './pre-fork-base.js'
-
 /**
  * Net::Server::PreFork for Node: a parent that binds, then keeps a pool of child
  * processes that serve requests, sized between `minServers` and `maxServers` with

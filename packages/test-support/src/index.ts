@@ -15,3 +15,5 @@ export { LOOPBACK, track, connectable, portOf, deadEndpoint, freePorts } from '.
 export { closing, b, text, statusOf, runZmqClient } from './client.js'
 export { errorTable, documentedCodes } from './docs.js'
 export type { ErrorRow } from './docs.js'
+export { API_KINDS, describePublicApi, documentedNames, exportedNames } from './public-api.js'
+export type { ApiKind, DocumentedName, ExportedNames, PublicApiCheck } from './public-api.js'

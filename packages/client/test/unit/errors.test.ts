@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
+import { ClientError, ClientErrorCode, Status, isClientError, statusError } from '@net-server/client'
 import {
-  ClientError, ClientErrorCode, Status, appError, badReplyError, closedError, deniedError, isClientError,
-  jobTimeoutError, malformedError, socketError, statusError, timeoutError, tooLargeError, unavailableError,
-  unknownServiceError, workerLostError
-} from '@net-server/client'
+  appError, badReplyError, closedError, deniedError, jobTimeoutError, malformedError, socketError, timeoutError,
+  tooLargeError, unavailableError, unknownServiceError, workerLostError
+} from '../../src/errors.js'
 import { errorTable } from '@net-server/test-support'
 
 const PACKAGE = '@net-server/client'

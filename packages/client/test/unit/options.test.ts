@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { Client, LazyPirateClient, clientDefaults, baseDefaults } from '@net-server/client'
+import { Client, LazyPirateClient } from '@net-server/client'
+import { clientDefaults } from '../../src/client.js'
+import { baseDefaults } from '../../src/options.js'
 
 // Construction validates the options before it touches a socket, except the endpoint,
 // which libzmq parses when the socket connects (nothing listens on port 1).

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { PidFile, isProcessAlive } from '@net-server/core'
+import { isProcessAlive } from '@net-server/core'
 import { deadPid, liveProcess, tempDir } from '@net-server/test-support'
+import { PidFile } from '../../src/pid-file.js'
 import { RecordingServer } from '../support/recording-server.js'
 import { start } from '../support/line-server.js'
 

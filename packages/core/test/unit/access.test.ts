@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { AccessControl, checkCidr, checkPattern, type AccessRules } from '@net-server/core'
+import { AccessControl, type AccessRules } from '@net-server/core'
+import { checkCidr, checkPattern } from '../../src/access.js'
 
 function rules (r: Partial<AccessRules>): AccessControl {
   return new AccessControl({ allow: [], deny: [], cidrAllow: [], cidrDeny: [], ...r })

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import { CoreErrorCode, NszError } from '@net-server/core'
 import {
-  CoreErrorCode, NszError, alreadyRunningError, commandLineError, confFileError, pidFileError, pidFileLockedError,
-  privilegesError, unknownOptionError
-} from '@net-server/core'
+  alreadyRunningError, commandLineError, confFileError, pidFileError, pidFileLockedError, privilegesError, unknownOptionError
+} from '../../src/errors.js'
 import { errorTable } from '@net-server/test-support'
 
 describe('docs/errors.md', () => {

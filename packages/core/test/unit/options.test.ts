@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import {
-  CoreErrorCode, NszError, OPTION_GROUPS, boolean, camelCase, custom, duration, integer, kebabCase, optionDefaults, parseCommandLine,
-  parseConfText, pickOptions, resolveOptions, serverOptionSpecs, string, stringList, type OptionSources, type OptionSpecs
+  CoreErrorCode, NszError, OPTION_GROUPS, boolean, custom, duration, integer, kebabCase, optionDefaults,
+  pickOptions, resolveOptions, serverOptionSpecs, string, stringList, type OptionSources, type OptionSpecs
 } from '@net-server/core'
+import { camelCase, parseCommandLine, parseConfText } from '../../src/options.js'
 
 const specs: OptionSpecs = {
   ...serverOptionSpecs(),

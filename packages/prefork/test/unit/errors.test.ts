@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { NszError } from '@net-server/core'
-import { PreForkErrorCode, crashLoopError, notAChildError } from '@net-server/prefork'
+import { PreForkErrorCode } from '@net-server/prefork'
 import { documentedCodes } from '@net-server/test-support'
+import { crashLoopError, notAChildError } from '../../src/errors.js'
 
 describe('error codes', () => {
   it('docs/errors.md has one row per code of @net-server/prefork, and no other', () => {

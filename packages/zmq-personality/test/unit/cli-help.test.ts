@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { OPTION_GROUPS } from '@net-server/core'
-import { main, WorkerPool, ZmqServer } from '@net-server/zmq'
+import { WorkerPool, ZmqServer } from '@net-server/zmq'
+import { main } from '../../src/cli.js'
 
 /** Runs `nsz <command> --help` in this process and returns what it printed. */
 async function help (command: string): Promise<string> {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { checkDispatchPolicy, leastRecentlyUsed, type DispatchJob, type DispatchService, type DispatchWorker } from '@net-server/zmq'
+import { leastRecentlyUsed, type DispatchJob, type DispatchService, type DispatchWorker } from '@net-server/zmq'
+import { checkDispatchPolicy } from '../../src/dispatch.js'
 import { ReadySet } from '../../src/broker-tables.js'
 import { Deque } from '../../src/deque.js'
 

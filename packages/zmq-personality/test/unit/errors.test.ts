@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { NszError } from '@net-server/core'
+import { SecurityErrorCode, ZmqErrorCodes, ZmqPersonalityError } from '@net-server/zmq'
 import {
-  SecurityErrorCode, ZmqErrorCodes, ZmqPersonalityError, brokerBindError, brokerStateError, jobRepliedError, keyFileError,
-  statusBindError, workerConnectError, workerStateError, zapBindError, zapStateError
-} from '@net-server/zmq'
+  brokerBindError, brokerStateError, jobRepliedError, keyFileError, statusBindError, workerConnectError, workerStateError,
+  zapBindError, zapStateError
+} from '../../src/errors.js'
 import { documentedCodes } from '@net-server/test-support'
 
 const PACKAGE = '@net-server/zmq'

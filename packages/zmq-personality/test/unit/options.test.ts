@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import {
-  BROKER_DEFAULTS, WORKER_AGENT_DEFAULTS, WorkerPool, ZmqServer, brokerOptionSpecs, brokerServerOptionSpecs, checkEndpoint,
-  resolveBrokerOptions, resolveWorkerAgentOptions, workerAgentOptionSpecs, zmqServerOptionSpecs,
+  WorkerPool, ZmqServer, brokerOptionSpecs, brokerServerOptionSpecs, checkEndpoint, workerAgentOptionSpecs, zmqServerOptionSpecs,
   type BrokerOptions, type WorkerAgentOptions
 } from '@net-server/zmq'
+import {
+  BROKER_DEFAULTS, WORKER_AGENT_DEFAULTS, resolveBrokerOptions, resolveWorkerAgentOptions
+} from '../../src/options.js'
 
 describe('broker options', () => {
   it('fills in the defaults; serviceGrace follows the heartbeat settings', () => {

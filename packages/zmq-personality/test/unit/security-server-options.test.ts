@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { curveKeyPair } from 'zeromq'
+import type { ZapRequest } from '@net-server/zmq'
+import { resolveBrokerOptions, resolveWorkerAgentOptions } from '../../src/options.js'
 import {
-  CURVE_PUBLIC_KEY_ENV, CURVE_SECRET_KEY_ENV, CURVE_SERVER_KEY_ENV, brokerSecurity, curveChildEnv, resolveBrokerOptions,
-  resolveWorkerAgentOptions, takeWorkerCurve, type ServerSecurityOptions, type ZapRequest
-} from '@net-server/zmq'
+  CURVE_PUBLIC_KEY_ENV, CURVE_SECRET_KEY_ENV, CURVE_SERVER_KEY_ENV, brokerSecurity, curveChildEnv, takeWorkerCurve,
+  type ServerSecurityOptions
+} from '../../src/security/server-security.js'
 
 const NONE: ServerSecurityOptions = {
   curve: undefined, curveSecretKey: undefined, curveKeyFile: undefined, clientKeys: [], workerKeys: [], allow: [], deny: [], cidrAllow: [], cidrDeny: []
