@@ -5,11 +5,8 @@
  */
 import { randomInt } from 'node:crypto'
 import { SignalRegistry, type LogLevel, type SignalHandlers } from '@net-server/core'
-import { isPoolMessage, type ChildMessage } from './ipc.js'
+import { CHILD_EXIT_GRACE_MS, isPoolMessage, type ChildMessage } from './ipc.js'
 import type { ResolvedPreForkOptions } from './options.js'
-
-/** After a child's `run()` has finished, the process is made to exit this much later if something still holds it open. */
-const CHILD_EXIT_GRACE_MS = 1000
 
 /** How long a child whose parent is gone may take to stop, when its options are not resolved yet. */
 const DEFAULT_ORPHAN_GRACE_MS = 30_000

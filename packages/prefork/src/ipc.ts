@@ -4,6 +4,13 @@
  * (`sendToChild`, `parentReadHook`).
  */
 
+/**
+ * A child that closes its channel (it is ending) exits within this long: it forces its
+ * own exit after it. The parent waits as long, and one period more, before it kills a
+ * child that lost its channel and is still there.
+ */
+export const CHILD_EXIT_GRACE_MS = 1000
+
 /** The environment variable that marks a pool child; its value is the parent's pid. */
 export const CHILD_ENV = 'NSZ_PREFORK_CHILD'
 

@@ -17,6 +17,16 @@ describe('recovery', () => {
     expect(now).not.toContain(victim)
   })
 
+  it('lets a child that closed its channel exit by itself, however slowly, before killing it', async () => {
+    const fault = join(tmpdir(), `nsz-prefork-slow-exit-${process.pid}`)
+    writeFileSync(fault, 'slow-exit')
+    onTestFinished(() => { rmSync(fault, { force: true }) })
+    // A dead check every 0.1 s: the child's channel is closed for 400 ms before it exits.
+    const pool = await startPool(['--min-servers', '1', '--boot-fault', fault, '--boot-failure-limit', '10'])
+    const exit = await pool.event((e) => e.event === 'childExit', 'the first child to end')
+    expect(exit).toMatchObject({ code: 3, signal: null })
+  })
+
   it('replaces a child that crashes while serving', async () => {
     const pool = await startPool(['--min-servers', '1'])
     const [pid] = await pool.settled(1)
