@@ -8,7 +8,7 @@ import type { EventEmitter } from 'eventemitter3'
 import type { Router } from 'zeromq'
 import {
   MMI_PREFIX, MMI_SERVICE, MmiStatus, REQ_ENVELOPE, Status,
-  decodeClientRequest, encodeClientReplyTo, isDecodeError, replyEnvelope, statusText, type ReplyEnvelope
+  decodeClientRequest, encodeClientReplyTo, isDecodeError, replyEnvelope, type ReplyEnvelope
 } from '@net-server/client'
 import type { Dispatcher } from './broker-dispatch.js'
 import type { BrokerTables, Job } from './broker-tables.js'
@@ -33,7 +33,7 @@ const REFUSAL_STATUS: Readonly<Record<RefusalReason, number>> = {
   stopping: Status.UNAVAILABLE
 }
 
-/** Refusals whose reply says why, after the status text; the others keep the bare status, as they always had. */
+/** Refusals whose reply says why; the others keep the bare status text, as they always had. */
 const EXPLAINED: ReadonlySet<RefusalReason> = new Set(['queueFull', 'clientLimit', 'queueTimeout'])
 
 /** What the frontend needs of its broker. */
@@ -142,8 +142,7 @@ export class Frontend {
   refuse (reason: RefusalReason, client: Buffer, envelope: ReplyEnvelope, why: string): void {
     this.#host.losses.refused(reason, client, why)
     const status = REFUSAL_STATUS[reason]
-    const body = reason === 'malformed' ? why : EXPLAINED.has(reason) ? `${statusText(status)}: ${why}` : undefined
-    this.answer(client, envelope, status, body === undefined ? [] : [Buffer.from(body)])
+    this.answer(client, envelope, status, reason === 'malformed' || EXPLAINED.has(reason) ? [Buffer.from(why)] : [])
   }
 
   /** Drops the replies held for slow clients, then resolves once the rest are handed to libzmq. */

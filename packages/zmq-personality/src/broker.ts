@@ -389,6 +389,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   #jobLost (job: Job): void {
     this.#endJob(job)
     if (!this.options.requeue || job.requeued || this.#state !== 'bound') {
+      this.#losses.jobLost(job.client, `job ${job.id} of service ${job.service.name} lost with its worker: 502`)
       this.#frontend!.answer(job.client, job.envelope, Status.WORKER_LOST)
       return
     }

@@ -23,6 +23,11 @@ function zeros<K extends string> (keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>
 }
 
+/** Counts of nothing lost: the figures of a server that runs no broker. */
+export function noLosses (): BrokerLosses {
+  return { refused: zeros(REFUSALS), undelivered: zeros(UNDELIVERED), strayReplies: 0, jobsLost: 0, registrationsRefused: zeros(REGISTRATIONS), workersDropped: zeros(WORKER_REASONS) }
+}
+
 /** The broker's loss counters; each method counts one loss and emits `loss` while someone listens. */
 export class LossCounters {
   readonly #events: EventEmitter<BrokerEvents>
@@ -31,6 +36,7 @@ export class LossCounters {
   readonly #registrations = zeros(REGISTRATIONS)
   readonly #workers = zeros(WORKER_REASONS)
   #stray = 0
+  #lost = 0
 
   constructor (events: EventEmitter<BrokerEvents>) {
     this.#events = events
@@ -52,6 +58,12 @@ export class LossCounters {
   strayReply (workerId: string, detail: string): void {
     this.#stray++
     this.#emit('strayReply', workerId, detail)
+  }
+
+  /** A job whose worker was lost while it ran: its client got 502. */
+  jobLost (clientId: Buffer, detail: string): void {
+    this.#lost++
+    this.#emit('jobLost', clientId, detail)
   }
 
   /** A READY refused: the peer got DISCONNECT. */
@@ -83,6 +95,7 @@ export class LossCounters {
       refused: { ...this.#refused },
       undelivered: { ...this.#undelivered },
       strayReplies: this.#stray,
+      jobsLost: this.#lost,
       registrationsRefused: { ...this.#registrations },
       workersDropped: { ...this.#workers }
     }

@@ -107,9 +107,9 @@ export const brokerServerOptionSpecs = {
    */
   maxClientBuffer: integer({ description: 'bytes of replies held for a client that does not read (past it: dropped)', default: 4 * 1024 * 1024, min: 1, group: 'Jobs', scope: 'broker' }),
   /** Services one worker may offer in its READY; a READY with more is refused (DISCONNECT). */
-  maxServicesPerWorker: integer({ description: 'services one worker may offer (past it: READY refused)', default: 64, min: 1, group: 'Workers', scope: 'broker' }),
+  maxServicesPerWorker: integer({ description: 'services one worker may offer (past it: READY refused)', default: 64, min: 1, group: 'Jobs', scope: 'broker' }),
   /** Services the broker knows at once; a READY that would add more is refused (DISCONNECT). */
-  maxServices: integer({ description: 'services the broker knows at once (past it: READY refused)', default: 1000, min: 1, group: 'Workers', scope: 'broker' }),
+  maxServices: integer({ description: 'services the broker knows at once (past it: READY refused)', default: 1000, min: 1, group: 'Jobs', scope: 'broker' }),
   /** Largest request body in bytes, all body frames together; a larger one gets 413. */
   maxMessageSize: integer({ description: 'largest request body in bytes (past it: 413)', default: 1024 * 1024, min: 1, group: 'Jobs', scope: 'broker' }),
   /** On worker loss, send the job to another worker once instead of answering 502. */

@@ -110,6 +110,7 @@ export type LossKind =
   | `refused:${RefusalReason}`
   | `undelivered:${UndeliveredReason}`
   | 'strayReply'
+  | 'jobLost'
   | `registrationRefused:${RegistrationRefusal}`
   | `workerDropped:${WorkerGoneReason}`
 
@@ -119,6 +120,8 @@ export interface BrokerLosses {
   readonly undelivered: Readonly<Record<UndeliveredReason, number>>
   /** Worker REPLYs that matched no job of theirs, or came from a worker not in the pool. */
   readonly strayReplies: number
+  /** Jobs whose worker was lost while they ran, answered 502. */
+  readonly jobsLost: number
   readonly registrationsRefused: Readonly<Record<RegistrationRefusal, number>>
   /** Workers that left the pool, by {@link WorkerGoneReason} (the orderly ones too). */
   readonly workersDropped: Readonly<Record<WorkerGoneReason, number>>
@@ -147,3 +150,30 @@ export interface DisconnectWorkerOptions {
 
 /** Where a {@link Broker} is in its life, in this order. */
 export type BrokerState = 'new' | 'binding' | 'bound' | 'draining' | 'closing' | 'closed'
+
+/** What `nsz status` prints: the broker's view of its pool. */
+export interface ZmqServerStatus {
+  readonly pid: number
+  readonly title: string
+  readonly frontend: string
+  readonly backend: string
+  readonly uptime: number
+  readonly limits: { readonly minServers: number, readonly maxServers: number }
+  readonly children: ReadonlyArray<{
+    readonly pid: number
+    readonly state: string
+    readonly jobs: number
+    readonly age: number
+  }>
+  readonly remoteWorkers: number
+  readonly queued: number
+  readonly inFlight: number
+  readonly served: number
+  readonly jobsPerSecond: number
+  /** Replies the broker answered by itself, per status (400, 404, 413, 502, 503, 504). */
+  readonly errors: Readonly<Record<number, number>>
+  /** Bytes of replies held for clients that do not read them. */
+  readonly heldBytes: number
+  /** Every loss since start, by kind (`Broker.stats().losses`); all zero in a `WorkerPool`. */
+  readonly losses: BrokerLosses
+}
