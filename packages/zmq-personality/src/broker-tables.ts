@@ -393,13 +393,13 @@ export class BrokerTables {
   }
 
   /** The gauges of `BrokerStats`: workers by state, jobs waiting and in flight. */
-  gauges (): Pick<BrokerStats, 'workers' | 'idleWorkers' | 'busyWorkers' | 'queued' | 'queuedByService' | 'inFlight'> {
+  gauges (): Pick<BrokerStats, 'workers' | 'idleWorkers' | 'busyWorkers' | 'services' | 'queued' | 'queuedByService' | 'inFlight'> {
     let idle = 0
     for (const w of this.workers.values()) if (w.job === undefined) idle++
     // Services with no job waiting are left out.
     const queuedByService: Record<string, number> = {}
     for (const s of this.services.values()) if (s.waiting.length > 0) queuedByService[s.name] = s.waiting.length
-    return { workers: this.workers.size, idleWorkers: idle, busyWorkers: this.workers.size - idle, queued: this.queued, queuedByService, inFlight: this.inFlight.size }
+    return { workers: this.workers.size, idleWorkers: idle, busyWorkers: this.workers.size - idle, services: this.services.size, queued: this.queued, queuedByService, inFlight: this.inFlight.size }
   }
 
   /** The answer to an MMI `mmi.service` request: whether the service named in `body` has workers. */

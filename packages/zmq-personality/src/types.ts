@@ -45,6 +45,8 @@ export interface BrokerStats {
   readonly workers: number
   readonly idleWorkers: number
   readonly busyWorkers: number
+  /** Services the broker knows (declared, offered, or waited for), at most `maxServices`. */
+  readonly services: number
   /** Requests waiting for a worker, over all services. */
   readonly queued: number
   /** Requests waiting for a worker, per service (services with none waiting are left out). */
