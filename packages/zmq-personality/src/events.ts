@@ -23,7 +23,11 @@ export interface BrokerEvents {
   jobTimeout: [worker: WorkerInfo, jobId: number]
   /** A worker's REPLY was dropped: unknown or expired job id, or a worker no longer in the pool. */
   replyDropped: [workerId: string, reason: string]
-  /** A reply could not be delivered: the client has gone (`EHOSTUNREACH`) or does not read (`EAGAIN`). */
+  /**
+   * A reply could not be delivered because the client has gone (`EHOSTUNREACH`): what
+   * was held for it and its waiting requests are dropped. A client that only does not
+   * read (`EAGAIN`) has its replies held, within `maxClientBuffer` (see `loss`).
+   */
   clientGone: [clientId: string, code: string]
   /** A peer broke the protocol: malformed client request (answered 400) or worker message (worker dropped). */
   protocolError: [side: 'frontend' | 'backend', peerId: string, reason: string]
