@@ -19,44 +19,90 @@ export interface DispatchHost {
   jobTimedOut (job: Job): void
   /** A worker asked to retire has become free: it leaves now. */
   retire (worker: Worker): void
+  /** A job waited `queueTimeout` ms: it is out of its queue, and its client must be told. */
+  queueTimedOut (job: Job): void
 }
+
+/** The dispatcher's bounds, from the broker's options. */
+export interface DispatchLimits {
+  readonly jobTimeout: number
+  readonly maxQueue: number
+  readonly maxQueuePerClient: number
+  readonly queueTimeout: number
+}
+
+/** Why {@link Dispatcher.accept} refused a job. */
+export type QueueRefusal = 'queueFull' | 'clientLimit'
 
 /** Places jobs on workers for a broker, as its policy says. */
 export class Dispatcher {
   readonly policy: DispatchPolicy
   readonly #tables: BrokerTables
   readonly #host: DispatchHost
-  readonly #jobTimeout: number
+  readonly #limits: DispatchLimits
+  /** Armed for the oldest waiting job's deadline, while jobs wait and `queueTimeout` is set. */
+  #deadline: NodeJS.Timeout | undefined
 
-  constructor (policy: DispatchPolicy, tables: BrokerTables, host: DispatchHost, jobTimeout: number) {
+  constructor (policy: DispatchPolicy, tables: BrokerTables, host: DispatchHost, limits: DispatchLimits) {
     this.policy = policy
     this.#tables = tables
     this.#host = host
-    this.#jobTimeout = jobTimeout
+    this.#limits = limits
   }
 
   /**
-   * A new request: it goes to the worker the policy picks, or waits at the back of its
-   * queue. False, and nothing done, when it would wait and `maxQueue` jobs wait already.
+   * A new request: it goes to the worker the policy picks, or waits last in its
+   * client's lane. Refused, and nothing done, when it would wait and `maxQueue` jobs
+   * wait already, or `maxQueuePerClient` of its client's.
    */
-  accept (job: Job, maxQueue: number): boolean {
+  accept (job: Job): QueueRefusal | undefined {
     const worker = this.#pickWorker(job)
     if (worker !== undefined) {
       this.#dispatch(worker, job)
-      return true
+      return undefined
     }
-    if (this.#tables.queued >= maxQueue) return false
-    this.#tables.enqueue(job, false)
+    if (this.#tables.queued >= this.#limits.maxQueue) return 'queueFull'
+    if (this.#tables.clientQueued(job.clientKey) >= this.#limits.maxQueuePerClient) return 'clientLimit'
+    this.#enqueue(job, false)
     const events = this.#host.events
     if (events.listenerCount('requestQueued') > 0) events.emit('requestQueued', job.service.name, job.service.waiting.length)
-    return true
+    return undefined
   }
 
   /** A job accepted already comes back (its worker was lost): to the worker the policy picks, or first in its queue. */
   again (job: Job): void {
     const worker = this.#pickWorker(job)
     if (worker !== undefined) this.#dispatch(worker, job)
-    else this.#tables.enqueue(job, true)
+    else this.#enqueue(job, true)
+  }
+
+  /** Stops the deadline timer (the broker closes). */
+  stop (): void {
+    clearTimeout(this.#deadline)
+    this.#deadline = undefined
+  }
+
+  #enqueue (job: Job, front: boolean): void {
+    this.#tables.enqueue(job, front)
+    if (this.#deadline === undefined && this.#limits.queueTimeout > 0) this.#armDeadline()
+  }
+
+  /** Arms the timer for the oldest waiting job's deadline: one timer whatever the number of jobs. */
+  #armDeadline (): void {
+    const oldest = this.#tables.oldestQueuedAt()
+    if (oldest === undefined) return
+    const delay = Math.max(0, oldest + this.#limits.queueTimeout - Date.now())
+    this.#deadline = setTimeout(this.#onDeadline, delay)
+  }
+
+  /** Jobs accepted `queueTimeout` ms ago or more that still wait leave their queue; their clients get told. */
+  readonly #onDeadline = (): void => {
+    this.#deadline = undefined
+    for (const job of this.#tables.queuedSince(Date.now() - this.#limits.queueTimeout)) {
+      this.#tables.removeQueued(job)
+      this.#host.queueTimedOut(job)
+    }
+    this.#armDeadline()
   }
 
   /** A worker has a free slot (it joined, or answered): it takes the waiting jobs the policy picks, or waits for one. */
@@ -80,7 +126,7 @@ export class Dispatcher {
   /** The one place where a job goes to a worker, for a new request, a free worker and a job sent again alike. */
   #dispatch (worker: Worker, job: Job): void {
     this.#tables.assign(worker, job)
-    if (this.#jobTimeout > 0) job.timer = setTimeout(this.#onJobTimeout, this.#jobTimeout, job)
+    if (this.#limits.jobTimeout > 0) job.timer = setTimeout(this.#onJobTimeout, this.#limits.jobTimeout, job)
     this.#host.sendToWorker(encodeRequestTo(worker.routingId, job.idFrame, job.body, worker.extended ? job.service.nameFrame : undefined))
     const events = this.#host.events
     if (events.listenerCount('workerBusy') > 0) events.emit('workerBusy', info(worker), job.id)

@@ -3,6 +3,7 @@
  * @internal
  */
 import type { Router } from 'zeromq'
+import { FRONTEND_SEND_HWM } from './client-outbox.js'
 import { isIpv6Endpoint } from './endpoints.js'
 import { brokerBindError } from './errors.js'
 import type { ResolvedBrokerOptions } from './options.js'
@@ -24,8 +25,9 @@ export async function bindBrokerSockets (o: ResolvedBrokerOptions, sockets: Sock
     ...o.frontendSocketOptions,
     mandatory: true,
     sendTimeout: 0,
-    // Replies must not be refused for a client that reads a burst of them a little late.
-    sendHighWaterMark: Math.max(1000, 2 * o.maxQueue),
+    // libzmq counts messages, not bytes: it holds few per client, and what does not fit
+    // waits in the broker, counted in bytes against maxClientBuffer (client-outbox.ts).
+    sendHighWaterMark: FRONTEND_SEND_HWM,
     linger: o.linger,
     ipv6: isIpv6Endpoint(o.frontend)
   })
@@ -51,6 +53,20 @@ export async function bindBrokerSockets (o: ResolvedBrokerOptions, sockets: Sock
     throw err
   }
   return { frontend, backend }
+}
+
+/**
+ * Reports, for each socket, an `accept` that failed for want of file descriptors
+ * (`EMFILE`, `ENFILE`): new peers cannot connect until some go. The sockets' event
+ * observers end when the sockets close.
+ */
+export function watchDescriptors (sockets: BrokerSockets, report: (side: 'frontend' | 'backend', code: string) => void): void {
+  for (const side of ['frontend', 'backend'] as const) {
+    sockets[side].events.on('accept:error', ({ error }) => {
+      const code = (error as Error & { code?: string }).code ?? error.message
+      if (code === 'EMFILE' || code === 'ENFILE') report(side, code)
+    })
+  }
 }
 
 async function bindSocket (socket: Router, name: 'frontend' | 'backend', endpoint: string): Promise<void> {

@@ -4,20 +4,25 @@
  * socket, timer or event here: the {@link Broker} orchestrates, the tables record.
  * @internal
  */
-import { MmiStatus, type ReplyEnvelope, type WorkerExtension } from '@net-server/client'
-import { Deque } from './deque.js'
-import type { DispatchJob, DispatchService, DispatchWorker, ReadyWorkers } from './dispatch.js'
-import type { BrokerStats, WorkerInfo } from './types.js'
+import { randomFillSync } from 'node:crypto'
+import { MMI_PREFIX, MmiStatus, type ReplyEnvelope, type WorkerExtension } from '@net-server/client'
+import type { DispatchService, DispatchWorker, ReadyWorkers } from './dispatch.js'
+import { FairQueue, type FairJob } from './fair-queue.js'
+import type { BrokerStats, RegistrationRefusal, WorkerInfo } from './types.js'
 
 /** A service: its ready workers and its waiting jobs. */
 export interface Service extends DispatchService {
   readonly nameFrame: Buffer
-  readonly waiting: Deque<Job>
+  readonly waiting: FairQueue<Job>
   readonly ready: ReadySet
   /** Workers in the pool that offer it. */
   workers: number
   /** Declared in the options or offered by a worker since bind. */
   known: boolean
+  /** Declared in the options: kept when no worker offers it. */
+  readonly declared: boolean
+  /** Its jobs in flight. */
+  inFlight: number
 }
 
 /** A worker in the pool. */
@@ -43,7 +48,8 @@ export interface Worker extends DispatchWorker {
 }
 
 /** A request the broker accepted, waiting or in flight. */
-export interface Job extends DispatchJob {
+export interface Job extends FairJob<Job> {
+  /** The job id on the wire: random, so that one id tells nothing of the others. */
   readonly idFrame: Buffer
   readonly envelope: ReplyEnvelope
   readonly service: Service
@@ -55,7 +61,9 @@ export interface Job extends DispatchJob {
   requeued: boolean
 }
 
-const JOB_ID_BYTES = 6
+const JOB_ID_BYTES = 8
+/** Job ids drawn from the system's random source at once, so that a job costs no system call. */
+const JOB_IDS_PER_DRAW = 2048
 const MMI_FOUND = [Buffer.from(MmiStatus.FOUND)]
 const MMI_NOT_FOUND = [Buffer.from(MmiStatus.NOT_FOUND)]
 
@@ -124,12 +132,56 @@ export class BrokerTables {
   readonly inFlight = new Map<number, Job>()
   /** Jobs waiting, over all services. */
   queued = 0
+  /** Jobs waiting per client (routing id in latin1), over all services; clients with none are left out. */
+  readonly queuedByClient = new Map<string, number>()
   #nextJobId = 1
+  /** Services marked unused, and since when. */
+  readonly #idle = new Map<Service, number>()
+  #ids = Buffer.alloc(0)
+  #idOffset = 0
 
-  addService (name: string, known: boolean): Service {
-    const service: Service = { name, nameFrame: Buffer.from(name), waiting: new Deque(), ready: new ReadySet(), workers: 0, known }
+  addService (name: string, known: boolean, declared = false): Service {
+    const service: Service = { name, nameFrame: Buffer.from(name), waiting: new FairQueue(), ready: new ReadySet(), workers: 0, known, declared, inFlight: 0 }
     this.services.set(name, service)
     return service
+  }
+
+  /**
+   * Marks a service that nothing declared, no worker offers and no job waits for or
+   * runs in: {@link BrokerTables.forgetIdle} forgets it once it has stayed so for a
+   * while, so that names offered once cannot pile up, while a worker that reconnects
+   * soon finds its service (and its clients' requests still queue) as before.
+   */
+  forgetUnused (service: Service): void {
+    if (service.declared || service.workers > 0 || service.inFlight > 0 || service.waiting.length > 0) return
+    this.#idle.set(service, Date.now())
+  }
+
+  /** Forgets the services marked unused at or before `before` (ms since the epoch) that are still unused. */
+  forgetIdle (before: number): void {
+    for (const [service, since] of this.#idle) {
+      if (since > before) continue
+      this.#idle.delete(service)
+      const unused = service.workers === 0 && service.inFlight === 0 && service.waiting.length === 0
+      if (unused && this.services.get(service.name) === service) this.services.delete(service.name)
+    }
+  }
+
+  /** Why a READY for `names` must be refused, or `undefined` when the worker may join. */
+  checkRegistration (names: readonly string[], limits: { readonly maxServicesPerWorker: number, readonly maxServices: number }): { reason: RegistrationRefusal, why: string } | undefined {
+    const reserved = names.find((n) => n.startsWith(MMI_PREFIX))
+    if (reserved !== undefined) return { reason: 'reservedService', why: `READY for the reserved service ${reserved}` }
+    if (names.length > limits.maxServicesPerWorker) {
+      return { reason: 'tooManyServices', why: `READY for ${names.length} services, over maxServicesPerWorker (${limits.maxServicesPerWorker})` }
+    }
+    let added = 0
+    for (const name of names) if (!this.services.has(name)) added++
+    // Room is made first by forgetting every unused service, however recent.
+    if (added > 0 && this.services.size + added > limits.maxServices) this.forgetIdle(Infinity)
+    if (added > 0 && this.services.size + added > limits.maxServices) {
+      return { reason: 'serviceTableFull', why: `READY for ${added} new services: the broker knows ${this.services.size}, maxServices is ${limits.maxServices}` }
+    }
+    return undefined
   }
 
   /** Records a worker that sent READY, with one slot; it is ready once {@link BrokerTables.release} says so. */
@@ -169,7 +221,10 @@ export class BrokerTables {
     worker.gone = true
     this.workers.delete(worker.key)
     this.unready(worker)
-    for (const s of worker.services) s.workers--
+    for (const s of worker.services) {
+      s.workers--
+      this.forgetUnused(s)
+    }
     return true
   }
 
@@ -182,33 +237,110 @@ export class BrokerTables {
 
   /** A new job for `service`, not yet waiting nor in flight. */
   newJob (client: Buffer, envelope: ReplyEnvelope, service: Service, body: Buffer[]): Job {
-    const id = this.#nextJobId++
-    const idFrame = Buffer.allocUnsafe(JOB_ID_BYTES)
-    idFrame.writeUIntBE(id, 0, JOB_ID_BYTES)
-    return { id, idFrame, client, envelope, service, body, queuedAt: Date.now(), waiting: false, worker: undefined, timer: undefined, requeued: false }
+    return {
+      id: this.#nextJobId++,
+      idFrame: this.#randomId(),
+      client,
+      clientKey: client.toString('latin1'),
+      envelope,
+      service,
+      body,
+      queuedAt: Date.now(),
+      waiting: false,
+      older: undefined,
+      newer: undefined,
+      worker: undefined,
+      timer: undefined,
+      requeued: false
+    }
   }
 
-  /** Queues a job at the back of its service's queue, or at the front (a job sent again). */
+  /** Jobs of the client `clientKey` that wait, over all services. */
+  clientQueued (clientKey: string): number {
+    return this.queuedByClient.get(clientKey) ?? 0
+  }
+
+  /** Queues a job last of its client's lane, or first (a job sent again). */
   enqueue (job: Job, front: boolean): void {
-    if (front) job.service.waiting.unshift(job)
-    else job.service.waiting.push(job)
+    const service = job.service
+    // A job in flight kept its service; once it ended, the service may have been
+    // forgotten on the way back to its queue.
+    if (!this.services.has(service.name)) this.services.set(service.name, service)
+    if (front) service.waiting.unshift(job)
+    else service.waiting.push(job)
     job.waiting = true
     this.queued++
+    this.queuedByClient.set(job.clientKey, this.clientQueued(job.clientKey) + 1)
   }
 
-  /** Takes a waiting job out of its queue (O(1) for the front one). */
+  /** A worker takes a waiting job: out of its queue, and its client's turn passes. */
   unqueue (job: Job): void {
+    job.service.waiting.take(job)
+    this.#left(job)
+  }
+
+  /**
+   * Takes a waiting job out of its queue for good (expired, or its client gone); its
+   * service is forgotten when nothing else holds it.
+   */
+  removeQueued (job: Job): void {
     job.service.waiting.remove(job)
-    job.waiting = false
-    this.queued--
+    this.#left(job)
+    this.forgetUnused(job.service)
   }
 
   /** Empties a service's queue and returns its jobs, oldest first. */
   drainQueue (service: Service): Job[] {
     const jobs = service.waiting.drain()
-    for (const job of jobs) job.waiting = false
-    this.queued -= jobs.length
+    for (const job of jobs) this.#left(job)
     return jobs
+  }
+
+  /** The jobs of one client waiting, over all services. */
+  queuedOf (clientKey: string): Job[] {
+    if (!this.queuedByClient.has(clientKey)) return []
+    const jobs: Job[] = []
+    for (const s of this.services.values()) if (s.waiting.length > 0) jobs.push(...s.waiting.ofClient(clientKey))
+    return jobs
+  }
+
+  /** The waiting jobs accepted at or before `before` (ms since the epoch), oldest of each service first. */
+  queuedSince (before: number): Job[] {
+    const jobs: Job[] = []
+    if (this.queued === 0) return jobs
+    for (const s of this.services.values()) {
+      for (let job = s.waiting.peek(); job !== undefined && job.queuedAt <= before; job = job.newer) jobs.push(job)
+    }
+    return jobs
+  }
+
+  /** When the job waiting longest was accepted, over all services; `undefined` when none waits. */
+  oldestQueuedAt (): number | undefined {
+    if (this.queued === 0) return undefined
+    let oldest: number | undefined
+    for (const s of this.services.values()) {
+      const at = s.waiting.peek()?.queuedAt
+      if (at !== undefined && (oldest === undefined || at < oldest)) oldest = at
+    }
+    return oldest
+  }
+
+  #left (job: Job): void {
+    job.waiting = false
+    this.queued--
+    const n = this.clientQueued(job.clientKey) - 1
+    if (n > 0) this.queuedByClient.set(job.clientKey, n)
+    else this.queuedByClient.delete(job.clientKey)
+  }
+
+  #randomId (): Buffer {
+    if (this.#idOffset >= this.#ids.length) {
+      this.#ids = randomFillSync(Buffer.allocUnsafe(JOB_ID_BYTES * JOB_IDS_PER_DRAW))
+      this.#idOffset = 0
+    }
+    const frame = this.#ids.subarray(this.#idOffset, this.#idOffset + JOB_ID_BYTES)
+    this.#idOffset += JOB_ID_BYTES
+    return frame
   }
 
   /** Records that `worker` holds `job`: one slot fewer, the worker most recently used. */
@@ -219,6 +351,7 @@ export class BrokerTables {
     worker.jobStartedAt = Date.now()
     job.worker = worker
     this.inFlight.set(job.id, job)
+    job.service.inFlight++
     if (worker.freeSlots > 0) this.ready(worker)
   }
 
@@ -227,7 +360,10 @@ export class BrokerTables {
     clearTimeout(job.timer)
     job.timer = undefined
     job.worker = undefined
-    this.inFlight.delete(job.id)
+    if (this.inFlight.delete(job.id)) {
+      job.service.inFlight--
+      this.forgetUnused(job.service)
+    }
   }
 
   /** Takes `worker`'s job off it and frees the slot (not ready yet: see {@link BrokerTables.ready}). */
@@ -257,13 +393,13 @@ export class BrokerTables {
   }
 
   /** The gauges of `BrokerStats`: workers by state, jobs waiting and in flight. */
-  gauges (): Pick<BrokerStats, 'workers' | 'idleWorkers' | 'busyWorkers' | 'queued' | 'queuedByService' | 'inFlight'> {
+  gauges (): Pick<BrokerStats, 'workers' | 'idleWorkers' | 'busyWorkers' | 'services' | 'queued' | 'queuedByService' | 'inFlight'> {
     let idle = 0
     for (const w of this.workers.values()) if (w.job === undefined) idle++
     // Services with no job waiting are left out.
     const queuedByService: Record<string, number> = {}
     for (const s of this.services.values()) if (s.waiting.length > 0) queuedByService[s.name] = s.waiting.length
-    return { workers: this.workers.size, idleWorkers: idle, busyWorkers: this.workers.size - idle, queued: this.queued, queuedByService, inFlight: this.inFlight.size }
+    return { workers: this.workers.size, idleWorkers: idle, busyWorkers: this.workers.size - idle, services: this.services.size, queued: this.queued, queuedByService, inFlight: this.inFlight.size }
   }
 
   /** The answer to an MMI `mmi.service` request: whether the service named in `body` has workers. */

@@ -1,21 +1,19 @@
 import { EventEmitter } from 'eventemitter3'
 import {
-  MMI_PREFIX, MMI_SERVICE, MmiStatus, REQ_ENVELOPE, Status,
-  decodeClientRequest, decodeWorkerMessage, encodeClientReplyTo, encodeDisconnectTo, encodeHeartbeatTo,
-  isDecodeError, replyEnvelope, routedRequestJobId, type ReplyEnvelope, type WorkerMessage
+  Status, decodeWorkerMessage, encodeDisconnectTo, encodeHeartbeatTo, isDecodeError, routedRequestJobId, type WorkerMessage
 } from '@net-server/client'
 import { Dispatcher } from './broker-dispatch.js'
+import { Frontend } from './broker-frontend.js'
 import { BrokerTables, info, type Job, type Service, type Worker } from './broker-tables.js'
-import { bindBrokerSockets, receiveLoop, type BrokerSockets } from './broker-sockets.js'
+import { bindBrokerSockets, receiveLoop, watchDescriptors, type BrokerSockets } from './broker-sockets.js'
 import { leastRecentlyUsed, type DispatchPolicy } from './dispatch.js'
 import { brokerStateError } from './errors.js'
 import type { BrokerEvents } from './events.js'
+import { LossCounters } from './loss-counters.js'
 import { resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from './options.js'
 import { SendQueue } from './send-queue.js'
 import { zeromqSocketFactory, type SocketFactory } from './tokens.js'
-import type { BrokerEndpoints, BrokerState, BrokerStats, DisconnectWorkerOptions, WorkerGoneReason, WorkerInfo } from './types.js'
-
-const MMI_NOT_IMPLEMENTED = [Buffer.from(MmiStatus.NOT_IMPLEMENTED)]
+import type { BrokerEndpoints, BrokerState, BrokerStats, DisconnectWorkerOptions, RefusalReason, WorkerGoneReason, WorkerInfo } from './types.js'
 
 /**
  * The broker: a frontend ROUTER for clients and a backend ROUTER for MDP/0.1 workers,
@@ -40,7 +38,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   #state: BrokerState = 'new'
   #bound: BrokerSockets | undefined
-  #toClients: SendQueue | undefined
+  #frontend: Frontend | undefined
   #toWorkers: SendQueue | undefined
   #endpoints: BrokerEndpoints | undefined
 
@@ -54,8 +52,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
   #drainWaiters: (() => void)[] = []
   #closing: Promise<void> | undefined
 
-  readonly #counts = { accepted: 0, served: 0, repliesDropped: 0, undeliverable: 0, protocolErrors: 0, jobTimeouts: 0, requeued: 0 }
-  readonly #errors: Record<number, number> = {}
+  readonly #counts = { served: 0, protocolErrors: 0, jobTimeouts: 0, requeued: 0 }
+  readonly #losses = new LossCounters(this)
 
   readonly #sockets: SocketFactory
 
@@ -72,10 +70,13 @@ export class Broker extends EventEmitter<BrokerEvents> {
       events: this,
       sendToWorker: (msg) => { this.#toWorkers!.send(msg) },
       jobTimedOut: this.#onJobTimeout,
-      retire: (worker) => { this.#dropWorker(worker, 'retired', true) }
-    }, this.options.jobTimeout)
-    this.#tables.addService(this.options.defaultService, true)
-    for (const name of this.options.services) this.#tables.addService(name, true)
+      retire: (worker) => { this.#dropWorker(worker, 'retired', true) },
+      queueTimedOut: (job) => {
+        this.#frontend!.refuse('queueTimeout', job.client, job.envelope, `the request waited too long: ${this.options.queueTimeout} ms for a worker of service ${job.service.name} (queueTimeout)`)
+      }
+    }, this.options)
+    this.#tables.addService(this.options.defaultService, true, true)
+    for (const name of this.options.services) this.#tables.addService(name, true, true)
   }
 
   /** The bound endpoints, once {@link Broker.bind} has resolved. */
@@ -111,14 +112,22 @@ export class Broker extends EventEmitter<BrokerEvents> {
       throw err
     }
     const { frontend, backend } = this.#bound
-    this.#toClients = new SendQueue(frontend, this.#onClientSendFailure)
+    this.#frontend = new Frontend(frontend, this.options, {
+      events: this,
+      tables: this.#tables,
+      dispatcher: this.#dispatcher,
+      losses: this.#losses,
+      state: () => this.#state,
+      graceOver: () => this.#graceOver
+    })
     this.#toWorkers = new SendQueue(backend, this.#onWorkerSendFailure)
     this.#endpoints = Object.freeze({ frontend: frontend.lastEndpoint!, backend: backend.lastEndpoint! })
     this.#state = 'bound'
     if (this.options.serviceGrace > 0) this.#graceTimer = setTimeout(this.#endGrace, this.options.serviceGrace)
     else this.#endGrace()
     const onError = (err: Error): void => { this.emit('error', err) }
-    receiveLoop(frontend, this.#onClientMessage, onError)
+    watchDescriptors(this.#bound, (side, code) => { this.emit('descriptorsExhausted', side, code) })
+    receiveLoop(frontend, this.#frontend.onMessage, onError)
     receiveLoop(backend, this.#onWorkerMessage, onError)
     return this.#endpoints
   }
@@ -132,7 +141,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   async drain (timeoutMs: number): Promise<void> {
     if (this.#state !== 'bound' && this.#state !== 'draining') return
     this.#state = 'draining'
-    this.#answerQueued(Status.UNAVAILABLE)
+    this.#answerQueued('stopping')
     if (this.#tables.inFlight.size > 0) {
       let timer: NodeJS.Timeout | undefined
       await new Promise<void>((resolve) => {
@@ -160,11 +169,12 @@ export class Broker extends EventEmitter<BrokerEvents> {
     this.#state = 'closing'
     clearTimeout(this.#graceTimer)
     this.#stopTicker()
+    this.#dispatcher.stop()
     this.#wakeDrainers()
     if (wasBound) {
-      this.#answerQueued(Status.UNAVAILABLE)
+      this.#answerQueued('stopping')
       this.#dropAll([...this.#tables.workers.values()], 'close')
-      await Promise.all([this.#toClients!.flushed(), this.#toWorkers!.flushed()])
+      await Promise.all([this.#frontend!.close(), this.#toWorkers!.flushed()])
       this.#bound!.frontend.close()
       this.#bound!.backend.close()
     }
@@ -178,7 +188,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       if (job !== undefined) {
         this.#tables.release(worker)
         this.#endJob(job)
-        this.#answer(job.client, job.envelope, Status.UNAVAILABLE)
+        this.#frontend!.answer(job.client, job.envelope, Status.UNAVAILABLE)
       }
       this.#dropWorker(worker, reason, true)
     }
@@ -191,7 +201,19 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   /** Counters and gauges; see {@link BrokerStats}. */
   stats (): BrokerStats {
-    return { ...this.#tables.gauges(), ...this.#counts, errors: { ...this.#errors } }
+    const front = this.#frontend
+    return {
+      ...this.#tables.gauges(),
+      ...this.#counts,
+      accepted: front?.accepted ?? 0,
+      protocolErrors: this.#counts.protocolErrors + (front?.protocolErrors ?? 0),
+      repliesDropped: this.#losses.strayReplies,
+      undeliverable: this.#losses.undeliveredTotal,
+      errors: { ...front?.errors },
+      heldBytes: front?.heldBytes ?? 0,
+      slowClients: front?.slowClients ?? 0,
+      losses: this.#losses.snapshot()
+    }
   }
 
   /**
@@ -213,57 +235,6 @@ export class Broker extends EventEmitter<BrokerEvents> {
       worker.retiring = true
     }
     return true
-  }
-
-  // -------------------------------------------------------------------------
-  // Frontend
-
-  readonly #onClientMessage = (msg: Buffer[]): void => {
-    const client = msg.shift()!
-    const req = decodeClientRequest(msg, this.options.defaultService)
-    if (isDecodeError(req)) {
-      this.#counts.protocolErrors++
-      this.emit('protocolError', 'frontend', client.toString('hex'), req.error)
-      this.#answer(client, REQ_ENVELOPE, Status.MALFORMED, [Buffer.from(req.error)])
-      return
-    }
-    const envelope = replyEnvelope(req)
-    if (req.service.startsWith(MMI_PREFIX)) {
-      this.#answer(client, envelope, Status.OK, req.service === MMI_SERVICE ? this.#tables.mmiService(req.body) : MMI_NOT_IMPLEMENTED)
-      return
-    }
-    if (this.#state !== 'bound') {
-      this.#answer(client, envelope, Status.UNAVAILABLE)
-      return
-    }
-    let size = 0
-    for (let i = 0; i < req.body.length; i++) size += req.body[i]!.length
-    if (size > this.options.maxMessageSize) {
-      this.#answer(client, envelope, Status.TOO_LARGE)
-      return
-    }
-    // During the startup grace, a service no worker has offered yet may still come.
-    const service = this.#tables.services.get(req.service) ?? (this.#graceOver ? undefined : this.#tables.addService(req.service, false))
-    if (service === undefined) {
-      this.#answer(client, envelope, Status.NO_SERVICE)
-      return
-    }
-    if (this.#dispatcher.accept(this.#tables.newJob(client, envelope, service, req.body), this.options.maxQueue)) {
-      this.#counts.accepted++
-    } else {
-      this.#answer(client, envelope, Status.UNAVAILABLE)
-    }
-  }
-
-  /** Sends a reply to a client in its dialect; a status the broker picks is counted. */
-  #answer (client: Buffer, envelope: ReplyEnvelope, status: number, body: readonly Buffer[] = []): void {
-    if (status !== Status.OK) this.#errors[status] = (this.#errors[status] ?? 0) + 1
-    this.#toClients!.send(encodeClientReplyTo(client, envelope, status, body))
-  }
-
-  readonly #onClientSendFailure = (msg: readonly Buffer[], err: Error & { code?: string }): void => {
-    this.#counts.undeliverable++
-    this.emit('clientGone', msg[0]!.toString('hex'), err.code ?? 'UNKNOWN')
   }
 
   // -------------------------------------------------------------------------
@@ -289,8 +260,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
       case 'reply': {
         const job = worker.job
         if (job === undefined || !job.idFrame.equals(m.jobId)) {
-          this.#counts.repliesDropped++
           const reason = job === undefined ? 'REPLY from a worker that holds no job' : 'REPLY for another job id'
+          this.#losses.strayReply(worker.id, reason)
           this.emit('replyDropped', worker.id, reason)
           this.#workerProtocolError(worker, reason)
           return
@@ -309,7 +280,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
         worker.served++
         this.#endJob(job)
         this.#counts.served++
-        this.#toClients!.send(encodeClientReplyTo(job.client, job.envelope, m.status ?? Status.OK, m.body))
+        this.#frontend!.forward(job, m.status ?? Status.OK, m.body)
         this.#dispatcher.workerFree(worker, false)
         return
       }
@@ -340,8 +311,9 @@ export class Broker extends EventEmitter<BrokerEvents> {
       }
       if (m.command === 'disconnect') return
       if (m.command === 'reply') {
-        this.#counts.repliesDropped++
-        this.emit('replyDropped', id.toString('hex'), 'REPLY from a worker not in the pool')
+        const reason = 'REPLY from a worker not in the pool'
+        this.#losses.strayReply(id.toString('hex'), reason)
+        this.emit('replyDropped', id.toString('hex'), reason)
       }
     } else {
       this.#counts.protocolErrors++
@@ -352,15 +324,16 @@ export class Broker extends EventEmitter<BrokerEvents> {
   }
 
   #register (id: Buffer, key: string, m: Extract<WorkerMessage, { command: 'ready' }>): void {
-    if (this.#state === 'closing' || this.#state === 'closed') {
-      this.#sendDisconnect(id)
-      return
-    }
     const names = m.extension === undefined ? [m.service] : [...new Set([m.service, ...m.extension.services])]
-    const reserved = names.find((n) => n.startsWith(MMI_PREFIX))
-    if (reserved !== undefined) {
-      this.#counts.protocolErrors++
-      this.emit('protocolError', 'backend', id.toString('hex'), `READY for the reserved service ${reserved}`)
+    const refusal = this.#state === 'closing' || this.#state === 'closed'
+      ? { reason: 'stopping' as const, why: 'READY while the broker closes' }
+      : this.#tables.checkRegistration(names, this.options)
+    if (refusal !== undefined) {
+      if (refusal.reason !== 'stopping') {
+        this.#counts.protocolErrors++
+        this.emit('protocolError', 'backend', id.toString('hex'), refusal.why)
+      }
+      this.#losses.registrationRefused(refusal.reason, id.toString('hex'), refusal.why)
       this.#sendDisconnect(id)
       return
     }
@@ -382,7 +355,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     const snapshot = info(worker)
     this.#tables.release(worker)
     this.#endJob(job)
-    this.#answer(job.client, job.envelope, Status.TIMEOUT)
+    this.#frontend!.answer(job.client, job.envelope, Status.TIMEOUT)
     this.emit('jobTimeout', snapshot, job.id)
     this.#dropWorker(worker, 'timeout', true)
   }
@@ -402,6 +375,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     this.#tables.release(worker)
     if (this.#tables.workers.size === 0) this.#stopTicker()
     if (job !== undefined) this.#jobLost(job)
+    this.#losses.workerDropped(reason, worker.id)
     this.emit('workerGone', snapshot, reason)
   }
 
@@ -415,7 +389,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
   #jobLost (job: Job): void {
     this.#endJob(job)
     if (!this.options.requeue || job.requeued || this.#state !== 'bound') {
-      this.#answer(job.client, job.envelope, Status.WORKER_LOST)
+      this.#losses.jobLost(job.client, `job ${job.id} of service ${job.service.name} lost with its worker: 502`)
+      this.#frontend!.answer(job.client, job.envelope, Status.WORKER_LOST)
       return
     }
     job.requeued = true
@@ -441,7 +416,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   #undelivered (job: Job): void {
     this.#endJob(job)
     if (this.#state !== 'bound') {
-      this.#answer(job.client, job.envelope, Status.UNAVAILABLE)
+      this.#frontend!.answer(job.client, job.envelope, Status.UNAVAILABLE)
       return
     }
     // Accepted already: it goes first in its queue when it waits, past the maxQueue bound.
@@ -451,6 +426,9 @@ export class Broker extends EventEmitter<BrokerEvents> {
   readonly #onTick = (): void => {
     this.#tick++
     const limit = this.#tick - this.options.heartbeatLiveness
+    // A service no worker has offered for as long as a worker takes to be declared dead
+    // and to come back is forgotten.
+    this.#tables.forgetIdle(Date.now() - this.options.heartbeatInterval * this.options.heartbeatLiveness)
     for (const worker of this.#tables.workers.values()) {
       // Busy workers may block their event loop: jobTimeout governs them, not heartbeats.
       if (worker.job === undefined && worker.seenTick < limit) {
@@ -476,16 +454,17 @@ export class Broker extends EventEmitter<BrokerEvents> {
     for (const service of [...this.#tables.services.values()]) {
       if (service.known) continue
       this.#tables.services.delete(service.name)
-      this.#answerAll(service, Status.NO_SERVICE)
+      this.#answerAll(service, 'noService')
     }
   }
 
-  #answerQueued (status: number): void {
-    for (const service of this.#tables.services.values()) this.#answerAll(service, status)
+  #answerQueued (reason: RefusalReason): void {
+    for (const service of [...this.#tables.services.values()]) this.#answerAll(service, reason)
   }
 
-  #answerAll (service: Service, status: number): void {
-    for (const job of this.#tables.drainQueue(service)) this.#answer(job.client, job.envelope, status)
+  #answerAll (service: Service, reason: RefusalReason): void {
+    const why = reason === 'noService' ? `no worker offered service ${service.name} in the startup grace` : 'the broker stops'
+    for (const job of this.#tables.drainQueue(service)) this.#frontend!.refuse(reason, job.client, job.envelope, why)
   }
 
   #wakeDrainers (): void {

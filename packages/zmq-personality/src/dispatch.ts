@@ -21,12 +21,21 @@ export interface DispatchJob {
   readonly queuedAt: number
 }
 
-/** The jobs waiting for a service's workers, oldest first (a job sent again goes first). */
+/**
+ * The jobs waiting for a service's workers. Iterated, and indexed by `at`, in the order
+ * they arrived (a job sent again goes first); each client's jobs also form a lane of
+ * their own, and the lanes take turns: {@link WaitingJobs.nextInTurn} is the oldest job
+ * of the client whose turn it is, and a job taken passes its client's turn.
+ */
 export interface WaitingJobs extends Iterable<DispatchJob> {
   readonly length: number
+  /** Clients with at least one job waiting. */
+  readonly clients: number
   /** The first job, the one waiting longest; `undefined` when none waits. */
   peek (): DispatchJob | undefined
-  /** The job `index` places from the front; `undefined` past the end. */
+  /** The job whose turn it is, in O(1): the oldest job of the client first in turn; `undefined` when none waits. */
+  nextInTurn (): DispatchJob | undefined
+  /** The job `index` places from the front, in O(index); `undefined` past the end. */
   at (index: number): DispatchJob | undefined
 }
 
@@ -102,16 +111,18 @@ export interface DispatchPolicy {
 
 /**
  * The default policy: a job goes to the ready worker with the most free slots, the least
- * recently used among equals (with one slot each, the worker that has waited longest);
- * a free worker takes the oldest job waiting for any of its services. O(1) for a new job
- * whatever the number of workers, O(services of the worker) for a free one.
+ * recently used among equals (with one slot each, the worker that has waited longest).
+ * A free worker takes the job whose turn it is in each of its services (round-robin
+ * across clients: the oldest job of the next client in turn), the oldest of those when
+ * it serves several. O(1) for a new job whatever the number of workers, O(services of
+ * the worker) for a free one, whatever the number of jobs or clients waiting.
  */
 export const leastRecentlyUsed: DispatchPolicy = Object.freeze({
   pickWorker: (_job: DispatchJob, workers: ReadyWorkers) => workers.first(),
   pickJob: (_worker: DispatchWorker, services: readonly DispatchService[]) => {
     let oldest: DispatchJob | undefined
     for (let i = 0; i < services.length; i++) {
-      const head = services[i]!.waiting.peek()
+      const head = services[i]!.waiting.nextInTurn()
       if (head !== undefined && (oldest === undefined || head.id < oldest.id)) oldest = head
     }
     return oldest

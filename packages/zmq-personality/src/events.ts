@@ -2,7 +2,7 @@
  * Event maps of the broker and the worker agent (eventemitter3, labelled tuples).
  * Events report what happened, for logs, metrics and tests; they change nothing.
  */
-import type { WorkerGoneReason, WorkerInfo } from './types.js'
+import type { LossKind, WorkerGoneReason, WorkerInfo } from './types.js'
 
 /** Events of a {@link Broker}. */
 export interface BrokerEvents {
@@ -23,10 +23,24 @@ export interface BrokerEvents {
   jobTimeout: [worker: WorkerInfo, jobId: number]
   /** A worker's REPLY was dropped: unknown or expired job id, or a worker no longer in the pool. */
   replyDropped: [workerId: string, reason: string]
-  /** A reply could not be delivered: the client has gone (`EHOSTUNREACH`) or does not read (`EAGAIN`). */
+  /**
+   * A reply could not be delivered because the client has gone (`EHOSTUNREACH`): what
+   * was held for it and its waiting requests are dropped. A client that only does not
+   * read (`EAGAIN`) has its replies held, within `maxClientBuffer` (see `loss`).
+   */
   clientGone: [clientId: string, code: string]
   /** A peer broke the protocol: malformed client request (answered 400) or worker message (worker dropped). */
   protocolError: [side: 'frontend' | 'backend', peerId: string, reason: string]
+  /**
+   * Something was refused or lost: a request answered at once with an error or dropped
+   * from its queue, a reply that did not reach its client, a stray REPLY, a READY
+   * refused, a worker dropped for a fault. Each is counted in `stats().losses` under
+   * `kind`; `peerId` is the client's or the worker's routing id in hex. Emitted only
+   * while someone listens (a flood emits one per request: a logger should rate-limit).
+   */
+  loss: [kind: LossKind, peerId: string, detail: string]
+  /** A socket ran out of file descriptors (`EMFILE`/`ENFILE` on accept): new peers cannot connect. */
+  descriptorsExhausted: [side: 'frontend' | 'backend', code: string]
   /** A failure that no caller can receive, e.g. a socket that stopped receiving. */
   error: [error: Error]
 }

@@ -31,7 +31,8 @@ export type { CurveSockets, ResolvedZmqServerOptions, ZmqServerOptions } from '.
 export { DISPATCH_POLICY, SOCKET_FACTORY, zeromqSocketFactory } from './tokens.js'
 export type { SocketFactory } from './tokens.js'
 export type {
-  BrokerEndpoints, BrokerState, BrokerStats, DisconnectWorkerOptions, WorkerGoneReason, WorkerInfo, WorkerState
+  BrokerEndpoints, BrokerLosses, BrokerState, BrokerStats, DisconnectWorkerOptions, LossKind, RefusalReason, RegistrationRefusal,
+  UndeliveredReason, WorkerGoneReason, WorkerInfo, WorkerState
 } from './types.js'
 export { WorkerAgent } from './worker-agent.js'
 export type { Job, JobHandler, JobResult, WorkerCloseOptions } from './worker-agent.js'

@@ -90,6 +90,26 @@ export const brokerServerOptionSpecs = {
   jobTimeout: duration({ description: 'longest a job may run before 504 and a new worker (0: no limit)', default: 30_000, whole: true, group: 'Jobs' }),
   /** Requests that may wait for a worker, over all services; past it a request gets 503 at once. */
   maxQueue: integer({ description: 'requests waiting for a worker, at most (past it: 503)', default: 10_000, group: 'Jobs', scope: 'broker' }),
+  /**
+   * Requests one client (one frontend connection) may have waiting, over all services;
+   * past it that client's next request gets 503 at once, with a body that says why.
+   */
+  maxQueuePerClient: integer({ description: 'requests one client may have waiting (past it: 503)', default: 1000, min: 1, group: 'Jobs', scope: 'broker' }),
+  /**
+   * Milliseconds a request may wait for a worker, counted from when the broker accepted
+   * it; then it leaves the queue and gets 503, with a body that says it waited too
+   * long. `0`: no limit.
+   */
+  queueTimeout: duration({ description: 'longest a request may wait for a worker before 503 (0: no limit)', default: 30_000, whole: true, group: 'Jobs', scope: 'broker' }),
+  /**
+   * Bytes of replies the broker holds for one client that does not read them (its
+   * pipe full); past it, further replies to that client are dropped and counted.
+   */
+  maxClientBuffer: integer({ description: 'bytes of replies held for a client that does not read (past it: dropped)', default: 4 * 1024 * 1024, min: 1, group: 'Jobs', scope: 'broker' }),
+  /** Services one worker may offer in its READY; a READY with more is refused (DISCONNECT). */
+  maxServicesPerWorker: integer({ description: 'services one worker may offer (past it: READY refused)', default: 64, min: 1, group: 'Jobs', scope: 'broker' }),
+  /** Services the broker knows at once; a READY that would add more is refused (DISCONNECT). */
+  maxServices: integer({ description: 'services the broker knows at once (past it: READY refused)', default: 1000, min: 1, group: 'Jobs', scope: 'broker' }),
   /** Largest request body in bytes, all body frames together; a larger one gets 413. */
   maxMessageSize: integer({ description: 'largest request body in bytes (past it: 413)', default: 1024 * 1024, min: 1, group: 'Jobs', scope: 'broker' }),
   /** On worker loss, send the job to another worker once instead of answering 502. */

@@ -45,6 +45,8 @@ export interface BrokerStats {
   readonly workers: number
   readonly idleWorkers: number
   readonly busyWorkers: number
+  /** Services the broker knows (declared, offered, or waited for), at most `maxServices`. */
+  readonly services: number
   /** Requests waiting for a worker, over all services. */
   readonly queued: number
   /** Requests waiting for a worker, per service (services with none waiting are left out). */
@@ -67,6 +69,64 @@ export interface BrokerStats {
   readonly jobTimeouts: number
   /** Jobs sent to another worker after their worker was lost. */
   readonly requeued: number
+  /** Bytes of replies the broker holds for clients that do not read them fast enough (at most `maxClientBuffer` each). */
+  readonly heldBytes: number
+  /** Clients the broker holds replies for. */
+  readonly slowClients: number
+  /** Every loss, by kind: see {@link BrokerLosses}. */
+  readonly losses: BrokerLosses
+}
+
+/**
+ * Why a request was refused (answered at once with an error) or dropped from its queue:
+ * - `malformed`: it does not parse (400);
+ * - `tooLarge`: its body is over `maxMessageSize` (413);
+ * - `noService`: no worker offers its service (404);
+ * - `queueFull`: `maxQueue` requests wait already (503);
+ * - `clientLimit`: its client has `maxQueuePerClient` requests waiting already (503);
+ * - `queueTimeout`: it waited `queueTimeout` ms for a worker (503);
+ * - `clientGone`: it waited, and a reply to its client failed because the client had gone (dropped, no reply);
+ * - `stopping`: the broker drains or closes (503).
+ */
+export type RefusalReason = 'malformed' | 'tooLarge' | 'noService' | 'queueFull' | 'clientLimit' | 'queueTimeout' | 'clientGone' | 'stopping'
+
+/**
+ * Why a reply (the worker's, or the broker's own answer) did not reach its client:
+ * - `unreachable`: the client has gone (`EHOSTUNREACH`);
+ * - `overBudget`: the client does not read, and the replies held for it passed `maxClientBuffer` bytes;
+ * - `closed`: the broker closed while it held the reply.
+ */
+export type UndeliveredReason = 'unreachable' | 'overBudget' | 'closed'
+
+/**
+ * Why a READY was refused (the peer gets DISCONNECT):
+ * - `reservedService`: it offers a service in MMI's `mmi.` namespace;
+ * - `tooManyServices`: it offers more than `maxServicesPerWorker` services;
+ * - `serviceTableFull`: its new services would pass `maxServices`;
+ * - `stopping`: the broker closes.
+ */
+export type RegistrationRefusal = 'reservedService' | 'tooManyServices' | 'serviceTableFull' | 'stopping'
+
+/** The kind of a `loss` event: the counter of {@link BrokerLosses} it counts in. */
+export type LossKind =
+  | `refused:${RefusalReason}`
+  | `undelivered:${UndeliveredReason}`
+  | 'strayReply'
+  | 'jobLost'
+  | `registrationRefused:${RegistrationRefusal}`
+  | `workerDropped:${WorkerGoneReason}`
+
+/** What the broker lost or refused since it started, by kind (`stats().losses`, `nsz status --json`). */
+export interface BrokerLosses {
+  readonly refused: Readonly<Record<RefusalReason, number>>
+  readonly undelivered: Readonly<Record<UndeliveredReason, number>>
+  /** Worker REPLYs that matched no job of theirs, or came from a worker not in the pool. */
+  readonly strayReplies: number
+  /** Jobs whose worker was lost while they ran, answered 502. */
+  readonly jobsLost: number
+  readonly registrationsRefused: Readonly<Record<RegistrationRefusal, number>>
+  /** Workers that left the pool, by {@link WorkerGoneReason} (the orderly ones too). */
+  readonly workersDropped: Readonly<Record<WorkerGoneReason, number>>
 }
 
 /** The endpoints a broker bound, wildcards resolved. */
@@ -92,3 +152,30 @@ export interface DisconnectWorkerOptions {
 
 /** Where a {@link Broker} is in its life, in this order. */
 export type BrokerState = 'new' | 'binding' | 'bound' | 'draining' | 'closing' | 'closed'
+
+/** What `nsz status` prints: the broker's view of its pool. */
+export interface ZmqServerStatus {
+  readonly pid: number
+  readonly title: string
+  readonly frontend: string
+  readonly backend: string
+  readonly uptime: number
+  readonly limits: { readonly minServers: number, readonly maxServers: number }
+  readonly children: ReadonlyArray<{
+    readonly pid: number
+    readonly state: string
+    readonly jobs: number
+    readonly age: number
+  }>
+  readonly remoteWorkers: number
+  readonly queued: number
+  readonly inFlight: number
+  readonly served: number
+  readonly jobsPerSecond: number
+  /** Replies the broker answered by itself, per status (400, 404, 413, 502, 503, 504). */
+  readonly errors: Readonly<Record<number, number>>
+  /** Bytes of replies held for clients that do not read them. */
+  readonly heldBytes: number
+  /** Every loss since start, by kind (`Broker.stats().losses`); all zero in a `WorkerPool`. */
+  readonly losses: BrokerLosses
+}

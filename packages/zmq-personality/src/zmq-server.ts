@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
-import { pickOptions, registerDefault, type OptionSpecs, type RequestContext } from '@net-server/core'
+import { pickOptions, registerDefault, type LogLevel, type OptionSpecs, type RequestContext } from '@net-server/core'
 import { PreForkServer, type ProcessRole } from '@net-server/prefork'
 import { Status } from '@net-server/client'
 import type { Dealer, Reply, SocketOptions } from 'zeromq'
 import { appServices, replyFrames, type App, type JobFunction } from './app.js'
 import { Broker } from './broker.js'
-import type { BrokerEndpoints, WorkerInfo } from './types.js'
+import { logBrokerLosses, warnLowOpenFiles } from './broker-log.js'
+import { noLosses } from './loss-counters.js'
+import type { BrokerEndpoints, WorkerInfo, ZmqServerStatus } from './types.js'
 import { connectable, portOf, tcpEndpoint } from './endpoints.js'
 import { statusBindError } from './errors.js'
 import { brokerServerOptionSpecs } from './options.js'
@@ -29,6 +31,8 @@ export const BACKEND_ENV = 'NSZ_ZMQ_BACKEND'
  */
 export const WORKER_TAG_ENV = 'NSZ_ZMQ_WORKER_TAG'
 
+export type { ZmqServerStatus } from './types.js'
+
 /** After a fast stop, a worker still busy with its job ends itself this much later. */
 const FAST_STOP_GRACE_MS = 1000
 
@@ -44,27 +48,6 @@ export interface ZmqRequest extends RequestContext {
   status: number | undefined
   /** True once `processRequest` ran (false when the peer was refused). */
   processed: boolean
-}
-
-/** What `nsz status` prints: the broker's view of its pool. */
-export interface ZmqServerStatus {
-  readonly pid: number
-  readonly title: string
-  readonly frontend: string
-  readonly backend: string
-  readonly uptime: number
-  readonly limits: { readonly minServers: number, readonly maxServers: number }
-  readonly children: ReadonlyArray<{
-    readonly pid: number
-    readonly state: string
-    readonly jobs: number
-    readonly age: number
-  }>
-  readonly remoteWorkers: number
-  readonly queued: number
-  readonly inFlight: number
-  readonly served: number
-  readonly jobsPerSecond: number
 }
 
 /**
@@ -237,6 +220,9 @@ export class ZmqServer<
   }
 
   #watchBroker (broker: Broker): void {
+    const log = (level: LogLevel, message: string): void => { this.log(level, message) }
+    warnLowOpenFiles(log)
+    logBrokerLosses(broker, log)
     broker.on('workerBusy', (worker) => {
       // Every job handed out counts: under load a worker goes from job to job without
       // ever being idle in between.
@@ -334,7 +320,10 @@ export class ZmqServer<
       queued: stats?.queued ?? 0,
       inFlight: stats?.inFlight ?? 0,
       served: stats?.served ?? 0,
-      jobsPerSecond: this.#rate.perSecond()
+      jobsPerSecond: this.#rate.perSecond(),
+      errors: stats?.errors ?? {},
+      heldBytes: stats?.heldBytes ?? 0,
+      losses: stats?.losses ?? noLosses()
     }
   }
 

@@ -101,7 +101,8 @@ describe('balancing and queueing', () => {
   })
 
   it('answers every one of 10 000 requests that arrive before any worker', async () => {
-    const { broker, frontend, backend } = await startBroker({ maxQueue: 10_000 })
+    // One client sends them all: its own limit is raised past maxQueue, which is what is tested.
+    const { broker, frontend, backend } = await startBroker({ maxQueue: 10_000, maxQueuePerClient: 20_000 })
     const client = new NszClient(frontend)
     const replies: Promise<{ status: number }>[] = []
     for (let i = 0; i < 10_050; i++) replies.push(client.call('default', String(i)))

@@ -48,6 +48,16 @@ describe('nsz serve', () => {
     expect((await zmqClient(frontend, 'plain')).stdout).toBe('PLAIN\n')
   })
 
+  it('logs what it refuses at --log-level 3, once per kind and window', async () => {
+    const { proc, frontend } = await serve(['--min-servers', '1', '--log-level', '3', '--max-message-size', '4', '--max-queue-per-client', '5', fixture('cli-app.js')])
+    const client = new NszClient(frontend)
+    for (let i = 0; i < 3; i++) expect((await client.call('default', 'too large')).status).toBe(413)
+    await proc.until(() => proc.stderr.includes('refused:tooLarge'), 'the refusal in the log')
+    expect(proc.stderr).toMatch(/refused:tooLarge: request body of 9 bytes, over maxMessageSize \(4\)/)
+    // The two others of the flood wait for the summary line, ten seconds later.
+    expect(proc.stderr.split('refused:tooLarge').length - 1).toBe(1)
+  })
+
   it('runs an APP that subclasses ZmqServer, hooks and all', async () => {
     const { frontend } = await serve(['--min-servers', '1', '--log-level', '1', fixture('cli-subclass.js')])
     expect((await zmqClient(frontend, 'hey')).stdout).toBe('HEY!\n')

@@ -20,6 +20,13 @@ describe('nsz status', () => {
     const status = await statusUntil(pidFile, (s) => s.served === 5 && Math.abs(s.jobsPerSecond - 5 / 9) < 1e-9, 'five jobs served and counted')
     expect(status).toMatchObject({ pid: proc.pid, frontend, backend, limits: { minServers: 2, maxServers: 6 }, queued: 0, inFlight: 0, remoteWorkers: 0 })
     expect(status.children).toHaveLength(2)
+    // Every loss counter is there, by kind, none of them counted.
+    expect(status).toMatchObject({ errors: {}, heldBytes: 0 })
+    expect(status.losses).toMatchObject({ strayReplies: 0, jobsLost: 0 })
+    for (const counts of [status.losses.refused, status.losses.undelivered, status.losses.registrationsRefused, status.losses.workersDropped]) {
+      expect(Object.values(counts).every((n) => n === 0)).toBe(true)
+    }
+    expect(Object.keys(status.losses.refused)).toContain('clientLimit')
     expect(status.children.reduce((sum, c) => sum + c.jobs, 0)).toBe(5)
     for (const child of status.children) {
       expect(child.state).toBe('waiting')

@@ -4,6 +4,7 @@
  * whether the command left any process behind.
  */
 import { existsSync } from 'node:fs'
+import type { BrokerLosses } from '@net-server/zmq'
 import { fileURLToPath } from 'node:url'
 import { TSX, TestProcess, groupGone, runZmqClient } from '@net-server/test-support'
 
@@ -68,6 +69,9 @@ export interface StatusJson {
   inFlight: number
   served: number
   jobsPerSecond: number
+  errors: Record<string, number>
+  heldBytes: number
+  losses: BrokerLosses
 }
 
 /**

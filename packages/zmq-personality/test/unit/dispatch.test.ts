@@ -1,18 +1,20 @@
 import { describe, expect, it } from 'vitest'
-import { leastRecentlyUsed, type DispatchJob, type DispatchService, type DispatchWorker } from '@net-server/zmq'
+import { leastRecentlyUsed, type DispatchService, type DispatchWorker } from '@net-server/zmq'
 import { checkDispatchPolicy } from '../../src/dispatch.js'
 import { ReadySet } from '../../src/broker-tables.js'
-import { Deque } from '../../src/deque.js'
+import { FairQueue, type FairJob } from '../../src/fair-queue.js'
 
 interface PlainWorker extends DispatchWorker { freeSlots: number }
 
 const worker = (id: string, freeSlots = 1, slots = Math.max(1, freeSlots)): PlainWorker =>
   ({ id, pid: undefined, services: [], slots, freeSlots, served: 0 })
 
-const service = (name: string): DispatchService & { waiting: Deque<DispatchJob> } => ({ name, waiting: new Deque() })
+interface QueuedJob extends FairJob<QueuedJob> {}
 
-const job = (id: number, on: DispatchService, client = 'c'): DispatchJob =>
-  ({ id, service: on, client: Buffer.from(client), queuedAt: 1_700_000_000_000 + id })
+const service = (name: string): DispatchService & { waiting: FairQueue<QueuedJob> } => ({ name, waiting: new FairQueue() })
+
+const job = (id: number, on: DispatchService, client = 'c'): QueuedJob =>
+  ({ id, service: on, client: Buffer.from(client), clientKey: client, queuedAt: 1_700_000_000_000 + id, older: undefined, newer: undefined })
 
 const ids = (workers: Iterable<DispatchWorker>): string[] => [...workers].map((w) => w.id)
 
@@ -78,7 +80,7 @@ describe('the default dispatch policy (leastRecentlyUsed)', () => {
     expect(leastRecentlyUsed.pickWorker(job(2, s), ready)).toBe(a)
   })
 
-  it('gives a free worker the oldest job waiting for any of its services', () => {
+  it('gives a free worker the job whose turn it is, the oldest of those when it serves several services', () => {
     const [x, y, z] = [service('x'), service('y'), service('z')]
     const w = { ...worker('w'), services: [x, y, z] }
     expect(leastRecentlyUsed.pickJob(w, w.services)).toBeUndefined()
@@ -90,9 +92,25 @@ describe('the default dispatch policy (leastRecentlyUsed)', () => {
     z.waiting.push(job(6, z))
     z.waiting.unshift(again)
     expect(leastRecentlyUsed.pickJob(w, w.services)).toBe(again)
-    z.waiting.shift()
+    z.waiting.take(again)
     expect(leastRecentlyUsed.pickJob(w, w.services)?.id).toBe(3)
     expect(leastRecentlyUsed.pickJob(w, [x, z])?.id).toBe(5)
+  })
+
+  it('takes waiting jobs round-robin across clients, each client\'s own oldest first', () => {
+    const s = service('default')
+    const w = { ...worker('w'), services: [s] }
+    // One client floods, two are polite: the flood does not delay them.
+    for (let i = 1; i <= 5; i++) s.waiting.push(job(i, s, 'flood'))
+    s.waiting.push(job(6, s, 'polite-a'))
+    s.waiting.push(job(7, s, 'polite-b'))
+    s.waiting.push(job(8, s, 'polite-a'))
+    const order: number[] = []
+    for (let next = leastRecentlyUsed.pickJob(w, w.services); next !== undefined; next = leastRecentlyUsed.pickJob(w, w.services)) {
+      s.waiting.take(next as QueuedJob)
+      order.push(next.id)
+    }
+    expect(order).toEqual([1, 6, 7, 2, 8, 3, 4, 5])
   })
 })
 

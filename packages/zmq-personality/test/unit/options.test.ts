@@ -14,6 +14,8 @@ describe('broker options', () => {
     expect(resolveBrokerOptions({ heartbeatInterval: 100, heartbeatLiveness: 4 }).serviceGrace).toBe(400)
     expect(resolveBrokerOptions({ jobTimeout: 0, maxQueue: 0, serviceGrace: 0 })).toMatchObject({ jobTimeout: 0, maxQueue: 0, serviceGrace: 0 })
     expect(resolveBrokerOptions({ maxQueue: undefined }).maxQueue).toBe(10_000)
+    expect(o).toMatchObject({ maxQueuePerClient: 1000, queueTimeout: 30_000, maxClientBuffer: 4 * 1024 * 1024, maxServicesPerWorker: 64, maxServices: 1000 })
+    expect(resolveBrokerOptions({ queueTimeout: 0 }).queueTimeout).toBe(0)
   })
 
   it.each<[BrokerOptions, ErrorConstructor, string]>([
@@ -23,6 +25,11 @@ describe('broker options', () => {
     [{ jobTimeout: -1 }, RangeError, 'options.jobTimeout must be at least 0 ms, got -1'],
     [{ maxQueue: Number.NaN }, TypeError, 'options.maxQueue must be an integer, got NaN'],
     [{ maxMessageSize: 0 }, RangeError, 'options.maxMessageSize must be a positive integer'],
+    [{ maxQueuePerClient: 0 }, RangeError, 'options.maxQueuePerClient must be a positive integer'],
+    [{ queueTimeout: -1 }, RangeError, 'options.queueTimeout must be at least 0 ms, got -1'],
+    [{ maxClientBuffer: 0 }, RangeError, 'options.maxClientBuffer must be a positive integer'],
+    [{ maxServicesPerWorker: 1.5 }, TypeError, 'options.maxServicesPerWorker must be an integer, got 1.5'],
+    [{ maxServices: 0 }, RangeError, 'options.maxServices must be a positive integer'],
     [{ requeue: 'yes' as never }, TypeError, 'options.requeue must be a boolean'],
     [{ frontend: 6660 as never }, TypeError, 'options.frontend must be a ZeroMQ endpoint, like tcp:'],
     [{ backend: 'localhost:6661' }, RangeError, 'options.backend must be a ZeroMQ endpoint'],
@@ -92,7 +99,7 @@ describe('one declaration per option', () => {
   it('marks the options a pool without a broker has no use for with scope broker', () => {
     const specs = new WorkerPool({ argv: false }).describeOptions()
     const broker = Object.keys(specs).filter((name) => specs[name]!.scope === 'broker').sort()
-    expect(broker).toEqual(['allow', 'backend', 'cidrAllow', 'cidrDeny', 'clientKeys', 'curve', 'deny', 'frontend', 'host', 'maxMessageSize', 'maxQueue', 'port', 'requeue', 'serviceGrace', 'workerKeys'])
+    expect(broker).toEqual(['allow', 'backend', 'cidrAllow', 'cidrDeny', 'clientKeys', 'curve', 'deny', 'frontend', 'host', 'maxClientBuffer', 'maxMessageSize', 'maxQueue', 'maxQueuePerClient', 'maxServices', 'maxServicesPerWorker', 'port', 'queueTimeout', 'requeue', 'serviceGrace', 'workerKeys'])
   })
 
   it('refuses a service name in the MMI namespace for a server too, naming its own option', () => {
