@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3'
 import {
   MMI_PREFIX, MMI_SERVICE, MmiStatus, REQ_ENVELOPE, Status,
-  decodeClientRequest, decodeWorkerMessage, encodeClientReplyTo, encodeDisconnectTo, encodeHeartbeatTo,
+  decodeClientRequest, decodeWorkerMessage, encodeAckTo, encodeClientReplyTo, encodeDisconnectTo, encodeHeartbeatTo,
   isDecodeError, replyEnvelope, routedRequestJobId, type ReplyEnvelope, type WorkerMessage
 } from '@net-server/client'
 import { Dispatcher } from './broker-dispatch.js'
@@ -325,7 +325,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
         this.#workerProtocolError(worker, 'READY from a worker already in the pool')
         return
       default:
-        this.#workerProtocolError(worker, 'REQUEST is not a worker command')
+        this.#workerProtocolError(worker, `${m.command.toUpperCase()} is not a worker command`)
     }
   }
 
@@ -365,6 +365,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
       return
     }
     const worker = this.#tables.addWorker(id, key, names, m.extension, this.#tick)
+    // The ACK goes before any REQUEST on the one ordered pipe: the worker uses the extension from its first job on.
+    if (m.extension !== undefined) this.#toWorkers!.send(encodeAckTo(id))
     if (this.#ticker === undefined) this.#ticker = setInterval(this.#onTick, this.options.heartbeatInterval)
     this.#dispatcher.workerFree(worker, true)
   }
