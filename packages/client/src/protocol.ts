@@ -264,6 +264,17 @@ export function encodeMdpRequest (service: string, body: Body): Buffer[] {
   return [EMPTY, MDPC_FRAME, Buffer.from(service), ...frames(body)]
 }
 
+/**
+ * The dialect of a reply as a REQ socket reads it (the empty delimiter gone): `mdp`
+ * when it starts with the MDP/0.1 client header, `nsz` with the project's, else `req`.
+ * Clients name it when a reply is not in the dialect they sent.
+ */
+export function replyDialect (reply: readonly Buffer[]): 'req' | 'mdp' | 'nsz' {
+  const first = reply[0]
+  if (first?.equals(MDPC_FRAME) === true) return 'mdp'
+  return first?.equals(NSZC_FRAME) === true ? 'nsz' : 'req'
+}
+
 /** A reply in the project's dialect, as a client reads it. */
 export interface NszReply {
   readonly requestId: Buffer
