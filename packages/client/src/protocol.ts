@@ -265,9 +265,8 @@ export function encodeMdpRequest (service: string, body: Body): Buffer[] {
 }
 
 /**
- * The dialect of a reply as a REQ socket reads it (the empty delimiter gone): `mdp`
- * when it starts with the MDP/0.1 client header, `nsz` with the project's, else `req`.
- * Clients name it when a reply is not in the dialect they sent.
+ * The dialect of a reply as a REQ socket reads it (no empty delimiter), which clients
+ * name when it is not the one they sent: `mdp` (`MDPC01` first), `nsz` or `req`.
  */
 export function replyDialect (reply: readonly Buffer[]): 'req' | 'mdp' | 'nsz' {
   const first = reply[0]
@@ -449,9 +448,8 @@ export function encodeRfc7Reply (jobId: Buffer, body: Body, status: number = Sta
 }
 
 /**
- * ACK, from the broker to a worker that announced the extension:
- * `'' | MDPW01 | 0x06 | "NSZ1" [| key | value]...`. The worker uses the extension only
- * once it has read this message.
+ * ACK, from the broker to a worker that announced the extension, which it then uses:
+ * `'' | MDPW01 | 0x06 | "NSZ1" [| key | value]...`.
  */
 export function encodeAck (params: ExtensionParams = {}): Buffer[] {
   return ack([], params)
