@@ -3,7 +3,7 @@
  *
  * Compatible with the seed's `zmq-client` (same flags and defaults, a lazy pirate REQ
  * client), with progress and retry messages on stderr so that stdout carries only the
- * reply, plus `--service` (MDP/0.1) and a batch mode (`--lines`).
+ * reply, plus `--service` (MDP/0.1), `--dialect` and a batch mode (`--lines`).
  */
 
 import { once } from 'node:events'
@@ -15,6 +15,7 @@ import { Client } from './client.js'
 import { ClientErrorCode, isClientError } from './errors.js'
 import { LazyPirateClient } from './lazy-pirate-client.js'
 import { DEFAULT_ENDPOINT } from './options.js'
+import { NSZC } from './protocol.js'
 
 /** Where the command reads and writes: the process's streams, or test doubles. */
 export interface CliIo {
@@ -43,9 +44,17 @@ interface Settings {
   readonly retries: number
   readonly identity: string | undefined
   readonly service: string | undefined
+  readonly dialect: Dialect
   readonly lines: boolean
   readonly concurrency: number
 }
+
+/**
+ * What the command speaks: plain REQ (`req`), MDP/0.1 (`mdp`, which carries a service
+ * and no request id) or the project's dialect (`nsz`, request id and status).
+ */
+type Dialect = 'req' | 'mdp' | 'nsz'
+const DIALECTS: readonly Dialect[] = ['req', 'mdp', 'nsz']
 
 class UsageError extends Error {}
 
@@ -75,9 +84,10 @@ function program (io: CliIo): Command {
     .addOption(new Option('-t, --timeout <seconds>', 'how long to wait for each reply, fractions allowed').default('10'))
     .addOption(new Option('-r, --retries <n>', 'how many times to resend before giving up').default('2'))
     .option('-i, --identity <id>', 'the socket routing id')
-    .option('-s, --service <name>', 'ask for this service (MDP/0.1); default: the broker\'s default service')
+    .option('-s, --service <name>', 'ask for this service (implies --dialect mdp); default: the broker\'s default service')
+    .option('--dialect <dialect>', 'req (plain REQ), mdp (MDP/0.1, any RFC 7 broker) or nsz (this project\'s broker only); default: mdp with -s, else req, or nsz with --lines')
     .option('--lines', 'batch mode: send each line of stdin as a job, print the replies in input order')
-    .option('--concurrency <n>', 'batch mode: how many jobs in flight (default: 16)')
+    .option('--concurrency <n>', 'batch mode: how many jobs in flight, one socket each in the req and mdp dialects (default: 16)')
     .version(version(), '-V, --version')
     .helpOption('-h, --help', 'show this help')
     .showHelpAfterError('(run zmq-client --help for usage)')
@@ -92,15 +102,34 @@ function settings (command: Command): Settings {
   const o = command.opts<Record<string, string | boolean | undefined>>()
   const lines = o['lines'] === true
   if (o['concurrency'] !== undefined && !lines) throw new UsageError('--concurrency needs --lines')
+  const service = o['service'] as string | undefined
+  const dialect = parseDialect(o['dialect'] as string | undefined, service, lines)
+  const concurrency = o['concurrency'] === undefined ? 16 : parseCount('--concurrency', o['concurrency'] as string, 1)
+  const identity = o['identity'] as string | undefined
+  if (identity !== undefined && lines && dialect !== 'nsz' && concurrency > 1) {
+    // Each request in flight has a socket of its own, and a broker refuses a second
+    // connection under a routing id it holds.
+    throw new UsageError(`--identity in batch mode needs --concurrency 1 in the ${dialect} dialect (one socket per request in flight)`)
+  }
   return {
     endpoint: o['endpoint'] as string,
     timeout: parseSeconds(o['timeout'] as string),
     retries: parseCount('--retries', o['retries'] as string, 0),
-    identity: o['identity'] as string | undefined,
-    service: o['service'] as string | undefined,
+    identity,
+    service,
+    dialect,
     lines,
-    concurrency: o['concurrency'] === undefined ? 16 : parseCount('--concurrency', o['concurrency'] as string, 1)
+    concurrency
   }
+}
+
+function parseDialect (value: string | undefined, service: string | undefined, lines: boolean): Dialect {
+  if (value === undefined) return service !== undefined ? 'mdp' : lines ? 'nsz' : 'req'
+  const dialect = DIALECTS.find((d) => d === value)
+  if (dialect === undefined) throw new UsageError(`--dialect must be one of ${DIALECTS.join(', ')} (got '${value}')`)
+  if (dialect === 'req' && service !== undefined) throw new UsageError('--dialect req carries no service: leave out -s, or use --dialect mdp')
+  if (dialect === 'mdp' && service === undefined) throw new UsageError('--dialect mdp needs a service (-s)')
+  return dialect
 }
 
 /** An option error of the clients, in the words of the command line. */
@@ -154,26 +183,77 @@ function chomp (input: Buffer): Buffer {
   return input.subarray(0, end)
 }
 
-function failure (err: unknown): string {
-  if (isClientError(err, ClientErrorCode.TIMEOUT)) return `server seems to be offline, abandoning (${err.message})`
+/**
+ * Why a request failed, in words. `unread` counts the replies that came in another
+ * dialect than the one sent: then the server is not offline, it speaks otherwise.
+ */
+function failure (err: unknown, unread = 0): string {
+  if (isClientError(err, ClientErrorCode.TIMEOUT)) {
+    if (unread > 0) return `the server answered in a dialect other than ${NSZC} (${unread} ${unread === 1 ? 'reply' : 'replies'} not read): try --dialect mdp with -s, or --dialect req (${err.message})`
+    return `server seems to be offline, abandoning (${err.message})`
+  }
   if (err instanceof Error) return err.message
   return String(err)
 }
 
-async function single (s: Settings, io: CliIo): Promise<number> {
-  const client = new LazyPirateClient({
+/** Sends one request in the command's dialect. */
+type Send = (payload: Buffer | string) => Promise<Buffer[]>
+
+/** The clients of a dialect: how to send, how many replies could not be read, and the close. */
+interface Sender {
+  readonly send: Send
+  readonly unread: () => number
+  readonly close: () => void
+}
+
+function lazyPirate (s: Settings, io: CliIo): LazyPirateClient {
+  return new LazyPirateClient({
     endpoint: s.endpoint,
     timeout: s.timeout,
     retries: s.retries,
     ...(s.identity === undefined ? {} : { identity: s.identity }),
-    ...(s.service === undefined ? {} : { service: s.service }),
+    ...(s.dialect === 'mdp' ? { service: s.service! } : {}),
     onRetry: (e) => {
       io.stderr.write(`${NAME}: no reply within ${s.timeout / 1000} s, retrying (${e.attempt}/${e.retries})\n`)
     }
   })
+}
+
+/**
+ * The command's clients: one `Client` socket for `nsz`, which matches replies by request
+ * id; for `req` and `mdp`, which carry no id, one REQ socket per request in flight, made
+ * when first needed, up to `concurrency`.
+ */
+function sender (s: Settings, io: CliIo, concurrency: number): Sender {
+  if (s.dialect === 'nsz') {
+    const client = new Client({
+      endpoint: s.endpoint,
+      timeout: s.timeout,
+      retries: s.retries,
+      maxInFlight: concurrency,
+      ...(s.identity === undefined ? {} : { identity: s.identity })
+    })
+    return { send: (payload) => client.request(s.service ?? '', payload), unread: () => client.stats.malformed, close: () => { client.close() } }
+  }
+  const all = [lazyPirate(s, io)]
+  const idle = [...all]
+  const send: Send = async (payload) => {
+    let client = idle.pop()
+    if (client === undefined) all.push(client = lazyPirate(s, io))
+    try {
+      return await client.request(payload)
+    } finally {
+      idle.push(client)
+    }
+  }
+  return { send, unread: () => 0, close: () => { for (const client of all) client.close() } }
+}
+
+async function single (s: Settings, io: CliIo): Promise<number> {
+  const client = sender(s, io, 1)
   try {
     const payload = chomp(await readAll(io.stdin))
-    const reply = await client.request(payload)
+    const reply = await client.send(payload)
     for (const frame of reply) {
       io.stdout.write(frame)
       io.stdout.write('\n')
@@ -181,7 +261,7 @@ async function single (s: Settings, io: CliIo): Promise<number> {
     return ExitCode.OK
   } catch (err) {
     if (err instanceof TypeError || err instanceof RangeError) throw err
-    io.stderr.write(`${NAME}: ${failure(err)}\n`)
+    io.stderr.write(`${NAME}: ${failure(err, client.unread())}\n`)
     return ExitCode.FAILED
   } finally {
     client.close()
@@ -189,14 +269,7 @@ async function single (s: Settings, io: CliIo): Promise<number> {
 }
 
 async function batch (s: Settings, io: CliIo): Promise<number> {
-  const client = new Client({
-    endpoint: s.endpoint,
-    timeout: s.timeout,
-    retries: s.retries,
-    maxInFlight: s.concurrency,
-    ...(s.identity === undefined ? {} : { identity: s.identity })
-  })
-  const service = s.service ?? ''
+  const client = sender(s, io, s.concurrency)
   const tty = io.stderr.isTTY === true
   // Results wait here until every earlier line is printed: a window of `concurrency` lines.
   const results = new Map<number, Buffer[] | Error>()
@@ -226,7 +299,7 @@ async function batch (s: Settings, io: CliIo): Promise<number> {
       if (result instanceof Error) {
         failed++
         if (tty) io.stderr.write('\r\x1b[K')
-        io.stderr.write(`${NAME}: line ${line}: ${failure(result)}\n`)
+        io.stderr.write(`${NAME}: line ${line}: ${failure(result, client.unread())}\n`)
         // An empty line keeps the output aligned with the input.
         ok = io.stdout.write('\n')
       } else {
@@ -249,7 +322,7 @@ async function batch (s: Settings, io: CliIo): Promise<number> {
         else break
       }
       const index = read++
-      client.request(service, line).then(
+      client.send(line).then(
         (body) => { results.set(index, body); print() },
         (err: unknown) => { results.set(index, err instanceof Error ? err : new Error(String(err))); print() }
       )

@@ -12,12 +12,12 @@ export { DEFAULT_ENDPOINT } from './options.js'
 export type { BaseClientOptions, CurveOptions, RequestOptions, ResolvedBaseClientOptions } from './options.js'
 export {
   Command, DEFAULT_SERVICE, MDPC, MDPW, MMI_PREFIX, MMI_SERVICE, MmiStatus, NSZC, NSZ_WORKER_EXTENSION, REQ_ENVELOPE, Status,
-  decodeClientRequest, decodeErrorFrame, decodeNszReply, decodeStatus, decodeWorkerMessage, encodeClientReply,
-  encodeClientReplyTo, encodeDisconnect, encodeDisconnectTo, encodeHeartbeat, encodeHeartbeatTo, encodeMdpRequest,
-  encodeNszRequest, encodeReady, encodeReply, encodeRequest, encodeRequestTo, encodeStatus, isDecodeError, isStatus,
+  decodeClientRequest, decodeErrorFrame, decodeNszReply, decodeStatus, decodeWorkerMessage, encodeAck, encodeAckTo,
+  encodeClientReply, encodeClientReplyTo, encodeDisconnect, encodeDisconnectTo, encodeHeartbeat, encodeHeartbeatTo, encodeMdpRequest,
+  encodeNszRequest, encodeReady, encodeReply, encodeRequest, encodeRfc7Reply, encodeRequestTo, encodeStatus, isDecodeError, isStatus,
   replyEnvelope, routedRequestJobId, statusText
 } from './protocol.js'
 export type {
-  Body, ClientRequest, CommandCode, Decoded, ErrorFrame, Frame, NszReply, ReplyEnvelope, StatusCode, WorkerExtension,
+  Body, ClientRequest, CommandCode, Decoded, ErrorFrame, ExtensionParams, Frame, NszReply, ReplyEnvelope, StatusCode, WorkerExtension,
   WorkerMessage
 } from './protocol.js'

@@ -9,7 +9,7 @@ import {
   type BaseClientOptions, type RequestOptions, type ResolvedBaseClientOptions,
   resolveBaseOptions, resolveRequestOptions
 } from './options.js'
-import { type Body, MDPC, decodeErrorFrame } from './protocol.js'
+import { type Body, MDPC, decodeErrorFrame, replyDialect } from './protocol.js'
 import { toFrames } from './payload.js'
 
 /** What {@link LazyPirateClientOptions.onRetry} is told before each resend. */
@@ -213,7 +213,9 @@ export class LazyPirateClient {
     const service = this.#options.service
     let body = reply
     if (service !== undefined) {
-      if (reply.length < 2 || !reply[0]!.equals(MDPC_FRAME)) throw badReplyError(`expected an ${MDPC} reply`)
+      const dialect = replyDialect(reply)
+      if (dialect !== 'mdp') throw badReplyError(`the server answered in the ${dialect} dialect, not MDP/0.1 (${MDPC})`)
+      if (reply.length < 2) throw badReplyError(`${MDPC} reply without a service frame`)
       if (reply[1]!.toString() !== service) throw badReplyError(`${MDPC} reply for service '${reply[1]!.toString()}', expected '${service}'`)
       body = reply.slice(2)
     }

@@ -23,13 +23,21 @@ export const MMI_PREFIX = 'mmi.'
 /** The default service: plain REQ requests go here. */
 export const DEFAULT_SERVICE = 'default'
 
-/** MDP/0.1 worker commands (RFC 7), the third frame of every backend message. */
+/**
+ * MDP/0.1 worker commands (RFC 7), the third frame of every backend message, and the
+ * project's one addition, `ACK`.
+ */
 export const Command = {
   READY: 0x01,
   REQUEST: 0x02,
   REPLY: 0x03,
   HEARTBEAT: 0x04,
-  DISCONNECT: 0x05
+  DISCONNECT: 0x05,
+  /**
+   * The project's: the broker acknowledges a worker's extension, sent only to workers
+   * that announced it. RFC 7's commands stop at 0x05, so an RFC 7 broker never sends it.
+   */
+  ACK: 0x06
 } as const
 export type CommandCode = typeof Command[keyof typeof Command]
 
@@ -256,6 +264,16 @@ export function encodeMdpRequest (service: string, body: Body): Buffer[] {
   return [EMPTY, MDPC_FRAME, Buffer.from(service), ...frames(body)]
 }
 
+/**
+ * The dialect of a reply as a REQ socket reads it (no empty delimiter), which clients
+ * name when it is not the one they sent: `mdp` (`MDPC01` first), `nsz` or `req`.
+ */
+export function replyDialect (reply: readonly Buffer[]): 'req' | 'mdp' | 'nsz' {
+  const first = reply[0]
+  if (first?.equals(MDPC_FRAME) === true) return 'mdp'
+  return first?.equals(NSZC_FRAME) === true ? 'nsz' : 'req'
+}
+
 /** A reply in the project's dialect, as a client reads it. */
 export interface NszReply {
   readonly requestId: Buffer
@@ -294,6 +312,14 @@ export type WorkerMessage =
   | { readonly command: 'reply', readonly jobId: Buffer, readonly status?: number, readonly body: Buffer[] }
   | { readonly command: 'heartbeat' }
   | { readonly command: 'disconnect' }
+  | { readonly command: 'ack', readonly extension: string, readonly params: ExtensionParams }
+
+/**
+ * What an ACK carries after the extension's marker: key/value pairs, a frame each.
+ * None is defined yet; a receiver ignores the keys it does not know, so that later
+ * versions can add capabilities and parameters without a new message.
+ */
+export type ExtensionParams = Readonly<Record<string, string>>
 
 /**
  * Decodes a backend message (the frames after the routing id on the broker, or all
@@ -342,8 +368,22 @@ export function decodeWorkerMessage (msg: readonly Buffer[], extended = false): 
     }
     case Command.HEARTBEAT: return HEARTBEAT_MESSAGE
     case Command.DISCONNECT: return DISCONNECT_MESSAGE
+    case Command.ACK: return decodeAck(msg)
     default: return { error: `unknown command 0x${command[0]!.toString(16).padStart(2, '0')}` }
   }
+}
+
+function decodeAck (msg: readonly Buffer[]): Decoded<WorkerMessage> {
+  const extension = msg[3]
+  if (extension === undefined || extension.length === 0) return { error: 'ACK needs the extension\'s marker frame' }
+  if ((msg.length - 4) % 2 !== 0) return { error: 'ACK parameters come in key and value frames' }
+  const pairs: Array<[string, string]> = []
+  for (let i = 4; i < msg.length; i += 2) {
+    if (msg[i]!.length === 0) return { error: 'ACK has an empty parameter name' }
+    pairs.push([msg[i]!.toString(), msg[i + 1]!.toString()])
+  }
+  // fromEntries defines own properties: a key named __proto__ stays a key.
+  return { command: 'ack', extension: extension.toString(), params: Object.freeze(Object.fromEntries(pairs)) }
 }
 
 const HEARTBEAT_MESSAGE: WorkerMessage = Object.freeze({ command: 'heartbeat' })
@@ -394,6 +434,36 @@ export function routedRequestJobId (msg: readonly Buffer[]): Buffer | undefined 
  */
 export function encodeReply (jobId: Buffer, body: Body, status?: number): Buffer[] {
   return [EMPTY, MDPW_FRAME, COMMAND_FRAMES[Command.REPLY], jobId, status === undefined ? EMPTY : encodeStatus(status), ...frames(body)]
+}
+
+/**
+ * REPLY exactly as RFC 7 frames it (frame 5 empty), from a worker whose broker has not
+ * acknowledged the extension: a failure travels as the one body frame
+ * `ERROR <status> <message>`, the same frame the project's broker gives its plain REQ
+ * and MDP clients, so that a client of any broker learns of it.
+ */
+export function encodeRfc7Reply (jobId: Buffer, body: Body, status: number = Status.OK): Buffer[] {
+  const reply = frames(body)
+  return encodeReply(jobId, status === Status.OK ? reply : [errorFrame(status, reply)])
+}
+
+/**
+ * ACK, from the broker to a worker that announced the extension, which it then uses:
+ * `'' | MDPW01 | 0x06 | "NSZ1" [| key | value]...`.
+ */
+export function encodeAck (params: ExtensionParams = {}): Buffer[] {
+  return ack([], params)
+}
+
+/** ACK as the broker's backend ROUTER sends it: the worker's routing id first. */
+export function encodeAckTo (worker: Buffer, params: ExtensionParams = {}): Buffer[] {
+  return ack([worker], params)
+}
+
+function ack (msg: Buffer[], params: ExtensionParams): Buffer[] {
+  msg.push(EMPTY, MDPW_FRAME, COMMAND_FRAMES[Command.ACK], EXTENSION_FRAME)
+  for (const [key, value] of Object.entries(params)) msg.push(Buffer.from(key), Buffer.from(value))
+  return msg
 }
 
 const HEARTBEAT_FRAMES: readonly Buffer[] = Object.freeze([EMPTY, MDPW_FRAME, COMMAND_FRAMES[Command.HEARTBEAT]])

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3'
 import {
-  Status, decodeWorkerMessage, encodeDisconnectTo, encodeHeartbeatTo, isDecodeError, routedRequestJobId, type WorkerMessage
+  Status, decodeWorkerMessage, encodeAckTo, encodeDisconnectTo, encodeHeartbeatTo, isDecodeError, routedRequestJobId, type WorkerMessage
 } from '@net-server/client'
 import { Dispatcher } from './broker-dispatch.js'
 import { Frontend } from './broker-frontend.js'
@@ -296,7 +296,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
         this.#workerProtocolError(worker, 'READY from a worker already in the pool')
         return
       default:
-        this.#workerProtocolError(worker, 'REQUEST is not a worker command')
+        this.#workerProtocolError(worker, `${m.command.toUpperCase()} is not a worker command`)
     }
   }
 
@@ -338,6 +338,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
       return
     }
     const worker = this.#tables.addWorker(id, key, names, m.extension, this.#tick)
+    // The ACK goes before any REQUEST on the one ordered pipe: the worker uses the extension from its first job on.
+    if (m.extension !== undefined) this.#toWorkers!.send(encodeAckTo(id))
     if (this.#ticker === undefined) this.#ticker = setInterval(this.#onTick, this.options.heartbeatInterval)
     this.#dispatcher.workerFree(worker, true)
   }

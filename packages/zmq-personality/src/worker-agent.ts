@@ -4,8 +4,8 @@ import type { Dealer } from 'zeromq'
 import { isIpv6Endpoint } from './endpoints.js'
 import { zeromqSocketFactory, type SocketFactory } from './tokens.js'
 import {
-  Status, decodeWorkerMessage, encodeDisconnect, encodeHeartbeat, encodeReady, encodeReply, isDecodeError,
-  type Body
+  NSZ_WORKER_EXTENSION, Status, decodeWorkerMessage, encodeDisconnect, encodeHeartbeat, encodeReady, encodeReply,
+  encodeRfc7Reply, isDecodeError, type Body
 } from '@net-server/client'
 import { Deque } from './deque.js'
 import { jobRepliedError, workerConnectError, workerStateError } from './errors.js'
@@ -25,8 +25,9 @@ export interface Job {
   readonly replied: boolean
   /**
    * Sends the reply. `status` reaches clients of the project's dialect (and becomes an
-   * `ERROR <status> ...` frame for the others); a worker without the extension cannot
-   * send one. Returns false when the reply was dropped because the connection it came
+   * `ERROR <status> ...` frame for the others). Until the broker has acknowledged the
+   * extension (and always with `extension: false`) the reply is plain RFC 7, and a
+   * failure travels as that one `ERROR <status> <message>` body frame. Returns false when the reply was dropped because the connection it came
    * on has been lost. Throws `NSZ_ERR_JOB_REPLIED` on a second call, and a RangeError
    * for 502 and 503: from a worker those tell the broker that the worker leaves.
    */
@@ -89,7 +90,9 @@ class AgentJob implements Job {
 /**
  * A worker's side of the backend: a DEALER that speaks MDP/0.1 with the project's
  * extension, heartbeats, and reconnects with back-off when the broker goes silent or
- * sends DISCONNECT (the Paranoid Pirate pattern).
+ * sends DISCONNECT (the Paranoid Pirate pattern). It announces the extension in READY
+ * and uses it only once the broker acknowledges it (ACK); with a broker that never
+ * does, it speaks RFC 7 exactly.
  *
  * Its API is pull-style, so that a server lifecycle can drive it: {@link WorkerAgent.connect},
  * then {@link WorkerAgent.next} for each job and {@link Job.reply} for its answer.
@@ -116,6 +119,8 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
   #backoff: number
   /** The current connection has heard from the broker. */
   #healthy = false
+  /** The broker acknowledged the extension on the current connection. */
+  #acked = false
   /** Connected, but READY waits until the job in progress is answered. */
   #readyPending = false
   readonly #jobs = new Deque<AgentJob>()
@@ -142,6 +147,14 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
   /** `'new'`, `'connected'`, `'waiting'` (to reconnect), `'closing'` or `'closed'`. */
   get state (): AgentState {
     return this.#state
+  }
+
+  /**
+   * True once the broker has acknowledged the extension on the current connection:
+   * replies then carry a status and requests the service. False again on reconnect.
+   */
+  get acknowledged (): boolean {
+    return this.#acked
   }
 
   /** Jobs replied to (replies dropped on a lost connection not counted). */
@@ -223,10 +236,10 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     const waiters = this.#waiters
     this.#waiters = []
     for (const wake of waiters) wake(undefined)
-    // A job not handed out yet never ran: with the extension the broker takes it back
-    // when it reads the DISCONNECT below and gives it to another worker.
+    // A job not handed out yet never ran: a broker that acknowledged the extension
+    // takes it back when it reads the DISCONNECT below and gives it to another worker.
     for (const job of this.#jobs.drain()) {
-      if (!this.options.extension) this.emit('replyDropped', job.id)
+      if (!this.#acked) this.emit('replyDropped', job.id)
     }
     if (graceful && this.#current !== undefined && was === 'connected') {
       let timer: NodeJS.Timeout | undefined
@@ -243,7 +256,7 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
       // reply: a job still running is abandoned now (502, which the broker treats as
       // the loss of the job: requeued when asked for), and its own reply is dropped.
       const running = this.#current
-      if (running !== undefined && this.options.extension && !this.#readyPending && running.generation === this.#generation) {
+      if (running !== undefined && this.#acked && !this.#readyPending && running.generation === this.#generation) {
         this.#sender!.send(encodeReply(running.idFrame, NO_BODY, Status.WORKER_LOST))
         this.#generation++
       }
@@ -286,6 +299,7 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     this.#socket = socket
     this.#sender = new SendQueue(socket, this.#onSendFailure)
     this.#healthy = false
+    this.#acked = false
     this.#state = 'connected'
     this.#receive(socket, generation)
     if (this.#current === undefined) {
@@ -369,7 +383,7 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
 
   #onMessage (msg: Buffer[], generation: number): void {
     this.#liveness = this.options.heartbeatLiveness
-    const m = decodeWorkerMessage(msg, this.options.extension)
+    const m = decodeWorkerMessage(msg, this.#acked)
     if (isDecodeError(m)) {
       this.emit('protocolError', m.error)
       return
@@ -396,9 +410,17 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
       case 'disconnect':
         this.#reconnect('disconnect')
         return
+      case 'ack':
+        // Only an answer to our own announcement counts; a broker that acknowledges
+        // another version of the extension gets plain RFC 7.
+        if (!this.options.extension || this.#acked || m.extension !== NSZ_WORKER_EXTENSION) break
+        this.#acked = true
+        this.#markHealthy()
+        return
       default:
-        this.emit('protocolError', `unexpected ${m.command.toUpperCase()} from the broker`)
+        break
     }
+    this.emit('protocolError', `unexpected ${m.command.toUpperCase()} from the broker`)
   }
 
   #markHealthy (): void {
@@ -416,7 +438,7 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     }
     let sent = false
     if (job.generation === this.#generation && this.#sender !== undefined && !this.#readyPending) {
-      this.#sender.send(encodeReply(job.idFrame, body, this.options.extension ? status : undefined))
+      this.#sender.send(this.#acked ? encodeReply(job.idFrame, body, status) : encodeRfc7Reply(job.idFrame, body, status))
       this.#served++
       sent = true
     } else {

@@ -1,4 +1,4 @@
-import { describe, type OptionSpecs, type Options } from '@net-server/core'
+import { boolean, describe, type OptionSpecs, type Options } from '@net-server/core'
 import type { ProcessRole } from '@net-server/prefork'
 import { generateCurveKeyPair, isCurveKey } from './security/curve.js'
 import { curveChildEnv, ownKeyPair } from './security/server-security.js'
@@ -18,6 +18,8 @@ export interface ResolvedWorkerPoolOptions extends ResolvedZmqServerOptions {
    * `workerKeys`).
    */
   readonly curveServerKey: string | undefined
+  /** Speak plain MDP/0.1 (ZeroMQ RFC 7): no extension announced in READY. */
+  readonly mdp: boolean
 }
 
 /** Options of {@link WorkerPool}, as a user passes them. */
@@ -57,6 +59,8 @@ export class WorkerPool<
         example: 'tcp://broker.example:6661',
         transports: ['tcp', 'ipc']
       }),
+      // The pool's alone: a server's own children must announce their pids to its broker.
+      mdp: boolean({ description: 'speak plain MDP/0.1 (RFC 7): announce no extension in READY', default: false, group: 'Workers' }),
       curveServerKey: {
         kind: 'string',
         description: 'the broker\'s CURVE public key: connect with CURVE',

@@ -396,7 +396,8 @@ export class ZmqServer<
       heartbeatInterval: o.heartbeatInterval,
       heartbeatLiveness: o.heartbeatLiveness,
       socketOptions: this.workerSocketOptions(),
-      routingIdPrefix: this.#childWorkerTag()
+      routingIdPrefix: this.#childWorkerTag(),
+      extension: !('mdp' in o && o.mdp === true)
     }, this.#sockets)
     this.#agent.on('error', (err) => { this.log(1, `worker: ${err.message}`) })
     await this.#agent.connect()

@@ -84,7 +84,7 @@ describe('zmq-client', () => {
   it('prints help and version on stdout with exit code 0', async () => {
     const [help, version] = await Promise.all([runZmqClient(['--help']), runZmqClient(['-V'])])
     expect(help.code).toBe(0)
-    for (const flag of ['--endpoint', '--timeout', '--retries', '--identity', '--service', '--lines', '--concurrency']) {
+    for (const flag of ['--endpoint', '--timeout', '--retries', '--identity', '--service', '--dialect', '--lines', '--concurrency']) {
       expect(help.stdout).toContain(flag)
     }
     expect(help.stdout).toContain('tcp://localhost:6660')

@@ -4,7 +4,8 @@ import {
   decodeClientRequest, decodeNszReply, decodeStatus, decodeWorkerMessage, encodeClientReply,
   encodeDisconnect, encodeHeartbeat, encodeMdpRequest, encodeNszRequest, encodeReady, encodeReply,
   encodeRequest, isDecodeError, replyEnvelope, statusText, decodeErrorFrame,
-  encodeClientReplyTo, encodeDisconnectTo, encodeHeartbeatTo, encodeRequestTo, routedRequestJobId, type ReplyEnvelope
+  encodeClientReplyTo, encodeDisconnectTo, encodeHeartbeatTo, encodeRequestTo, routedRequestJobId, type ReplyEnvelope,
+  NSZ_WORKER_EXTENSION, encodeAck, encodeAckTo, encodeRfc7Reply
 } from '@net-server/client'
 import { b, text } from '@net-server/test-support'
 
@@ -136,9 +137,38 @@ describe('backend (MDP/0.1 worker)', () => {
     ['READY extension with a pid that is not decimal', [b(''), b(MDPW), Buffer.from([1]), b('s'), b('NSZ1'), b('0x2A')], false],
     ['READY extension with a pid in exponent form', [b(''), b(MDPW), Buffer.from([1]), b('s'), b('NSZ1'), b('4e1')], false],
     ['standard REPLY with a non-empty frame 5', [b(''), b(MDPW), Buffer.from([3]), b('job'), b('x')], false],
-    ['extended REPLY without a status', [b(''), b(MDPW), Buffer.from([3]), b('job'), b('')], true]
+    ['extended REPLY without a status', [b(''), b(MDPW), Buffer.from([3]), b('job'), b('')], true],
+    ['ACK without the marker', [b(''), b(MDPW), Buffer.from([Command.ACK])], false],
+    ['ACK with an empty marker', [b(''), b(MDPW), Buffer.from([Command.ACK]), b('')], false],
+    ['ACK with a key and no value', [b(''), b(MDPW), Buffer.from([Command.ACK]), b('NSZ1'), b('slots')], false],
+    ['ACK with an empty key', [b(''), b(MDPW), Buffer.from([Command.ACK]), b('NSZ1'), b(''), b('1')], false]
   ])('rejects %s', (_, msg, extended) => {
     expect(isDecodeError(decodeWorkerMessage(msg, extended))).toBe(true)
+  })
+
+  it('frames a failure as RFC 7 has it until the broker acknowledges the extension', () => {
+    const job = b('j1')
+    expect(text(encodeRfc7Reply(job, ['a', 'b']))).toEqual(['', MDPW, '\x03', 'j1', '', 'a', 'b'])
+    expect(text(encodeRfc7Reply(job, 'bad input', 500))).toEqual(['', MDPW, '\x03', 'j1', '', 'ERROR 500 bad input'])
+    expect(text(encodeRfc7Reply(job, [], 404))).toEqual(['', MDPW, '\x03', 'j1', '', 'ERROR 404 no such service'])
+    // A plain broker's plain client reads it as the project's broker would have told it.
+    const reply = decodeWorkerMessage(encodeRfc7Reply(job, ['bad ', 'input'], 500))
+    expect(reply).toEqual({ command: 'reply', jobId: job, body: [b('ERROR 500 bad input')] })
+    expect(decodeErrorFrame((reply as { body: Buffer[] }).body)).toEqual({ status: 500, message: 'bad input' })
+  })
+
+  it('frames ACK with a command RFC 7 does not have, and reads its parameters back', () => {
+    expect(Command.ACK).toBeGreaterThan(Command.DISCONNECT)
+    expect(text(encodeAck())).toEqual(['', MDPW, '\x06', NSZ_WORKER_EXTENSION])
+    const worker = b('w')
+    const routed = encodeAckTo(worker, { slots: '4', framing: 'lean' })
+    expect(routed[0]).toBe(worker)
+    expect(text(routed.slice(1))).toEqual(['', MDPW, '\x06', 'NSZ1', 'slots', '4', 'framing', 'lean'])
+    expect(decodeWorkerMessage(routed.slice(1))).toEqual({ command: 'ack', extension: 'NSZ1', params: { slots: '4', framing: 'lean' } })
+    expect(decodeWorkerMessage(encodeAck())).toEqual({ command: 'ack', extension: 'NSZ1', params: {} })
+    const odd = decodeWorkerMessage([b(''), b(MDPW), Buffer.from([Command.ACK]), b('NSZ9'), b('__proto__'), b('x')])
+    expect(odd).toEqual({ command: 'ack', extension: 'NSZ9', params: { ['__proto__']: 'x' } })
+    expect(Object.getPrototypeOf((odd as { params: object }).params)).toBe(Object.prototype)
   })
 
   it('decodes status frames strictly', () => {

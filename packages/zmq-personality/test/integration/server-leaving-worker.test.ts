@@ -25,7 +25,10 @@ describe('a worker told to leave (disconnectWorker with wait)', () => {
     const reply = await answer
     expect(reply.status).toBe(200)
     expect(text(reply.body)).toEqual(['JOB'])
-    // It hears heartbeats only, then leaves by itself.
+    // It hears the ACK of its extension (sent at READY), then heartbeats only, and
+    // leaves by itself.
+    const ack = await within(leaving.socket.receive(), 2000, 'the ACK to the leaving worker')
+    expect(ack[2]![0]).toBe(Command.ACK)
     const heard = await within(leaving.socket.receive(), 2000, 'a message to the leaving worker')
     expect(heard[2]![0]).toBe(Command.HEARTBEAT)
     const gone = nextEvent(broker, 'workerGone', 2000, (w: { pid?: number }) => w.pid === 999_001)

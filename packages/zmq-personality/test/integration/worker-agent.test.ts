@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { Router } from 'zeromq'
-import { Command, MDPW, NSZ_WORKER_EXTENSION, encodeDisconnect, encodeRequest } from '@net-server/client'
+import { Command, MDPW, NSZ_WORKER_EXTENSION, encodeAck, encodeDisconnect, encodeRequest } from '@net-server/client'
 import { Broker, WorkerAgent } from '@net-server/zmq'
 import { nextEvent, text, track } from '@net-server/test-support'
 import { FAST, NszClient, reqCall, reqClient, startAgent, startBroker } from '../support/broker.js'
@@ -31,8 +31,44 @@ describe('WorkerAgent', () => {
     const { broker, frontend, backend } = await startBroker()
     await startAgent(broker, backend, () => { throw new Error('plain') }, { extension: false })
     expect(broker.workers()[0]).toMatchObject({ extended: false, pid: undefined, services: ['default'] })
-    // Without the extension there is no status: the body alone comes back.
-    expect(await reqCall(reqClient(frontend), 'x')).toEqual(['plain'])
+    // Without the extension there is no status frame: the failure travels in the body,
+    // as the one frame a plain client of any broker reads as a failure.
+    expect(await reqCall(reqClient(frontend), 'x')).toEqual(['ERROR 500 plain'])
+  })
+
+  it('speaks RFC 7 until the broker acknowledges the extension, and again on a new connection', async () => {
+    const { router, endpoint } = await fakeBroker()
+    const agent = agentFor(endpoint, { services: ['a', 'b'], reconnectInterval: 60_000, reconnectMaxInterval: 60_000 })
+    await agent.connect()
+    const [peer] = await router.receive()
+    expect(agent.acknowledged).toBe(false)
+    // Before an ACK: the job is for the READY service, a failure is the one ERROR body frame.
+    await router.send([peer!, ...encodeRequest(Buffer.from('j1'), [Buffer.from('x')])])
+    const plain = (await agent.next())!
+    expect(plain.service).toBe('a')
+    plain.reply('no such thing', 404)
+    expect(text(await router.receive()).slice(1)).toEqual(['', MDPW, '\x03', 'j1', '', 'ERROR 404 no such thing'])
+    // A REQUEST with a service frame before the ACK is not RFC 7: refused, not served.
+    const refused = nextEvent(agent, 'protocolError')
+    await router.send([peer!, ...encodeRequest(Buffer.from('j2'), [], 'b')])
+    expect(await refused).toEqual(['REQUEST frame 5 must be empty'])
+    // An ACK of another version of the extension is not ours: still plain.
+    const foreign = nextEvent(agent, 'protocolError')
+    await router.send([peer!, Buffer.alloc(0), Buffer.from(MDPW), Buffer.from([Command.ACK]), Buffer.from('NSZ9')])
+    expect(await foreign).toEqual(['unexpected ACK from the broker'])
+    expect(agent.acknowledged).toBe(false)
+    await router.send([peer!, ...encodeAck({ later: 'ignored' })])
+    await router.send([peer!, ...encodeRequest(Buffer.from('j3'), [], 'b')])
+    const extended = (await agent.next())!
+    expect(agent.acknowledged).toBe(true)
+    expect(extended.service).toBe('b')
+    extended.reply('why', 500)
+    expect(text(await router.receive()).slice(1)).toEqual(['', MDPW, '\x03', 'j3', '500', 'why'])
+    // A new connection starts plain again, until its own ACK.
+    const again = nextEvent(agent, 'ready')
+    await router.send([peer!, ...encodeDisconnect()])
+    await again
+    expect(agent.acknowledged).toBe(false)
   })
 
   it('reconnects with a new READY when the broker goes silent', async () => {
@@ -59,6 +95,7 @@ describe('WorkerAgent', () => {
     const agent = agentFor(endpoint, { reconnectInterval: 60_000, reconnectMaxInterval: 60_000 })
     await agent.connect()
     const [peer] = await router.receive()
+    await router.send([peer!, ...encodeAck()])
     await router.send([peer!, ...encodeRequest(Buffer.from('j1'), [Buffer.from('x')], 'default')])
     const job = await agent.next()
     expect(job).toMatchObject({ id: Buffer.from('j1').toString('hex'), service: 'default' })
@@ -142,6 +179,7 @@ describe('WorkerAgent', () => {
     await agent.connect()
     await expect(agent.connect()).rejects.toMatchObject({ code: 'NSZ_ERR_WORKER_STATE' })
     const [peer] = await router.receive()
+    await router.send([peer!, ...encodeAck()])
     await router.send([peer!, ...encodeRequest(Buffer.from('j'), [], 'default')])
     const job = (await agent.next())!
     expect(job.reply('a')).toBe(true)
