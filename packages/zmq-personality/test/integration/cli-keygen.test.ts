@@ -5,8 +5,8 @@
 import { chmodSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { connectable, groupGone, tempDir } from '@net-server/test-support'
-import { runNsz, serve } from '../support/cli.js'
+import { connectable, eventually, groupGone, tempDir } from '@net-server/test-support'
+import { nsz, runNsz, serve, statusUntil } from '../support/cli.js'
 import { pipelinedClient } from '../support/clients.js'
 
 describe('nsz keygen', () => {
@@ -59,5 +59,40 @@ describe('nsz keygen', () => {
     expect(refused.code).toBe(1)
     expect(refused.stdout).toBe('')
     expect(refused.stderr).toContain(`nsz: key file ${file}: holds a secret key but its group and others can read it (mode 0644): run chmod 600 ${file}\n`)
+  })
+
+  it('gives a broker and a remote pool their own keys, as security.md walks through: the pool is served, a pool with another key is not', async () => {
+    const dir = tempDir('nsz-keygen-')
+    const keys = async (name: string): Promise<{ file: string, publicKey: string }> => {
+      const file = join(dir, `${name}.key.json`)
+      const { code, stdout } = await runNsz(['keygen', '--out', file])
+      expect(code).toBe(0)
+      return { file, publicKey: stdout.trim() }
+    }
+    const broker = await keys('broker')
+    const pool = await keys('pool')
+    const stranger = await keys('stranger')
+    const pidFile = join(dir, 'broker.pid')
+    const server = await serve(['--min-servers', '0', '--min-spare-servers', '0', '--log-level', '2', '--pid-file', pidFile,
+      '--curve', 'backend', '--curve-key-file', broker.file, '--worker-keys', pool.publicKey])
+    await server.proc.line(/^ready workers=0$/)
+    const worker = (own: string): ReturnType<typeof nsz> => nsz(['worker', '--connect', server.backend, '--min-servers', '1', '--min-spare-servers', '0', '--log-level', '1',
+      '--curve-server-key', broker.publicKey, '--curve-key-file', own])
+
+    const joined = worker(pool.file)
+    await statusUntil(pidFile, (s) => s.remoteWorkers === 1, 'the pool\'s worker')
+    const client = pipelinedClient({ endpoint: connectable(server.frontend), retries: 0 })
+    expect((await client.request('default', 'remote')).map(String)).toEqual(['remote'])
+
+    const refused = worker(stranger.file)
+    const refusal = (line: string): boolean => line.includes(JSON.stringify(stranger.publicKey)) && /refused/.test(line)
+    await eventually(() => server.proc.stderr.split('\n').some(refusal), 'the broker to refuse the stranger\'s key', 15_000)
+    expect((await statusUntil(pidFile, (s) => s.remoteWorkers >= 1, 'the status')).remoteWorkers).toBe(1)
+    client.close()
+    for (const proc of [refused, joined, server.proc]) {
+      proc.proc.kill('SIGTERM')
+      expect(await proc.exited()).toBe(0)
+      await groupGone(proc.pid)
+    }
   })
 })
