@@ -27,13 +27,19 @@ function openDir (): string {
 }
 
 describe.skipIf(user === undefined)('nsz serve --user, started as root', () => {
-  const { name, uid } = user ?? { name: '', uid: -1 }
+  const { name, uid, gid } = user ?? { name: '', uid: -1, gid: -1 }
+
+  /** A directory `sub` of `top` that belongs to the user. */
+  const usersDir = (top: string, sub: string): string => {
+    const dir = join(top, sub)
+    mkdirSync(dir)
+    chownSync(dir, uid, gid)
+    return dir
+  }
 
   it('hands the log file, the pid file and the control socket over to the user; its workers log; the files are gone after the stop', async () => {
     const top = openDir()
-    const run = join(top, 'run')
-    mkdirSync(run)
-    chownSync(run, uid, user!.gid)
+    const run = usersDir(top, 'run')
     const pidFile = join(run, 'jobs.pid')
     const logFile = join(top, 'log', 'jobs.log') // its directory made by the server, as root
     const { proc, frontend } = await serve(['--min-servers', '2', '--min-spare-servers', '0', '--log-level', '4', '--log-file', logFile, '--pid-file', pidFile, '--user', name])
@@ -68,11 +74,7 @@ describe.skipIf(user === undefined)('nsz serve --user, started as root', () => {
   })
 
   it('reopens a log file moved away in a directory the user owns', async () => {
-    const top = openDir()
-    const logs = join(top, 'log')
-    mkdirSync(logs)
-    chownSync(logs, uid, user!.gid)
-    const logFile = join(logs, 'jobs.log')
+    const logFile = join(usersDir(openDir(), 'log'), 'jobs.log')
     const { proc } = await serve(['--min-servers', '1', '--min-spare-servers', '0', '--log-level', '4', '--log-file', logFile, '--user', name])
     await proc.line(/^ready workers=1$/)
     renameSync(logFile, `${logFile}.1`)
