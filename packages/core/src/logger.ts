@@ -1,4 +1,5 @@
-import { closeSync, openSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
+import { dirname } from 'node:path'
 import pino from 'pino'
 
 /**
@@ -70,6 +71,7 @@ export class PinoLogger implements Logger {
     try {
       // Open it here first: pino's destination reports a failed reopen as an 'error'
       // event that nothing can catch, which would end the process.
+      mkdirSync(dirname(this.#file), { recursive: true })
       closeSync(openSync(this.#file, 'a'))
     } catch (err) {
       this.write(1, `cannot reopen the log file ${this.#file}: ${(err as Error).message}; logging goes on to the file that was open`)
