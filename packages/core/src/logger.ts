@@ -1,3 +1,5 @@
+import { closeSync, mkdirSync, openSync } from 'node:fs'
+import { dirname } from 'node:path'
 import pino from 'pino'
 
 /**
@@ -17,8 +19,8 @@ export const LOG_LEVEL_NAMES = ['error', 'warn', 'notice', 'info', 'debug'] as c
 export interface Logger {
   /** Writes one record. */
   write (level: LogLevel, message: string, fields?: Readonly<Record<string, unknown>>): void
-  /** Reopens the destination file (after log rotation; USR1 in the parent). */
-  reopen? (): void
+  /** Reopens the destination file (after log rotation; USR1); `false` when it could not, having logged why. */
+  reopen? (): boolean | void
   /** Flushes and releases the destination when the server closes. */
   close? (): void
 }
@@ -39,10 +41,10 @@ export interface PinoLoggerOptions {
 export class PinoLogger implements Logger {
   readonly #destination: pino.DestinationStream & { reopen?: () => void, flushSync?: () => void, end?: () => void }
   readonly #logger: pino.Logger<'notice'>
-  readonly #ownsFd: boolean
+  readonly #file: string | undefined
 
   constructor (options: PinoLoggerOptions = {}) {
-    this.#ownsFd = options.file !== undefined
+    this.#file = options.file
     this.#destination = pino.destination({ dest: options.file ?? 2, sync: true, mkdir: options.file !== undefined })
     this.#logger = pino<'notice'>({
       level: 'debug',
@@ -59,12 +61,28 @@ export class PinoLogger implements Logger {
     else this.#logger[method](fields, message)
   }
 
-  reopen (): void {
-    if (this.#ownsFd) this.#destination.reopen?.()
+  /**
+   * Reopens `file` (after it was moved away). When it cannot be opened, for instance
+   * because a server running as `user` may not create files in its directory, a
+   * warning goes to the file still open, and logging goes on there.
+   */
+  reopen (): boolean {
+    if (this.#file === undefined) return true
+    try {
+      // Open it here first: pino's destination reports a failed reopen as an 'error'
+      // event that nothing can catch, which would end the process.
+      mkdirSync(dirname(this.#file), { recursive: true })
+      closeSync(openSync(this.#file, 'a'))
+    } catch (err) {
+      this.write(1, `cannot reopen the log file ${this.#file}: ${(err as Error).message}; logging goes on to the file that was open`)
+      return false
+    }
+    this.#destination.reopen?.()
+    return true
   }
 
   close (): void {
     this.#destination.flushSync?.()
-    if (this.#ownsFd) this.#destination.end?.()
+    if (this.#file !== undefined) this.#destination.end?.()
   }
 }

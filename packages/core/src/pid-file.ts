@@ -1,6 +1,9 @@
-import { accessSync, constants, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { pidFileError, pidFileLockedError } from './errors.js'
+
+/** A file and what a message calls it: `['/run/nsz/jobs.pid.sock', 'control socket']`. */
+export type NamedFile = readonly [path: string, what: string]
 
 /** True when a process with this pid exists (also when it belongs to another user). */
 export function isProcessAlive (pid: number): boolean {
@@ -62,14 +65,38 @@ export class PidFile {
     this.#written = true
   }
 
-  /** Removes the file if this process wrote it and it still names this process. */
+  /**
+   * Removes the file if this process wrote it and it still names this process. Throws
+   * `NSZ_ERR_PID_FILE` when it is there but cannot be read or removed.
+   */
   remove (): void {
     if (!this.#written) return
     this.#written = false
+    if (this.read() !== process.pid) return
     try {
-      if (this.read() === process.pid) unlinkSync(this.path)
-    } catch {
-      // Already gone or unreadable: nothing of ours to remove.
+      unlinkSync(this.path)
+    } catch (err) {
+      // Already gone: nothing of ours to remove.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw pidFileError(this.path, 'cannot be removed', err)
     }
+  }
+}
+
+/**
+ * Removes a server's runtime files and its pid file when it closes. What cannot be
+ * removed is passed to `warn` (one message each), and the rest are still removed.
+ */
+export function removeFiles (files: readonly NamedFile[], pidFile: PidFile | undefined, warn: (message: string) => void): void {
+  for (const [path, what] of files) {
+    try {
+      rmSync(path, { force: true })
+    } catch (err) {
+      warn(`${what} ${path} cannot be removed: ${(err as Error).message}`)
+    }
+  }
+  try {
+    pidFile?.remove()
+  } catch (err) {
+    warn((err as Error).message)
   }
 }

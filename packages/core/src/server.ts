@@ -6,8 +6,8 @@ import { alreadyRunningError } from './errors.js'
 import type { ServerEvents } from './events.js'
 import { PinoLogger, type Logger, type LogLevel } from './logger.js'
 import { parseCommandLine, parseConfFile, resolveOptions, type OptionSpecs } from './options.js'
-import { PidFile } from './pid-file.js'
-import { checkPrincipals, dropPrivileges } from './privileges.js'
+import { PidFile, removeFiles, type NamedFile } from './pid-file.js'
+import { checkPrincipals, dropPrivileges, prepareFilesForDrop } from './privileges.js'
 import { serverOptionSpecs, type Options, type ResolvedServerOptions } from './server-options.js'
 import { SignalRegistry, type SignalHandlers } from './signals.js'
 import { LOGGER } from './tokens.js'
@@ -80,6 +80,7 @@ export abstract class Server<
   #logger: Logger | undefined
   #access: AccessControl | undefined
   #pidFile: PidFile | undefined
+  readonly #runtimeFiles: NamedFile[] = []
   #state: RunState = 'new'
   // Set once 'started' is logged; a server that never said it started does not say it stopped.
   #announced = false
@@ -226,8 +227,8 @@ export abstract class Server<
 
   /** Reopens the log file (after rotation); bound to USR1. */
   reopenLog (): void {
-    this.#logger?.reopen?.()
-    this.log(2, 'log reopened')
+    // A logger that could not reopen has said why.
+    if (this.#logger?.reopen?.() !== false) this.log(2, 'log reopened')
   }
 
   // -------------------------------------------------------------------------
@@ -300,6 +301,16 @@ export abstract class Server<
     checkPrincipals(o.user, o.group)
   }
 
+  /**
+   * Registers a file that this server makes before it drops privileges and removes
+   * when it closes, such as an `ipc://` socket file; call it from `bind`. `postBind`
+   * hands it over to `user` with the pid file, and `serverClose` removes it. `what`
+   * names it in messages (`control socket`).
+   */
+  protected addRuntimeFile (path: string, what: string): void {
+    this.#runtimeFiles.push([path, what])
+  }
+
   /** Prepares to bind (after `postConfigureHook`, before `bind`); empty here. */
   protected async preBind (): Promise<void> {}
 
@@ -308,11 +319,15 @@ export abstract class Server<
 
   /**
    * Writes the pid file, drops privileges and installs signal handlers (after
-   * `postBindHook`, before `preLoopHook`); `listening` is emitted right after.
+   * `postBindHook`, before `preLoopHook`); `listening` is emitted right after. Before
+   * the drop, the pid file, the runtime files and the log file are handed over to
+   * `user`, and the start fails when `user` could not remove them on stop.
    */
   protected async postBind (): Promise<void> {
     const o = this.options
     this.#pidFile?.write()
+    const removable: NamedFile[] = this.#pidFile === undefined ? this.#runtimeFiles : [[this.#pidFile.path, 'pid file'], ...this.#runtimeFiles]
+    for (const warning of prepareFilesForDrop(o.user, o.group, removable, o.logFile === undefined ? [] : [[o.logFile, 'log file']])) this.log(1, warning)
     dropPrivileges(o.user, o.group)
     if (o.handleSignals) this.#signals.install(this.signalHandlers())
     this.log(2, `${this.constructor.name} started`, { endpoints: this.endpoints })
@@ -352,7 +367,8 @@ export abstract class Server<
 
   #release (): void {
     this.#signals.uninstall()
-    this.#pidFile?.remove()
+    // A file left behind is said, not thrown: the server stops all the same.
+    removeFiles(this.#runtimeFiles.splice(0), this.#pidFile, (message) => { this.log(1, message) })
     if (this.#logger !== undefined) {
       if (!this.#silentRelease) this.log(2, `${this.constructor.name} stopped`)
       this.#logger.close?.()

@@ -1,7 +1,8 @@
 /**
  * The `nsz` command: `nsz serve [APP]` runs a job server (this process is the
  * broker, its children the workers), `nsz worker --connect URL [APP]` runs a pool of
- * workers for a broker elsewhere, `nsz status` asks a running server how it is.
+ * workers for a broker elsewhere, `nsz status` asks a running server how it is,
+ * `nsz keygen` makes a CURVE key pair.
  * `docs/getting-started.md` is the user's guide.
  */
 import { existsSync, readFileSync } from 'node:fs'
@@ -13,6 +14,7 @@ import { Command, CommanderError, Option, type OutputConfiguration } from 'comma
 import { Request } from 'zeromq'
 import { CoreErrorCode, isProcessAlive, kebabCase, NszError, OPTION_GROUPS, type OptionSpec, type OptionSpecs } from '@net-server/core'
 import type { App } from './app.js'
+import { keygen } from './security/keygen.js'
 import { WorkerPool } from './worker-pool.js'
 import { ZmqServer, type ZmqServerStatus } from './zmq-server.js'
 
@@ -360,6 +362,21 @@ function program (io: NszIo, run: (task: () => Promise<number>) => void): Comman
         if (flags.timeout.trim() === '' || !Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a number of seconds above 0, got '${flags.timeout}'`)
         const status = await askStatus(flags.pidFile, flags.control, Math.ceil(timeout * 1000))
         io.stdout.write(flags.json === true ? `${JSON.stringify(status, null, 2)}\n` : statusTable(status))
+        return NszExit.OK
+      })
+    })
+
+  root.command('keygen')
+    .description('make a CURVE key pair (Z85): print it as JSON, or write it to a key file for --curve-key-file')
+    .option('--out <file>', 'write the pair to FILE (mode 0600, never overwritten) and print only the public key')
+    .option('--text', 'print two lines, public-key and secret-key, instead of JSON')
+    .helpOption('-h, --help', 'show this help')
+    .configureOutput(output(io, 'nsz keygen'))
+    .addHelpText('after', '\nExit codes: 0 done, 1 FILE exists or cannot be written, 2 bad usage.')
+    .action((flags: { out?: string, text?: boolean }) => {
+      run(async () => {
+        if (flags.out !== undefined && flags.text === true) throw new UsageError('--text and --out exclude each other: with --out only the public key is printed')
+        io.stdout.write(await keygen(flags))
         return NszExit.OK
       })
     })

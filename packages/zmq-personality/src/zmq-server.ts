@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { rmSync } from 'node:fs'
 import { pickOptions, registerDefault, type LogLevel, type OptionSpecs, type RequestContext } from '@net-server/core'
 import { PreForkServer, type ProcessRole } from '@net-server/prefork'
 import { Status } from '@net-server/client'
@@ -89,7 +88,6 @@ export class ZmqServer<
   #zap: ZapHandler | undefined
   #serverKey: string | undefined
   #curveEnv: Readonly<Record<string, string>> = {}
-  #controlFile: string | undefined
   // Parent: a fresh tag per server; its children's routing ids start with it.
   readonly #workerTag = randomBytes(6).toString('hex') + '.'
   readonly #workerTagHex = Buffer.from(this.#workerTag).toString('hex')
@@ -291,8 +289,6 @@ export class ZmqServer<
       await this.#zap?.close()
       this.#control?.close()
       this.#control = undefined
-      // libzmq leaves an ipc socket file behind on close
-      if (this.#controlFile !== undefined) rmSync(this.#controlFile, { force: true })
       await this.#agent?.close({ graceful: false })
     } finally {
       await super.serverClose()
@@ -344,7 +340,8 @@ export class ZmqServer<
       throw statusBindError(endpoint, err)
     }
     this.#control = socket
-    if (endpoint.startsWith('ipc://')) this.#controlFile = endpoint.slice('ipc://'.length)
+    // libzmq leaves an ipc socket file behind on close; core removes it after the socket closes
+    if (endpoint.startsWith('ipc://')) this.addRuntimeFile(endpoint.slice('ipc://'.length), 'control socket')
     this.#serveControl(socket).catch(() => {})
   }
 

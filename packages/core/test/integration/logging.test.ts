@@ -1,4 +1,4 @@
-import { readFileSync, renameSync } from 'node:fs'
+import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
@@ -71,6 +71,29 @@ describe('logging', () => {
     expect(old).toContain('before rotation')
     expect(old).not.toContain('after rotation')
     expect(fresh).toEqual(['log reopened', 'after rotation', 'LineServer stopped'])
+  })
+
+  it('reopenLog() that cannot open a new file warns in the old one and keeps logging there', async () => {
+    const dir = tempDir()
+    const logFile = join(dir, 'logs', 'server.log')
+    const server = new LineServer({ argv: false, handleSignals: false, logLevel: 2, logFile })
+    await start(server)
+    // Its directory moved away, and a plain file where it was: no new log file can be made there.
+    renameSync(join(dir, 'logs'), join(dir, 'old'))
+    writeFileSync(join(dir, 'logs'), '')
+    server.reopenLog()
+    server.log(2, 'after the failed reopen')
+    // A failed reopen of pino's destination would end the process with an 'error' event on the next tick.
+    await new Promise((resolve) => setImmediate(resolve))
+    await server.close()
+    const records = jsonLines(join(dir, 'old', 'server.log'))
+    expect(records.map((r) => r.msg)).toEqual([
+      'LineServer started',
+      expect.stringMatching(new RegExp(`^cannot reopen the log file ${logFile}: E[A-Z]+: .*; logging goes on to the file that was open$`)),
+      'after the failed reopen',
+      'LineServer stopped'
+    ])
+    expect(records[1]).toMatchObject({ level: 'warn' })
   })
 
   it('lines logged after close go to standard error, not to the closed file', async () => {

@@ -8,7 +8,7 @@
  *   file, `secret-key = "..."`. `#` starts a comment.
  */
 
-import { readFile, writeFile } from 'node:fs/promises'
+import { open, writeFile } from 'node:fs/promises'
 import { curvePublicKey, isCurveKey } from './curve.js'
 import { keyFileError } from '../errors.js'
 
@@ -22,18 +22,42 @@ export interface CurveKeyFile {
 
 /**
  * Reads a key file in either format and checks its keys. A file with only a secret
- * key gets its public key derived; a file whose keys do not belong together, or that
- * cannot be read, rejects with `NSZ_ERR_KEY_FILE`.
+ * key gets its public key derived; a file whose keys do not belong together, that
+ * cannot be read, or that holds a secret key and is readable by its group or by
+ * others (see {@link checkKeyFileMode}) rejects with `NSZ_ERR_KEY_FILE`.
  */
 export async function readKeyFile (file: string): Promise<CurveKeyFile> {
   let text: string
+  let mode: number
   try {
-    text = await readFile(file, 'utf8')
+    // The mode and the text come from the one open file, not from two lookups of its name.
+    const handle = await open(file, 'r')
+    try {
+      mode = (await handle.stat()).mode
+      text = await handle.readFile('utf8')
+    } finally {
+      await handle.close()
+    }
   } catch (err) {
     throw keyFileError(file, `cannot be read (${err instanceof Error ? err.message : String(err)})`, err)
   }
   const fields = /^[{[]/.test(text.trimStart()) ? parseJson(file, text) : parseZpl(text)
-  return checkKeys(file, fields)
+  const keys = checkKeys(file, fields)
+  if (keys.secretKey !== undefined) checkKeyFileMode(file, mode)
+  return keys
+}
+
+/**
+ * Throws `NSZ_ERR_KEY_FILE` when `mode` (a file's `stat().mode`) lets the file's group
+ * or others read it: called for files that hold a secret key, which only their owner
+ * may read (`chmod 600`). Public certificates may be readable by anyone. A no-op on
+ * Windows, whose files have no such mode bits.
+ */
+export function checkKeyFileMode (file: string, mode: number, platform: NodeJS.Platform = process.platform): void {
+  if (platform === 'win32' || (mode & 0o044) === 0) return
+  const octal = (mode & 0o777).toString(8).padStart(4, '0')
+  const who = (mode & 0o040) !== 0 && (mode & 0o004) !== 0 ? 'its group and others' : (mode & 0o040) !== 0 ? 'its group' : 'others'
+  throw keyFileError(file, `holds a secret key but ${who} can read it (mode ${octal}): run chmod 600 ${file}`)
 }
 
 /**
@@ -49,6 +73,7 @@ export async function writeKeyFile (file: string, keys: CurveKeyFile): Promise<v
   try {
     await writeFile(file, JSON.stringify(body, null, 2) + '\n', { mode: secret ? 0o600 : 0o644, flag: secret ? 'wx' : 'w' })
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw keyFileError(file, 'already exists, and a key file is never overwritten: remove it first or choose another name', err)
     throw keyFileError(file, `cannot be written (${err instanceof Error ? err.message : String(err)})`, err)
   }
 }

@@ -1,9 +1,10 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeEach, describe, expect, it, onTestFinished } from 'vitest'
 import { curveKeyPair } from 'zeromq'
-import { readKeyFile, writeKeyFile } from '../../src/security/key-file.js'
+import { checkKeyFileMode, readKeyFile, writeKeyFile } from '../../src/security/key-file.js'
+import { keygen } from '../../src/security/keygen.js'
 import { ZmqErrorCodes } from '../../src/errors.js'
 
 let dir: string
@@ -47,7 +48,7 @@ describe('writeKeyFile / readKeyFile', () => {
   it('derives the public key of a file that holds only the secret key', async () => {
     const pair = curveKeyPair()
     const file = join(dir, 'secret.json')
-    await writeFile(file, JSON.stringify({ secretKey: pair.secretKey }))
+    await writeFile(file, JSON.stringify({ secretKey: pair.secretKey }), { mode: 0o600 })
     expect(await readKeyFile(file)).toEqual(pair)
   })
 
@@ -66,7 +67,7 @@ describe('writeKeyFile / readKeyFile', () => {
       `    public-key = "${pair.publicKey}"`,
       `    secret-key = "${pair.secretKey}"    # the secret`,
       ''
-    ].join('\n'))
+    ].join('\n'), { mode: 0o600 })
     await writeFile(publicFile, ['metadata', 'curve', `    public-key = "${pair.publicKey}"`, ''].join('\r\n'))
     expect(await readKeyFile(secretFile)).toEqual(pair)
     expect(await readKeyFile(publicFile)).toEqual({ publicKey: pair.publicKey })
@@ -95,5 +96,68 @@ describe('writeKeyFile / readKeyFile', () => {
   it('refuses to write keys that do not belong together', async () => {
     await expect(writeKeyFile(join(dir, 'x.json'), { publicKey: curveKeyPair().publicKey, secretKey: curveKeyPair().secretKey }))
       .rejects.toMatchObject({ code: ZmqErrorCodes.KEY_FILE })
+  })
+
+  it.each([
+    [0o644, 'its group and others', '0644'],
+    [0o640, 'its group', '0640'],
+    [0o604, 'others', '0604'],
+    [0o444, 'its group and others', '0444']
+  ])('refuses a secret key file of mode %o, naming the file, its mode and the fix', async (mode, who, octal) => {
+    const file = join(dir, 'server.json')
+    await writeKeyFile(file, curveKeyPair())
+    await chmod(file, mode)
+    await expect(readKeyFile(file)).rejects.toMatchObject({
+      code: ZmqErrorCodes.KEY_FILE,
+      message: `key file ${file}: holds a secret key but ${who} can read it (mode ${octal}): run chmod 600 ${file}`
+    })
+    await chmod(file, 0o600)
+    expect((await readKeyFile(file)).secretKey).toBeDefined()
+  })
+
+  it('reads a public certificate whatever its mode: it holds nothing secret', async () => {
+    const { publicKey } = curveKeyPair()
+    const file = join(dir, 'client.json')
+    await writeKeyFile(file, { publicKey })
+    await chmod(file, 0o644)
+    expect(await readKeyFile(file)).toEqual({ publicKey })
+  })
+})
+
+describe('checkKeyFileMode', () => {
+  it.each([0o600, 0o400, 0o700, 0o100600, 0o622, 0o611])('accepts mode %o: no one but the owner can read', (mode) => {
+    expect(() => { checkKeyFileMode('k.json', mode, 'linux') }).not.toThrow()
+  })
+
+  it.each([0o640, 0o604, 0o644, 0o660, 0o666, 0o100644, 0o744])('refuses mode %o', (mode) => {
+    expect(() => { checkKeyFileMode('k.json', mode, 'linux') }).toThrow(expect.objectContaining({ code: ZmqErrorCodes.KEY_FILE, message: expect.stringContaining('run chmod 600 k.json') }))
+  })
+
+  it('checks nothing on Windows, whose files have no such mode bits', () => {
+    expect(() => { checkKeyFileMode('k.json', 0o666, 'win32') }).not.toThrow()
+  })
+})
+
+describe('keygen', () => {
+  it('prints a fresh pair as JSON that readKeyFile reads back, or as two lines of text', async () => {
+    const printed = JSON.parse(await keygen()) as { publicKey: string, secretKey: string }
+    const file = join(dir, 'printed.json')
+    await writeFile(file, JSON.stringify(printed), { mode: 0o600 })
+    expect(await readKeyFile(file)).toEqual(printed)
+    const [pub, sec, ...rest] = (await keygen({ text: true })).split('\n')
+    expect(pub).toMatch(/^public-key \S{40}$/)
+    expect(sec).toMatch(/^secret-key \S{40}$/)
+    expect(rest).toEqual([''])
+    expect(pub).not.toBe(`public-key ${printed.publicKey}`)
+  })
+
+  it('writes the pair to a new file of mode 0600, prints its public key, and never overwrites it', async () => {
+    const file = join(dir, 'broker.key.json')
+    const publicKey = (await keygen({ out: file })).trim()
+    expect((await stat(file)).mode & 0o777).toBe(0o600)
+    expect((await readKeyFile(file)).publicKey).toBe(publicKey)
+    const before = await readFile(file, 'utf8')
+    await expect(keygen({ out: file })).rejects.toMatchObject({ code: ZmqErrorCodes.KEY_FILE, message: expect.stringContaining('already exists') })
+    expect(await readFile(file, 'utf8')).toBe(before)
   })
 })

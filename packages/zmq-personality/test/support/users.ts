@@ -1,0 +1,45 @@
+/**
+ * A real unprivileged user for the tests of `--user`: `nobody`, or one made with
+ * `useradd` (removed when the tests end). They need root, as CI has.
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { afterAll } from 'vitest'
+
+/** A user of the passwd database. */
+export interface TestUser {
+  readonly name: string
+  readonly uid: number
+  readonly gid: number
+}
+
+const MADE = 'nsz-test'
+
+function passwd (name: string): TestUser | undefined {
+  const found = spawnSync('getent', ['passwd', name], { encoding: 'utf8' })
+  if (found.status !== 0) return undefined
+  const [, , uid, gid] = found.stdout.trim().split(':')
+  return { name, uid: Number(uid), gid: Number(gid) }
+}
+
+/**
+ * The user to drop to, or `undefined` with a warning that says why the tests skip:
+ * not root, or neither `nobody` nor a user made with `useradd` is there.
+ */
+export function unprivilegedUser (): TestUser | undefined {
+  if (process.getuid?.() !== 0) {
+    console.warn('--user tests skipped: they switch users and need root (CI runs them as root)')
+    return undefined
+  }
+  const nobody = passwd('nobody')
+  if (nobody !== undefined && nobody.uid !== 0) return nobody
+  const existing = passwd(MADE)
+  if (existing !== undefined) return existing
+  try {
+    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', MADE], { stdio: 'ignore' })
+  } catch (err) {
+    console.warn(`--user tests skipped: no user nobody, and useradd ${MADE} failed (${(err as Error).message})`)
+    return undefined
+  }
+  afterAll(() => { spawnSync('userdel', [MADE], { stdio: 'ignore' }) })
+  return passwd(MADE)
+}
