@@ -93,7 +93,8 @@ describe('a WorkerPool on a CURVE backend', () => {
     const server = curveKeyPair()
     const pool = curveKeyPair()
     const stranger = curveKeyPair()
-    const broker = await start('broker', [...SMALL, `--curve-secret-key=${server.secretKey}`, `--worker-keys=${pool.publicKey}`])
+    // A long service grace: a request for a service nobody serves waits, whatever the machine's pace.
+    const broker = await start('broker', [...SMALL, `--curve-secret-key=${server.secretKey}`, `--worker-keys=${pool.publicKey}`, '--service-grace', '60'])
     const backend = connectable(broker.backend)
     const poolArgs = ['--connect', backend, `--curve-server-key=${server.publicKey}`, '--min-servers', '1', '--max-servers', '1']
 
