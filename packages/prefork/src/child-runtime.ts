@@ -97,6 +97,30 @@ export class ChildRuntime {
     this.#signals.install(this.signalTable(parentSignals))
   }
 
+  /**
+   * Asks the parent for this child's bootstrap data and resolves with it (`null` when
+   * the parent has none), over the IPC channel only this child holds: how secrets
+   * reach a child without its environment, which other processes of the same user can
+   * read. Resolves `undefined` when the parent goes first.
+   */
+  async bootstrap (): Promise<unknown> {
+    return await new Promise((resolve) => {
+      const done = (data: unknown): void => {
+        process.off('message', onMessage)
+        process.off('disconnect', onGone)
+        resolve(data)
+      }
+      const onMessage = (message: unknown): void => {
+        if (isPoolMessage(message) && message.nsz === 'bootstrap') done(message.data)
+      }
+      const onGone = (): void => { done(undefined) }
+      process.on('message', onMessage)
+      process.once('disconnect', onGone)
+      if (!process.connected) onGone()
+      else this.tell({ nsz: 'boot' })
+    })
+  }
+
   /** Sends a pool message to the parent; a closed channel is logged, never thrown. */
   tell (message: ChildMessage): void {
     if (process.send === undefined || !process.connected) return

@@ -19,14 +19,22 @@ export function isPoolChild (): boolean {
   return process.env[CHILD_ENV] !== undefined && typeof process.send === 'function'
 }
 
-/** What a child tells the parent: it takes work, its state changed, or it wants to be replaced. */
+/**
+ * What a child tells the parent: it asks for its bootstrap data (once, at boot), it
+ * takes work, its state changed, or it wants to be replaced.
+ */
 export type ChildMessage =
+  | { nsz: 'boot' }
   | { nsz: 'ready' }
   | { nsz: 'state', state: 'waiting' | 'processing' }
   | { nsz: 'retire', jobs: number }
 
-/** What the parent tells a child: stop (after the request in hand, or at once), or reopen the log. */
+/**
+ * What the parent tells a child: its bootstrap data (the answer to `boot`; `null`
+ * when there is none), stop (after the request in hand, or at once), or reopen the log.
+ */
 export type ParentMessage =
+  | { nsz: 'bootstrap', data: unknown }
   | { nsz: 'stop', graceful: boolean }
   | { nsz: 'reopen-log' }
 

@@ -1,4 +1,4 @@
-import type { ChildProcess, SendHandle } from 'node:child_process'
+import type { ChildProcess, SendHandle, Serializable } from 'node:child_process'
 import type { DependencyContainer } from 'tsyringe'
 import { registerDefault, Server, type OptionSpecs, type RequestContext } from '@net-server/core'
 import { isPoolChild } from './ipc.js'
@@ -82,6 +82,18 @@ export abstract class PreForkBase<
    */
   protected childEnv (): Record<string, string> {
     return {}
+  }
+
+  /**
+   * The bootstrap data of one child (parent, when the child asks at boot, before its
+   * `childInitHook`): what a personality hands a child over the child's own IPC
+   * channel rather than its environment, which any process of the same user can read
+   * in `/proc/<pid>/environ`: keys, per-child tags. Any value Node's IPC serializes;
+   * the child reads it as `bootstrapData`. A throw is a boot failure of that child.
+   * `undefined` (none) here.
+   */
+  protected childBootstrap (_pid: number): Serializable | undefined {
+    return undefined
   }
 
   /**

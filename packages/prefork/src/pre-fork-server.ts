@@ -57,10 +57,20 @@ export abstract class PreForkServer<
   #drained: Deferred | undefined
   #coordinating = false
   #coordinateAgain = false
+  #bootstrapData: unknown
 
   /** A snapshot of the tally, one entry per live child (parent only; empty in a child). */
   children (): readonly ChildInfo[] {
     return this.#pool.snapshot()
+  }
+
+  /**
+   * In a child, from `childInitHook` on: the data its parent's `childBootstrap(pid)`
+   * returned for it, handed over IPC (`null` when the parent had none). `undefined` in
+   * the parent and before the child asked.
+   */
+  protected get bootstrapData (): unknown {
+    return this.#bootstrapData
   }
 
   /** The pool's bounds now: the options, as moved by TTIN / TTOU. */
@@ -247,14 +257,17 @@ export abstract class PreForkServer<
   }
 
   /**
-   * The child's life (Net::Server's `run_child`): signal handlers and process title,
-   * `childInitHook`, `childConnect`, `reportReady`, then `loop` (core's accept loop)
-   * until stopped, and `childFinishHook`. An error before `reportReady` is a boot
-   * failure: `run()` rejects, the process exits, the parent respawns with backoff.
+   * The child's life (Net::Server's `run_child`): signal handlers, the bootstrap data
+   * from the parent (`bootstrapData`), process title, `childInitHook`, `childConnect`,
+   * `reportReady`, then `loop` (core's accept loop) until stopped, and
+   * `childFinishHook`. An error before `reportReady` is a boot failure: `run()`
+   * rejects, the process exits, the parent respawns with backoff.
    */
   protected async runChild (): Promise<void> {
     if (this.#child === undefined) throw notAChildError('runChild()')
     this.#child.start(this.signalHandlers())
+    this.#bootstrapData = await this.#child.bootstrap()
+    if (this.stopping) return
     this.#setTitle(this.processTitle('child'))
     await this.childInitHook()
     await this.childConnect()
@@ -434,6 +447,7 @@ export abstract class PreForkServer<
       emit: this.emit.bind(this),
       failed: (message, err) => { this.#failed(message, err) },
       childEnv: () => this.childEnv(),
+      childBootstrap: (pid) => this.childBootstrap(pid),
       readMessage: (pid, message, handle) => this.parentReadHook(pid, message, handle),
       stateReported: (pid, state) => { if (this.childReportsState) this.setChildState(pid, state) },
       deleteChild: (pid) => { this.deleteChild(pid).catch((err: unknown) => { this.#failed('deleteChildHook failed', err) }) },

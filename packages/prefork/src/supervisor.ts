@@ -33,6 +33,8 @@ export interface SupervisorHost {
   failed (message: string, err: unknown): void
   /** Extra environment for a child (the server's `childEnv()`). */
   childEnv (): Record<string, string>
+  /** The bootstrap data of one child (the server's `childBootstrap(pid)`); `undefined` for none. */
+  childBootstrap (pid: number): Serializable | undefined
   /** The server's `parentReadHook`: true when the message was the personality's. */
   readMessage (pid: number, message: unknown, handle?: SendHandle): boolean
   /** A child reported its state over IPC. */
@@ -318,6 +320,12 @@ export class Supervisor {
   #childSaid (child: PoolChild, message: unknown, handle?: SendHandle): void {
     if (child.exited) return
     const host = this.#host
+    // The bootstrap request is the pool's own: it never reaches parentReadHook, so that
+    // no hook can keep a child from booting.
+    if (isPoolMessage(message) && message.nsz === 'boot') {
+      this.#sendBootstrap(child)
+      return
+    }
     let handled: boolean
     try {
       handled = host.readMessage(child.pid, message, handle)
@@ -337,6 +345,19 @@ export class Supervisor {
         this.#retire(child, `served ${message.jobs} requests`)
         break
     }
+  }
+
+  /** Answers a child's `boot`: its bootstrap data over its own channel. A hook that throws leaves it unanswered (a boot failure). */
+  #sendBootstrap (child: PoolChild): void {
+    let data: Serializable | undefined
+    try {
+      data = this.#host.childBootstrap(child.pid)
+    } catch (err) {
+      this.#host.failed(`childBootstrap failed for child ${child.pid}`, err)
+      child.signal('SIGKILL')
+      return
+    }
+    this.#send(child, { nsz: 'bootstrap', data: data ?? null })
   }
 
   #send (child: PoolChild, message: Serializable, handle?: SendHandle): boolean {

@@ -1,5 +1,5 @@
 import {
-  custom, describe, duration, integer, serverOptionSpecs, string, stringList,
+  boolean, custom, describe, duration, integer, serverOptionSpecs, string, stringList,
   type OptionSpec, type Options, type OptionSpecs, type OptionValues
 } from '@net-server/core'
 import { preForkOptionSpecs, type ResolvedPreForkOptions } from '@net-server/prefork'
@@ -41,8 +41,19 @@ export interface ResolvedZmqServerOptions extends ResolvedPreForkOptions, Option
   readonly curve: CurveSockets | undefined
   /** Public keys (Z85) of the clients admitted on the frontend; empty: any client that knows the server key. */
   readonly clientKeys: readonly string[]
-  /** Public keys (Z85) of the workers admitted on the backend; the local children are always admitted. */
+  /**
+   * Public keys (Z85) of the remote workers admitted on the backend (CURVE); the
+   * server's own children are always admitted. Empty: no remote worker, unless
+   * `insecureBackend`.
+   */
   readonly workerKeys: readonly string[]
+  /**
+   * Admit any worker that reaches the backend endpoint, without a key list (with
+   * CURVE on the backend: any worker that knows the server's public key). Such a
+   * worker receives client payloads and its replies reach clients: for trusted
+   * networks only (`docs/security.md`).
+   */
+  readonly insecureBackend: boolean
 }
 
 /** Which of the broker's sockets CURVE encrypts. */
@@ -144,6 +155,12 @@ export function zmqServerOptionSpecs (): OptionSpecs {
     curveSecretKey: curveKey('CURVE secret key of the broker sockets (Z85; a WorkerPool: of its workers)', true),
     curveKeyFile: string<string | undefined>({ description: 'file holding the CURVE secret key (JSON or ZPL)', default: undefined, nonEmpty: true, group: 'Security', placeholder: '<file>' }),
     clientKeys: keyList('public keys of the clients admitted (default: any client with the server key)'),
-    workerKeys: keyList('public keys of the remote workers admitted (default: any with the server key)')
+    workerKeys: keyList('public keys of the remote workers admitted (default: none but the server\'s own children)'),
+    insecureBackend: boolean({
+      description: 'admit any worker on the backend endpoint, no key needed (trusted networks only)',
+      default: false,
+      group: 'Security',
+      scope: 'broker'
+    })
   }
 }

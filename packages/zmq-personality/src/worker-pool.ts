@@ -1,7 +1,9 @@
+import type { Serializable } from 'node:child_process'
 import { boolean, describe, type OptionSpecs, type Options } from '@net-server/core'
 import type { ProcessRole } from '@net-server/prefork'
 import { generateCurveKeyPair, isCurveKey } from './security/curve.js'
-import { curveChildEnv, ownKeyPair } from './security/server-security.js'
+import type { WorkerCurve } from './security/local-workers.js'
+import { ownKeyPair } from './security/server-security.js'
 import type { ResolvedZmqServerOptions } from './server-options.js'
 import { connectable } from './endpoints.js'
 import { endpointOption } from './options.js'
@@ -44,7 +46,7 @@ export class WorkerPool<
   R extends ResolvedWorkerPoolOptions = ResolvedWorkerPoolOptions,
   Q extends ZmqRequest = ZmqRequest
 > extends ZmqServer<R, Q> {
-  #curveEnv: Readonly<Record<string, string>> = {}
+  #curve: WorkerCurve | undefined
 
   protected override optionSpecs (): OptionSpecs {
     return {
@@ -80,6 +82,7 @@ export class WorkerPool<
     for (const name of ['clientKeys', 'workerKeys'] as const) {
       if (options[name].length > 0) throw new RangeError(`options.${name} applies to a broker (ZmqServer), not to a WorkerPool`)
     }
+    if (options.insecureBackend) throw new RangeError('options.insecureBackend applies to a broker (ZmqServer), not to a WorkerPool')
     if (options.curve !== undefined) throw new RangeError('options.curve applies to a broker (ZmqServer); a WorkerPool uses CURVE when options.curveServerKey is set')
     if (options.curveServerKey === undefined) {
       const own = options.curveSecretKey !== undefined ? 'curveSecretKey' : options.curveKeyFile !== undefined ? 'curveKeyFile' : undefined
@@ -101,9 +104,9 @@ export class WorkerPool<
     return role === 'parent' ? `zmq workers ${this.options.connect}` : super.processTitle(role)
   }
 
-  /** The CURVE keys for the children, when the broker uses CURVE. */
-  protected override childEnv (): Record<string, string> {
-    return { ...this.#curveEnv }
+  /** The CURVE keys for each child, when the broker uses CURVE: over the child's IPC channel, never its environment. */
+  protected override childBootstrap (_pid: number): Serializable | undefined {
+    return this.#curve === undefined ? undefined : { curve: { ...this.#curve } }
   }
 
   /** Empty: the broker, elsewhere, decides where plain requests go. */
@@ -117,7 +120,7 @@ export class WorkerPool<
     const o = this.options
     if (o.curveServerKey !== undefined) {
       const own = await ownKeyPair(o) ?? generateCurveKeyPair()
-      this.#curveEnv = curveChildEnv(o.curveServerKey, own)
+      this.#curve = { serverKey: o.curveServerKey, publicKey: own.publicKey, secretKey: own.secretKey }
       this.log(2, `worker pool for ${o.connect} (CURVE, public key ${own.publicKey})`)
     } else {
       this.log(2, `worker pool for ${o.connect}`)

@@ -1,34 +1,25 @@
-import { randomBytes } from 'node:crypto'
+import type { Serializable } from 'node:child_process'
 import { pickOptions, registerDefault, type LogLevel, type OptionSpecs, type RequestContext } from '@net-server/core'
 import { PreForkServer, type ProcessRole } from '@net-server/prefork'
 import { Status } from '@net-server/client'
-import type { Dealer, Reply, SocketOptions } from 'zeromq'
+import { Context, type Dealer, type Reply, type Router, type SocketOptions } from 'zeromq'
 import { appServices, replyFrames, type App, type JobFunction } from './app.js'
 import { Broker } from './broker.js'
 import { logBrokerLosses, warnLowOpenFiles } from './broker-log.js'
 import { noLosses } from './loss-counters.js'
 import type { BrokerEndpoints, WorkerInfo, ZmqServerStatus } from './types.js'
 import { connectable, portOf, tcpEndpoint } from './endpoints.js'
-import { statusBindError } from './errors.js'
 import { brokerServerOptionSpecs } from './options.js'
 import { RateMeter } from './rate-meter.js'
 import { zmqServerOptionSpecs, type ResolvedZmqServerOptions, type ZmqServerOptions } from './server-options.js'
 import { WorkerAgent, type Job } from './worker-agent.js'
-import { brokerSecurity, checkServerSecurity, takeWorkerCurve } from './security/server-security.js'
+import { brokerSecurity, checkServerSecurity } from './security/server-security.js'
+import { LocalWorkers, notingBackend, readWorkerBootstrap, workerCurveOptions, type WorkerBootstrap, type WorkerCurve } from './security/local-workers.js'
+import { bindControlSocket, serveControl } from './control.js'
 import { DISPATCH_POLICY, SOCKET_FACTORY, zeromqSocketFactory, type SocketFactory } from './tokens.js'
 import { leastRecentlyUsed, type DispatchPolicy } from './dispatch.js'
-import { ZapHandler, type ZapAuthorize } from './security/zap-handler.js'
+import { ZapHandler } from './security/zap-handler.js'
 import type { DependencyContainer } from 'tsyringe'
-
-/** Environment variable that hands the backend endpoint to the children. */
-export const BACKEND_ENV = 'NSZ_ZMQ_BACKEND'
-
-/**
- * Environment variable that hands the children the tag their workers' routing ids
- * start with: how the broker's parent tells its own children's workers from remote
- * ones, whose pids belong to other hosts.
- */
-export const WORKER_TAG_ENV = 'NSZ_ZMQ_WORKER_TAG'
 
 export type { ZmqServerStatus } from './types.js'
 
@@ -87,10 +78,14 @@ export class ZmqServer<
   #control: Reply | undefined
   #zap: ZapHandler | undefined
   #serverKey: string | undefined
-  #curveEnv: Readonly<Record<string, string>> = {}
-  // Parent: a fresh tag per server; its children's routing ids start with it.
-  readonly #workerTag = randomBytes(6).toString('hex') + '.'
-  readonly #workerTagHex = Buffer.from(this.#workerTag).toString('hex')
+  #childCurve: WorkerCurve | undefined
+  #controlOptions: SocketOptions<Reply> = {}
+  #backend: Router | undefined
+  #boot: WorkerBootstrap | undefined
+  // Parent: the children's private backend endpoint and their per-child tags.
+  readonly #local = new LocalWorkers()
+  // Parent: the broker's own zeromq context, so that its ZAP handler is the only one there.
+  readonly #context = new Context({ blocky: false })
   readonly #rate = new RateMeter(10)
   readonly #startedAt = Date.now()
 
@@ -157,15 +152,21 @@ export class ZmqServer<
   }
 
   protected override processTitle (role: ProcessRole): string {
-    const backend = role === 'parent' ? this.#endpoints?.backend : this.workerEndpoint()
+    // A child names the broker's public backend, not the private endpoint it joins.
+    const backend = role === 'parent' ? this.#endpoints?.backend : this.#bootstrap.backend ?? this.workerEndpoint()
     const bport = portOf(backend)
     return role === 'parent' ? `zmq broker ${portOf(this.#endpoints?.frontend)}-${bport}` : `zmq worker ${bport}`
   }
 
-  protected override childEnv (): Record<string, string> {
-    return this.#endpoints === undefined
-      ? {}
-      : { [BACKEND_ENV]: connectable(this.#endpoints.backend), [WORKER_TAG_ENV]: this.#workerTag, ...this.#curveEnv }
+  /**
+   * What a child gets at boot over its IPC channel (never its environment): the
+   * private backend endpoint, a routing-id tag of its own and, with CURVE on the
+   * backend, its keys.
+   */
+  protected override childBootstrap (pid: number): Serializable | undefined {
+    const endpoint = this.#local.endpoint
+    if (endpoint === undefined) return undefined
+    return { endpoint, backend: this.#endpoints?.backend, workerTag: this.#local.issue(pid), ...(this.#childCurve === undefined ? {} : { curve: { ...this.#childCurve } }) }
   }
 
   // -------------------------------------------------------------------------
@@ -184,37 +185,50 @@ export class ZmqServer<
 
   /**
    * Binds the broker's frontend and backend ROUTERs, and the status socket (parent
-   * only). With access rules, key lists or CURVE, the ZAP handler starts first, so
-   * that no connection is accepted unchecked.
+   * only). The ZAP handler starts first, so that no connection is accepted
+   * unchecked: the backend admits the server's own children and, remote workers, only
+   * by `workerKeys` or `insecureBackend`.
    */
   protected override async bind (): Promise<void> {
     const o = this.options
-    const security = await brokerSecurity(o, (address) => this.isAllowed({ address }))
-    if (security.authorize !== undefined) await this.#startZap(security.authorize)
+    const security = await brokerSecurity(o, {
+      allowAddress: (address) => this.isAllowed({ address }),
+      isOwnChild: (pid) => this.#local.isChild(pid),
+      refused: ({ address, mechanism }, reason) => { this.log(2, `worker refused on the backend: ${reason}`, { address, mechanism }) }
+    })
+    this.#zap = new ZapHandler({ authorize: security.authorize, context: this.#context, log: (level, message, fields) => { this.log(level, message, fields) } })
+    await this.#zap.start()
+    const context = { context: this.#context }
     const broker = new Broker({
       frontend: o.frontend ?? tcpEndpoint(o.host, o.port[0]),
       backend: o.backend ?? tcpEndpoint(o.host, o.port[1]),
       defaultService: o.service,
       services: [...this.services.keys()],
       ...pickOptions(o, brokerServerOptionSpecs),
-      frontendSocketOptions: security.frontendSocketOptions,
-      backendSocketOptions: security.backendSocketOptions,
+      frontendSocketOptions: { ...security.frontendSocketOptions, ...context },
+      backendSocketOptions: { ...security.backendSocketOptions, ...context },
       dispatchPolicy: o.dispatchPolicy ?? this.container.resolve<DispatchPolicy>(DISPATCH_POLICY)
-    }, this.#sockets)
+    }, notingBackend(this.#sockets, (router) => { this.#backend = router }))
     this.#broker = broker
     this.#endpoints = await broker.bind()
+    if (this.#backend?.context !== this.#context) throw new TypeError('the SOCKET_FACTORY must make its sockets with options.context: ZAP guards the broker only there')
     this.#serverKey = security.serverKey
-    this.#curveEnv = security.childEnv
+    this.#childCurve = security.childCurve
+    // A TCP status endpoint obeys the frontend's rules (ZAP, CURVE, client keys).
+    this.#controlOptions = security.frontendSocketOptions
     if (security.serverKey !== undefined) this.log(2, `CURVE on ${security.curve === 'both' ? 'frontend and backend' : security.curve}: server public key ${security.serverKey}`)
     this.#watchBroker(broker)
     await this.bindStatusEndpoint()
     this.log(2, `broker listening: frontend ${this.#endpoints.frontend}, backend ${this.#endpoints.backend}`)
   }
 
-  async #startZap (authorize: ZapAuthorize): Promise<void> {
-    const zap = new ZapHandler({ authorize, log: (level, message, fields) => { this.log(level, message, fields) } })
-    await zap.start()
-    this.#zap = zap
+  /**
+   * Core's pid file, privilege drop and signals; then (parent) the backend binds its
+   * private `ipc://` endpoint for the children, now as the user they run as.
+   */
+  protected override async postBind (): Promise<void> {
+    await super.postBind()
+    if (this.#backend !== undefined) this.log(3, `local workers join the backend on ${await this.#local.bind(this.#backend)}`)
   }
 
   #watchBroker (broker: Broker): void {
@@ -243,12 +257,13 @@ export class ZmqServer<
     this.on('childExit', (pid) => {
       const worker = this.#localWorker(pid)
       if (worker !== undefined) broker.disconnectWorker(worker.id, { immediate: true })
+      this.#local.forget(pid)
     })
   }
 
-  /** True for a worker of one of this server's own children (its routing id carries our tag). */
+  /** True for a worker of one of this server's own children (its routing id carries the tag issued to its pid). */
   #isLocal (worker: WorkerInfo): boolean {
-    return worker.id.startsWith(this.#workerTagHex)
+    return this.#local.owns(worker)
   }
 
   #localWorker (pid: number): WorkerInfo | undefined {
@@ -286,6 +301,7 @@ export class ZmqServer<
   protected override async serverClose (): Promise<void> {
     try {
       await this.#broker?.close()
+      this.#local.close()
       await this.#zap?.close()
       this.#control?.close()
       this.#control = undefined
@@ -332,55 +348,36 @@ export class ZmqServer<
     const o = this.options
     const endpoint = o.controlEndpoint ?? (o.pidFile === undefined ? undefined : `ipc://${o.pidFile}.sock`)
     if (endpoint === undefined) return
-    const socket = this.#sockets.reply({ linger: 0 })
-    try {
-      await socket.bind(endpoint)
-    } catch (err) {
-      socket.close()
-      throw statusBindError(endpoint, err)
-    }
+    const socket = await bindControlSocket(this.#sockets, endpoint, this.#controlOptions, { context: this.#context })
     this.#control = socket
     // libzmq leaves an ipc socket file behind on close; core removes it after the socket closes
     if (endpoint.startsWith('ipc://')) this.addRuntimeFile(endpoint.slice('ipc://'.length), 'control socket')
-    this.#serveControl(socket).catch(() => {})
-  }
-
-  async #serveControl (socket: Reply): Promise<void> {
-    try {
-      for await (const [command] of socket) {
-        const reply = command?.toString() === 'status'
-          ? JSON.stringify(this.status())
-          : JSON.stringify({ error: `unknown command '${command?.toString() ?? ''}' (try 'status')` })
-        await socket.send(reply)
-      }
-    } catch (err) {
-      if (!socket.closed) this.log(1, `status socket failed: ${(err as Error).message}`)
-    }
+    serveControl(socket, () => this.status(), (message) => { this.log(1, message) }).catch(() => {})
   }
 
   // -------------------------------------------------------------------------
   // The worker (child)
 
-  /** The endpoint a worker connects to: the one the parent bound, as handed down. */
+  /** What the parent handed this child at boot (prefork's `bootstrapData`). */
+  get #bootstrap (): WorkerBootstrap {
+    this.#boot ??= readWorkerBootstrap(this.bootstrapData)
+    return this.#boot
+  }
+
+  /** The endpoint a worker connects to: the one the parent handed down at boot (its private `ipc://` one). */
   protected workerEndpoint (): string {
-    const fromParent = process.env[BACKEND_ENV]
-    if (fromParent !== undefined && fromParent.length > 0) return fromParent
+    const fromParent = this.#bootstrap.endpoint
+    if (fromParent !== undefined) return fromParent
     const o = this.options
     return connectable(o.backend ?? tcpEndpoint(o.host, o.port[1]))
   }
 
   /**
    * The zeromq.js options of this worker's DEALER (child, in `childConnect`): CURVE
-   * with the keys the parent handed down when the backend uses CURVE, else none.
+   * with the keys the parent handed down at boot when the backend uses CURVE, else none.
    */
   protected workerSocketOptions (): SocketOptions<Dealer> {
-    return takeWorkerCurve()
-  }
-
-  /** The tag the parent handed down for this child's routing ids (none in a `WorkerPool`). */
-  #childWorkerTag (): string | undefined {
-    const tag = process.env[WORKER_TAG_ENV]
-    return tag === undefined || tag.length === 0 ? undefined : tag
+    return workerCurveOptions(this.#bootstrap.curve)
   }
 
   /** Connects this worker's DEALER to the backend (after `childInitHook`, before it reports ready). */
@@ -393,7 +390,7 @@ export class ZmqServer<
       heartbeatInterval: o.heartbeatInterval,
       heartbeatLiveness: o.heartbeatLiveness,
       socketOptions: this.workerSocketOptions(),
-      routingIdPrefix: this.#childWorkerTag(),
+      routingIdPrefix: this.#bootstrap.workerTag,
       extension: !('mdp' in o && o.mdp === true)
     }, this.#sockets)
     this.#agent.on('error', (err) => { this.log(1, `worker: ${err.message}`) })

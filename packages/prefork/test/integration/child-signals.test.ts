@@ -40,7 +40,11 @@ async function startChild (env: Record<string, string> = {}): Promise<ChildProce
   })
   onTestFinished(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
   await new Promise<void>((resolve, reject) => {
-    child.on('message', (m: { nsz?: string }) => { if (m.nsz === 'ready') resolve() })
+    child.on('message', (m: { nsz?: string }) => {
+      // A child asks for its bootstrap data first, as the pool would answer it.
+      if (m.nsz === 'boot') child.send({ nsz: 'bootstrap', data: null })
+      if (m.nsz === 'ready') resolve()
+    })
     child.once('exit', (code, signal) => { reject(new Error(`child exited before ready: ${code ?? signal}`)) })
   })
   return child

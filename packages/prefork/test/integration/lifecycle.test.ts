@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { allGone, alive } from '@net-server/test-support'
 import { fixture, startPool } from '../support/pool.js'
@@ -27,6 +28,24 @@ describe('pool lifecycle', () => {
     expect(pool.events.at(-1)!.event).toBe('closed')
     expect(pool.live.size).toBe(0)
     expect(pids.filter(alive)).toEqual([])
+  })
+
+  it('hands each child its own bootstrap data over IPC, not through its environment', async () => {
+    const pool = await startPool(['--min-servers', '2'])
+    const pids = await pool.settled(2)
+    // Two requests at once: the parent gives each to a different idle child.
+    const replies = await Promise.all([pool.request('bootstrap'), pool.request('bootstrap')])
+    const seen = new Map<number, string>()
+    for (const reply of replies) {
+      const data = JSON.parse(reply) as { pid: number, token: string }
+      expect(pids).toContain(data.pid)
+      seen.set(data.pid, data.token)
+      expect(readFileSync(`/proc/${data.pid}/environ`, 'utf8')).not.toContain(data.token)
+    }
+    expect(seen.size).toBe(2)
+    expect(new Set(seen.values()).size).toBe(2)
+    pool.signal('SIGTERM')
+    expect(await pool.exit).toEqual({ code: 0, signal: null })
   })
 
   it('QUIT lets a busy child finish its request before the pool exits', async () => {

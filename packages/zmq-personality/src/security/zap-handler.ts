@@ -20,7 +20,11 @@ export type ZapMechanism = 'NULL' | 'PLAIN' | 'CURVE'
 export interface ZapRequest {
   /** The `zapDomain` of the socket that accepted the connection (the broker's: `frontend` or `backend`). */
   readonly domain: string
-  /** The peer's IP address (`127.0.0.1`, `::1`); empty for `inproc://` and `ipc://`. */
+  /**
+   * The peer's IP address (`127.0.0.1`, `::1`); for `ipc://` on Linux the peer
+   * process's credentials, `<host>:<uid>:<gid>:<pid>` (see `ipcPeer`), else empty;
+   * empty for `inproc://`.
+   */
   readonly address: string
   /** The peer's routing id when it set one (libzmq `ZMQ_ROUTING_ID`), else empty. */
   readonly identity: string

@@ -79,7 +79,8 @@ describe('nsz worker', () => {
   it('joins a running nsz serve over TCP and serves its jobs', async () => {
     const pidFile = join(tempDir(), 'nsz.pid')
     // a broker without local workers
-    const broker = await serve(['--min-servers', '0', '--min-spare-servers', '0', '--log-level', '1', '--pid-file', pidFile])
+    // The pool joins over plain loopback TCP: the backend must admit it explicitly.
+    const broker = await serve(['--min-servers', '0', '--min-spare-servers', '0', '--log-level', '1', '--insecure-backend', '--pid-file', pidFile])
     await broker.proc.line(/^ready workers=0$/)
     const poolPidFile = join(tempDir(), 'pool.pid')
     const pool = nsz(['worker', '--connect', broker.backend, '--min-servers', '2', '--min-spare-servers', '0', '--log-level', '1', '--pid-file', poolPidFile, fixture('cli-app.js')])

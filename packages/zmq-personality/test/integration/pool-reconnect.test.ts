@@ -5,7 +5,7 @@ import { client, startServer, type ServerProcess } from '../support/server.js'
 
 /** A broker alone: a ZmqServer with no children of its own, on the given ports. */
 async function startBroker (port = '0,0'): Promise<ServerProcess> {
-  return await startServer(['--port', port, '--min-servers', '0', '--max-spare-servers', '0'], { kind: 'upper' })
+  return await startServer(['--port', port, '--min-servers', '0', '--max-spare-servers', '0', '--insecure-backend'], { kind: 'upper' })
 }
 
 describe('a WorkerPool for a remote broker', () => {
@@ -35,7 +35,7 @@ describe('a WorkerPool for a remote broker', () => {
 
 describe('a WorkerPool whose worker is stuck in a job', () => {
   it('kills the stuck worker after jobTimeout and serves again with its replacement', async () => {
-    const broker = await startServer(['--min-servers', '0', '--max-spare-servers', '0', '--job-timeout', '0.5'], { kind: 'upper' })
+    const broker = await startServer(['--min-servers', '0', '--max-spare-servers', '0', '--job-timeout', '0.5', '--insecure-backend'], { kind: 'upper' })
     const pool = await startServer(['--connect', broker.backend, '--min-servers', '1', '--max-servers', '1', '--job-timeout', '0.5'], { kind: 'pool' })
     const [stuck] = await pool.settled(1)
     await broker.until(() => broker.workers.has(stuck!), 'the pool worker to join the broker')

@@ -9,41 +9,12 @@ import { describe, expect, it } from 'vitest'
 import { curveKeyPair } from 'zeromq'
 import { ClientErrorCode } from '@net-server/client'
 import { WorkerPool, ZmqServer, type ZmqServerOptions, type WorkerPoolOptions } from '@net-server/zmq'
-import { TSX, connectable, rejection, startProcess, tempDir, within, type TestProcess } from '@net-server/test-support'
+import { TSX, connectable, rejection, startProcess, tempDir, within } from '@net-server/test-support'
 import { pipelinedClient } from '../support/clients.js'
 import { fixture } from '../support/fixture.js'
+import { SMALL, decision, start, stop } from '../support/security.js'
 
 const FIXTURE = fixture('security-server.ts')
-const SMALL = ['--port', '0,0', '--min-servers', '2', '--max-servers', '2']
-
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
-
-interface Running {
-  readonly proc: TestProcess
-  readonly frontend: string
-  readonly backend: string
-}
-
-/** Starts the fixture (its process group is killed when the test ends) and waits until it listens. */
-async function start (role: 'broker' | 'pool', args: readonly string[]): Promise<Running> {
-  const proc = startProcess(process.execPath, [...TSX, FIXTURE, role, ...args], { group: true })
-  const [line] = await proc.line(/^\{"event":"listening".*$/, 20_000)
-  const { endpoints } = JSON.parse(line) as { endpoints: string[] }
-  return { proc, frontend: endpoints[0]!, backend: endpoints[1] ?? '' }
-}
-
-/** The next ZAP decision line of the broker that matches all of `fields`. */
-async function decision (proc: TestProcess, fields: { domain?: string, mechanism?: string, publicKey?: string, address?: string, allowed: boolean }): Promise<void> {
-  const parts = Object.entries(fields).map(([k, v]) => `(?=.*"${k}":${escape(JSON.stringify(v))})`)
-  await proc.line(new RegExp(`^(?=.*"event":"zap")${parts.join('')}`), 10_000)
-}
-
-/** Stops the process with TERM and expects it to exit 0 by itself: nothing left open. */
-async function stop (proc: TestProcess): Promise<void> {
-  proc.signal('SIGTERM')
-  const { code } = await within(proc.closed, 10_000, 'the server to exit after SIGTERM')
-  expect(code).toBe(0)
-}
 
 describe('a ZmqServer with CURVE on both sockets', () => {
   it('serves clients with the server key and a listed key through CURVE workers; refuses the others without a reply', async () => {
@@ -122,7 +93,8 @@ describe('a WorkerPool on a CURVE backend', () => {
     const server = curveKeyPair()
     const pool = curveKeyPair()
     const stranger = curveKeyPair()
-    const broker = await start('broker', [...SMALL, `--curve-secret-key=${server.secretKey}`, `--worker-keys=${pool.publicKey}`])
+    // A long service grace: a request for a service nobody serves waits, whatever the machine's pace.
+    const broker = await start('broker', [...SMALL, `--curve-secret-key=${server.secretKey}`, `--worker-keys=${pool.publicKey}`, '--service-grace', '60'])
     const backend = connectable(broker.backend)
     const poolArgs = ['--connect', backend, `--curve-server-key=${server.publicKey}`, '--min-servers', '1', '--max-servers', '1']
 

@@ -6,7 +6,8 @@ import { client, startServer } from '../support/server.js'
 
 describe('a remote worker whose pid is also a local child\'s', () => {
   it('times out without the local child being killed for it', async () => {
-    const server = await startServer(['--min-servers', '1', '--max-servers', '1', '--job-timeout', '2'], { kind: 'upper' })
+    // --insecure-backend: a remote worker registers at all (by default it is refused).
+    const server = await startServer(['--min-servers', '1', '--max-servers', '1', '--job-timeout', '2', '--insecure-backend'], { kind: 'upper' })
     const [pid] = await server.serving(1)
     // A worker of another host that happens to announce the same pid, and never answers.
     const from = server.events.length

@@ -36,7 +36,7 @@ describe('nsz --help, built from the option specs', () => {
       ['Jobs:', ['--job-timeout <seconds>', '--max-queue <n>', '--max-queue-per-client <n>', '--queue-timeout <seconds>', '--max-client-buffer <n>', '--max-services-per-worker <n>', '--max-services <n>', '--max-message-size <n>', '--requeue', '--service-grace <seconds>', '--heartbeat-interval <seconds>', '--heartbeat-liveness <n>', '--graceful-timeout <seconds>']],
       ['Process:', PROCESS],
       ['Access:', ['--allow <pattern>', '--deny <pattern>', '--cidr-allow <cidr>', '--cidr-deny <cidr>']],
-      ['Security:', ['--curve <value>', '--curve-secret-key <value>', '--curve-key-file <file>', '--client-keys <value>', '--worker-keys <value>']],
+      ['Security:', ['--curve <value>', '--curve-secret-key <value>', '--curve-key-file <file>', '--client-keys <value>', '--worker-keys <value>', '--insecure-backend']],
       ['Supervision:', SUPERVISION],
       ['Options:', []]
     ])
