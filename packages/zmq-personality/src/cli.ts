@@ -11,9 +11,11 @@ import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Writable } from 'node:stream'
 import { Command, CommanderError, Option, type OutputConfiguration } from 'commander'
-import { Request } from 'zeromq'
+import { Request, type SocketOptions } from 'zeromq'
 import { CoreErrorCode, isProcessAlive, kebabCase, NszError, OPTION_GROUPS, type OptionSpec, type OptionSpecs } from '@net-server/core'
 import type { App } from './app.js'
+import { curveClientSocketOptions } from './security/curve.js'
+import { readKeyFile } from './security/key-file.js'
 import { keygen } from './security/keygen.js'
 import { WorkerPool } from './worker-pool.js'
 import { ZmqServer, type ZmqServerStatus } from './zmq-server.js'
@@ -262,7 +264,27 @@ function announce (kind: 'serve' | 'worker', server: ZmqServer, io: NszIo): void
   })
 }
 
-async function askStatus (pidFile: string | undefined, control: string | undefined, timeoutMs: number): Promise<ZmqServerStatus> {
+/** How `nsz status` reaches a TCP control endpoint whose server requires CURVE (the frontend's keys). */
+interface StatusCurve {
+  readonly serverKey?: string
+  readonly keyFile?: string
+}
+
+/** The CURVE socket options of a status request; none without a server key. */
+async function statusCurve (curve: StatusCurve): Promise<SocketOptions<Request>> {
+  if (curve.serverKey === undefined) {
+    if (curve.keyFile !== undefined) throw new UsageError('--curve-key-file needs --curve-server-key (the server\'s public key)')
+    return {}
+  }
+  const own = curve.keyFile === undefined ? {} : await readKeyFile(curve.keyFile)
+  try {
+    return curveClientSocketOptions({ serverKey: curve.serverKey.trim(), ...own }, '--curve-server-key')
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
+}
+
+async function askStatus (pidFile: string | undefined, control: string | undefined, timeoutMs: number, curve: StatusCurve = {}): Promise<ZmqServerStatus> {
   let endpoint = control
   if (endpoint === undefined) {
     if (pidFile === undefined) throw new UsageError('nsz status needs --pid-file FILE (the one nsz serve was started with) or --control ENDPOINT')
@@ -276,7 +298,7 @@ async function askStatus (pidFile: string | undefined, control: string | undefin
     if (!isProcessAlive(pid)) throw new Error(`no server: process ${pid} from ${pidFile} is not running`)
     endpoint = `ipc://${pidFile}.sock`
   }
-  const socket = new Request({ linger: 0, receiveTimeout: timeoutMs, sendTimeout: timeoutMs })
+  const socket = new Request({ ...await statusCurve(curve), linger: 0, receiveTimeout: timeoutMs, sendTimeout: timeoutMs })
   let reply: Buffer | undefined
   try {
     socket.connect(endpoint)
@@ -351,16 +373,18 @@ function program (io: NszIo, run: (task: () => Promise<number>) => void): Comman
     .description('ask a running nsz serve for its workers, queue and rate')
     .option('--pid-file <file>', 'the pid file the server was started with (it answers on ipc://<file>.sock)')
     .option('--control <endpoint>', 'the server\'s --control-endpoint instead')
+    .option('--curve-server-key <key>', 'the server\'s CURVE public key, when its frontend requires CURVE (a TCP --control)')
+    .option('--curve-key-file <file>', 'this client\'s key pair (from nsz keygen), when the server admits listed client keys only')
     .option('--json', 'print JSON, for scripts')
     .option('--timeout <seconds>', 'how long to wait for the answer', '2')
     .helpOption('-h, --help', 'show this help')
     .configureOutput(output(io, 'nsz status'))
     .addHelpText('after', '\nExit codes: 0 the server answered, 1 no server or no answer, 2 bad usage.')
-    .action((flags: { pidFile?: string, control?: string, json?: boolean, timeout: string }) => {
+    .action((flags: { pidFile?: string, control?: string, curveServerKey?: string, curveKeyFile?: string, json?: boolean, timeout: string }) => {
       run(async () => {
         const timeout = Number(flags.timeout)
         if (flags.timeout.trim() === '' || !Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a number of seconds above 0, got '${flags.timeout}'`)
-        const status = await askStatus(flags.pidFile, flags.control, Math.ceil(timeout * 1000))
+        const status = await askStatus(flags.pidFile, flags.control, Math.ceil(timeout * 1000), { serverKey: flags.curveServerKey, keyFile: flags.curveKeyFile })
         io.stdout.write(flags.json === true ? `${JSON.stringify(status, null, 2)}\n` : statusTable(status))
         return NszExit.OK
       })

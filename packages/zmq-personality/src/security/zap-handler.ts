@@ -26,7 +26,10 @@ export interface ZapRequest {
    * empty for `inproc://`.
    */
   readonly address: string
-  /** The peer's routing id when it set one (libzmq `ZMQ_ROUTING_ID`), else empty. */
+  /**
+   * The identity frame libzmq puts in the request: the handling socket's own
+   * `ZMQ_ROUTING_ID` (empty unless set), not the peer's; it tells nothing of the peer.
+   */
   readonly identity: string
   /** The mechanism that the peer and the socket agreed on. */
   readonly mechanism: ZapMechanism

@@ -3,12 +3,13 @@
  * default ipc:// socket is the server user's alone; a flood of status requests does
  * not keep jobs from flowing. Real broker processes over loopback.
  */
-import { statSync } from 'node:fs'
+import { statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { Dealer, Request } from 'zeromq'
 import { connectable, deferred, freePorts, rejection, tempDir, track, within } from '@net-server/test-support'
 import { generateCurveKeyPair } from '../../src/security/curve.js'
+import { runNsz } from '../support/cli.js'
 import { pipelinedClient } from '../support/clients.js'
 import { SMALL, decision, start, stop } from '../support/security.js'
 
@@ -44,6 +45,18 @@ describe('a TCP control endpoint', () => {
     expect((await rejection(askStatus(control, unlisted, 500))).code).toBe('EAGAIN')
     const listed = { curveServerKey: server.publicKey, curvePublicKey: alice.publicKey, curveSecretKey: alice.secretKey }
     expect((await askStatus(control, listed)).pid).toBe(proc.pid)
+
+    // nsz status takes the same keys: the server's public key and a key file of its own.
+    const dir = tempDir()
+    const aliceFile = join(dir, 'alice.json')
+    writeFileSync(aliceFile, JSON.stringify(alice), { mode: 0o600 })
+    const asked = await runNsz(['status', '--control', control, '--json', '--timeout', '5', '--curve-server-key', server.publicKey, '--curve-key-file', aliceFile])
+    expect(asked.stderr).toBe('')
+    expect(asked.code).toBe(0)
+    expect((JSON.parse(asked.stdout) as { pid: number }).pid).toBe(proc.pid)
+    const bare = await runNsz(['status', '--control', control, '--timeout', '0.5'])
+    expect(bare.code).toBe(1)
+    expect(bare.stderr).toMatch(/no answer on tcp:\/\/127\.0\.0\.1:\d+ within 0\.5 s/)
     await stop(proc)
   })
 
