@@ -9,9 +9,10 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { eventually, groupGone, tempDir } from '@net-server/test-support'
 import { runNsz, serve, statusJson, zmqClient } from '../support/cli.js'
-import { unprivilegedUser } from '../support/users.js'
+import { letUserReachCheckout, unprivilegedUser } from '../support/users.js'
 
 const user = unprivilegedUser()
+if (user !== undefined) letUserReachCheckout(user)
 
 /** The real uid of a running process, from `/proc/<pid>/status`. */
 function uidOf (pid: number): number {

@@ -3,7 +3,10 @@
  * `useradd` (removed when the tests end). They need root, as CI has.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
+import { chmodSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { afterAll } from 'vitest'
+import { ROOT } from '@net-server/test-support'
 
 /** A user of the passwd database. */
 export interface TestUser {
@@ -42,4 +45,22 @@ export function unprivilegedUser (): TestUser | undefined {
   }
   afterAll(() => { spawnSync('userdel', [MADE], { stdio: 'ignore' }) })
   return passwd(MADE)
+}
+
+/**
+ * Lets `user` reach the checkout, whose built code its processes run: a directory on
+ * the way that others cannot enter (a clone in a `mktemp -d` directory is mode 0700)
+ * gets the execute bit for others until the tests end, then its mode back.
+ */
+export function letUserReachCheckout (user: TestUser): void {
+  const changed: Array<[string, number]> = []
+  for (let dir = ROOT; ; dir = dirname(dir)) {
+    const { mode, uid } = statSync(dir)
+    if (uid !== user.uid && (mode & 0o001) === 0) {
+      changed.push([dir, mode & 0o7777])
+      chmodSync(dir, (mode & 0o7777) | 0o001)
+    }
+    if (dirname(dir) === dir) break
+  }
+  afterAll(() => { for (const [dir, mode] of changed) chmodSync(dir, mode) })
 }
