@@ -18,6 +18,27 @@ function agentFor (endpoint: string, options: Partial<ConstructorParameters<type
   return agent
 }
 
+/**
+ * A broker bound on the endpoints another one just closed. libzmq releases a listening
+ * port in its I/O thread, shortly after `close()` returns: on a loaded machine the
+ * first bind may still find it taken, so each attempt is a fresh broker, for 5 s.
+ */
+async function rebind (make: () => Broker): Promise<Broker> {
+  const deadline = Date.now() + 5000
+  for (;;) {
+    const broker = make()
+    onTestFinished(() => broker.close())
+    try {
+      await broker.bind()
+      return broker
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause
+      if (cause?.code !== 'EADDRINUSE' || Date.now() > deadline) throw err
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+}
+
 describe('WorkerAgent', () => {
   it('announces its pid and services in READY', async () => {
     const { router, endpoint } = await fakeBroker()
@@ -120,10 +141,8 @@ describe('WorkerAgent', () => {
     await joined
     const rejoined = nextEvent(agent, 'ready', 5000)
     await first.close()
-    const second = new Broker({ ...FAST, frontend, backend })
-    onTestFinished(() => second.close())
+    const second = await rebind(() => new Broker({ ...FAST, frontend, backend }))
     const joinedAgain = nextEvent(second, 'workerReady', 5000)
-    await second.bind()
     await rejoined
     await joinedAgain
     expect(await reqCall(reqClient(frontend), 'back')).toEqual(['back'])
