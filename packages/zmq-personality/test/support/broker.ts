@@ -5,14 +5,14 @@ import {
   type Body, type NszReply, type WorkerExtension
 } from '@net-server/client'
 import { b, nextEvent, text, track, within } from '@net-server/test-support'
-import { Broker, WorkerAgent, type BrokerOptions, type JobHandler, type WorkerAgentOptions } from '@net-server/zmq'
+import { Broker, WorkerAgent, type BrokerOptions, type JobHandler, type SocketFactory, type WorkerAgentOptions } from '@net-server/zmq'
 
 /** Short heartbeats so that expiry tests stay fast. */
 export const FAST = { heartbeatInterval: 100, heartbeatLiveness: 3 } as const
 
 /** A bound broker, closed when the test ends. */
-export async function startBroker (options: BrokerOptions = {}): Promise<{ broker: Broker, frontend: string, backend: string }> {
-  const broker = new Broker({ ...FAST, ...options })
+export async function startBroker (options: BrokerOptions = {}, sockets?: SocketFactory): Promise<{ broker: Broker, frontend: string, backend: string }> {
+  const broker = new Broker({ ...FAST, ...options }, sockets)
   onTestFinished(() => broker.close())
   const { frontend, backend } = await broker.bind()
   return { broker, frontend, backend }
