@@ -17,7 +17,8 @@ export default defineConfig({
       { extends: true, test: { name: 'prefork', include: ['packages/prefork/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'zmq', include: ['packages/zmq-personality/test/**/*.test.ts'] } },
       { extends: true, test: { name: 'client', include: ['packages/client/test/**/*.test.ts'] } },
-      { extends: true, test: { name: 'examples', include: ['examples/test/**/*.test.ts'] } }
+      { extends: true, test: { name: 'examples', include: ['examples/test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'test-support', include: ['packages/test-support/test/**/*.test.ts'] } }
     ]
   }
 })

@@ -2,9 +2,8 @@
  * Runs the examples as a user does: `node examples/X.js --port 0,0 …` against the
  * built packages, in a process group of their own so that cleanup reaches the workers.
  */
-import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { ROOT, TestProcess } from '@net-server/test-support'
+import { BUILT_PACKAGES, ROOT, TestProcess, requireFreshBuild } from '@net-server/test-support'
 
 /** The built `nsz` command. */
 export const NSZ = fileURLToPath(new URL('../../../packages/zmq-personality/dist/bin/nsz.js', import.meta.url))
@@ -14,13 +13,10 @@ export const TEST_FLAGS = ['--port', '0,0', '--min-servers', '2', '--max-servers
 
 /**
  * The examples import the packages' built `dist/`, as users do: without a build they
- * cannot start, so say so instead of timing out.
+ * cannot start, and with a stale one they would test old code, so say so instead.
  */
 export function requireBuild (): void {
-  for (const pkg of ['core', 'prefork', 'client', 'zmq-personality']) {
-    const entry = fileURLToPath(new URL(`../../../packages/${pkg}/dist/index.js`, import.meta.url))
-    if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`pnpm build\` before the examples' tests`)
-  }
+  requireFreshBuild(BUILT_PACKAGES)
 }
 
 /** A running example: the process and the fields of its `listening key=value …` line. */

@@ -58,13 +58,6 @@ export function title (pid: number): string {
   return readFileSync(`/proc/${pid}/cmdline`, 'latin1').replace(/\0+$/, '').replaceAll('\0', ' ').trim()
 }
 
-/** CPU time (user + system) a process has used, in seconds. */
-export function cpuSeconds (pid: number): number {
-  const fields = procStat(pid)
-  if (fields === undefined) throw new Error(`no process ${pid}`)
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
-
 /** Kills `child` if it still runs and waits for its exit. */
 export async function stop (child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return

@@ -1,9 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { tempDir } from '@net-server/test-support'
+import { skipRootOnly, tempDir } from '@net-server/test-support'
 import { request } from '../support/line-server.js'
 import { startFixture } from '../support/fixture.js'
+
+const notRoot = skipRootOnly('the privilege drop tests')
 
 describe('signals on a real server process', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('%s stops the server cleanly and removes the pid file', async (signal) => {
@@ -39,7 +41,7 @@ describe('signals on a real server process', () => {
     ])
   })
 
-  it.runIf(process.getuid?.() === 0)('drops to options.user and that user\'s group after bind (as root)', async () => {
+  it.skipIf(notRoot)('drops to options.user and that user\'s group after bind (as root)', async () => {
     const fixture = startFixture(['--user', 'nobody', '--log-level=0'])
     const listening = await fixture.take('listening')
     const { execFileSync } = await import('node:child_process')

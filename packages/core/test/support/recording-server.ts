@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { within } from '@net-server/test-support'
 import { LineServer, readLine, type LineRequest } from './line-server.js'
 
 /**
@@ -23,9 +24,20 @@ export class RecordingServer extends LineServer {
     this.on('close', () => this.steps.push('close'))
   }
 
-  /** Resolves the next time `step` runs. */
-  async reached (step: string): Promise<void> {
-    return await new Promise((resolve) => this.#waiters.push({ step, resolve }))
+  /** Resolves the next time `step` runs; rejects when it has not run within `ms`, naming the steps that did. */
+  async reached (step: string, ms = 5000): Promise<void> {
+    const from = this.steps.length
+    const waiter = { step, resolve: () => {} }
+    const ran = new Promise<void>((resolve) => { waiter.resolve = resolve })
+    this.#waiters.push(waiter)
+    try {
+      await within(ran, ms, `step ${step}`)
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; ran meanwhile: ${this.steps.slice(from).join(', ') || 'nothing'}`)
+    } finally {
+      const at = this.#waiters.indexOf(waiter)
+      if (at !== -1) this.#waiters.splice(at, 1)
+    }
   }
 
   #record (step: string): void {

@@ -6,11 +6,11 @@
 import { chmodSync, chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { tempDir } from '@net-server/test-support'
+import { skipRootOnly, tempDir } from '@net-server/test-support'
 import { CoreErrorCode } from '../../src/errors.js'
 import { checkReachable, checkRemovable, droppedIds, handOver, prepareFilesForDrop, type DroppedIds } from '../../src/privileges.js'
 
-const isRoot = process.getuid?.() === 0
+const notRoot = skipRootOnly('the checks of real users\' directories')
 const ids: DroppedIds = { user: 'svc', uid: 54_321, gid: 54_322, groups: [54_322, 54_323] }
 
 /** A directory of this mode, owned by `uid:gid`, inside a directory anyone may enter. */
@@ -19,19 +19,19 @@ function directory (mode: number, uid = process.getuid?.() ?? 0, gid = process.g
   chmodSync(top, 0o755)
   const dir = join(top, 'd')
   mkdirSync(dir)
-  if (isRoot) chownSync(dir, uid, gid)
+  if (process.getuid?.() === 0) chownSync(dir, uid, gid)
   chmodSync(dir, mode)
   return dir
 }
 
 describe('checkRemovable', () => {
-  it.skipIf(!isRoot)('accepts a directory the user owns, or writes through one of its groups or as anyone', () => {
+  it.skipIf(notRoot)('accepts a directory the user owns, or writes through one of its groups or as anyone', () => {
     for (const dir of [directory(0o755, ids.uid, 0), directory(0o775, 0, 54_323), directory(0o1777), directory(0o777)]) {
       expect(() => { checkRemovable(join(dir, 'x.pid'), ids, 'pid file') }).not.toThrow()
     }
   })
 
-  it.skipIf(!isRoot)('refuses a directory the user may not write, naming it, its owner and mode, and the fix', () => {
+  it.skipIf(notRoot)('refuses a directory the user may not write, naming it, its owner and mode, and the fix', () => {
     for (const [dir, mode] of [[directory(0o755), '0755'], [directory(0o575, ids.uid), '0575'], [directory(0o757, 0, ids.gid), '0757']] as const) {
       const file = join(dir, 'x.pid')
       expect(() => { checkRemovable(file, ids, 'pid file') }).toThrow(expect.objectContaining({
@@ -61,7 +61,7 @@ describe('checkReachable', () => {
 })
 
 describe('handOver and prepareFilesForDrop', () => {
-  it.skipIf(!isRoot)('hand the files over to the user and its group, skip files that are not there, and warn about a log directory it cannot write', () => {
+  it.skipIf(notRoot)('hand the files over to the user and its group, skip files that are not there, and warn about a log directory it cannot write', () => {
     const run = directory(0o755, ids.uid)
     const logs = directory(0o755)
     const pid = join(run, 'x.pid')
@@ -80,7 +80,7 @@ describe('handOver and prepareFilesForDrop', () => {
     expect(prepareFilesForDrop(undefined, 'nogroup', [['/nonexistent/dir/x.pid', 'pid file']], [])).toEqual([])
   })
 
-  it.skipIf(!isRoot)('find the ids of a numeric user and group as they are', () => {
+  it.skipIf(notRoot)('find the ids of a numeric user and group as they are', () => {
     expect(droppedIds('54321', '54322')).toEqual({ user: '54321', uid: 54_321, gid: 54_322, groups: [54_322] })
   })
 })

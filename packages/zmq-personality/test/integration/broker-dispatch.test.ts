@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { Broker, leastRecentlyUsed, type DispatchPolicy, type DispatchWorker, type Job } from '@net-server/zmq'
-import { nextEvent, text } from '@net-server/test-support'
-import { NszClient, reqCall, reqClient, startAgent, startBroker } from '../support/broker.js'
+import type { Router } from 'zeromq'
+import { Broker, leastRecentlyUsed, zeromqSocketFactory, type DispatchPolicy, type DispatchWorker, type Job, type SocketFactory } from '@net-server/zmq'
+import { nextEvent, text, within } from '@net-server/test-support'
+import { NszClient, RawWorker, reqCall, reqClient, startAgent, startBroker } from '../support/broker.js'
 
 const hex = (s: string): string => Buffer.from(s).toString('hex')
 
@@ -89,5 +90,39 @@ describe('a custom dispatch policy', () => {
   it('is refused at construction unless it has both methods', () => {
     expect(() => new Broker({ dispatchPolicy: { pickWorker: () => undefined } as unknown as DispatchPolicy }))
       .toThrow(/^options\.dispatchPolicy must be an object with pickWorker and pickJob methods/)
+  })
+})
+
+describe('a REQUEST that libzmq refuses', () => {
+  it('goes to another worker when the chosen one vanished unseen (EHOSTUNREACH)', async () => {
+    // The broker's ROUTERs, kept so that the test sees when the backend loses a peer.
+    const routers: Router[] = []
+    const sockets: SocketFactory = {
+      ...zeromqSocketFactory,
+      router: (o) => { const r = zeromqSocketFactory.router(o); routers.push(r); return r }
+    }
+    // Heartbeats far apart: the broker learns of the loss only when it sends the job.
+    const { broker, frontend, backend } = await startBroker({ heartbeatInterval: 60_000 }, sockets)
+    const vanishing = new RawWorker(backend)
+    const first = nextEvent(broker, 'workerReady')
+    await vanishing.ready()
+    const [vanished] = await first
+    // Registered second: the least recently used policy offers the job to the first.
+    await startAgent(broker, backend, () => 'served by the live worker')
+    // Gone without DISCONNECT (a crash): the broker still lists it as ready.
+    const lost = within(new Promise((resolve) => routers[1]!.events.on('disconnect', resolve)), 3000, 'the backend to see the worker disconnect')
+    vanishing.socket.close()
+    await lost
+    expect(broker.stats().workers).toBe(2)
+    const gone = nextEvent(broker, 'workerGone', 3000)
+    const reply = await within(new NszClient(frontend).call('default', 'x'), 3000, 'the reply from the live worker')
+    expect(reply.status).toBe(200)
+    expect(text(reply.body)).toEqual(['served by the live worker'])
+    const [worker, reason] = await gone
+    expect(worker.id).toBe(vanished.id)
+    expect(reason).toBe('unreachable')
+    expect(broker.stats()).toMatchObject({ workers: 1, served: 1 })
+    expect(broker.workers()).toMatchObject([{ served: 1 }])
+    expect(broker.workers()[0]!.id).not.toBe(vanished.id)
   })
 })

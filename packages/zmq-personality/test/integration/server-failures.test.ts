@@ -2,7 +2,7 @@ import { existsSync, watch } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Status } from '@net-server/client'
-import { cpuSeconds, statusOf, tempDir, text, within } from '@net-server/test-support'
+import { statusOf, tempDir, text, within } from '@net-server/test-support'
 import { client, startServer } from '../support/server.js'
 
 const APP = { kind: 'upper' }
@@ -75,27 +75,5 @@ describe('a worker lost or stuck', () => {
     expect(await server.serving(2)).not.toContain(busy.pid)
     // A job shorter than the timeout is unaffected.
     expect(text(await c.request('', ['sleep', '100']))[0]).toMatch(/^slept \d+$/)
-  })
-})
-
-describe('an idle server', () => {
-  it('uses next to no CPU: broker and 4 idle workers, 5 seconds, default heartbeats', async () => {
-    // Default heartbeat and pool check intervals: what an idle production server runs.
-    const server = await startServer([
-      '--min-servers', '4', '--heartbeat-interval', '2.5',
-      '--check-for-dead', '30', '--check-for-waiting', '10', '--check-for-spawn', '30'
-    ], APP)
-    const pids = await server.serving(4)
-    // One job each, so that every worker has run its job path once before the window.
-    const c = client(server.frontend)
-    await Promise.all(pids.map(async () => await c.request('', 'warm')))
-    const all = [server.pid, ...pids]
-    const before = all.map(cpuSeconds)
-    const window = 5000
-    await new Promise((resolve) => setTimeout(resolve, window))
-    const used = all.map((pid, i) => cpuSeconds(pid) - before[i]!)
-    const total = used.reduce((a, b) => a + b, 0)
-    expect(total, `CPU seconds over ${window} ms idle: ${JSON.stringify(Object.fromEntries(all.map((p, i) => [p, used[i]])))}`).toBeLessThan(0.2)
-    expect(server.ready().sort((a, b) => a - b)).toEqual(pids)
   })
 })

@@ -5,14 +5,14 @@ import {
   type Body, type NszReply, type WorkerExtension
 } from '@net-server/client'
 import { b, nextEvent, text, track, within } from '@net-server/test-support'
-import { Broker, WorkerAgent, type BrokerOptions, type JobHandler, type WorkerAgentOptions } from '@net-server/zmq'
+import { Broker, WorkerAgent, type BrokerOptions, type JobHandler, type SocketFactory, type WorkerAgentOptions } from '@net-server/zmq'
 
 /** Short heartbeats so that expiry tests stay fast. */
 export const FAST = { heartbeatInterval: 100, heartbeatLiveness: 3 } as const
 
 /** A bound broker, closed when the test ends. */
-export async function startBroker (options: BrokerOptions = {}): Promise<{ broker: Broker, frontend: string, backend: string }> {
-  const broker = new Broker({ ...FAST, ...options })
+export async function startBroker (options: BrokerOptions = {}, sockets?: SocketFactory): Promise<{ broker: Broker, frontend: string, backend: string }> {
+  const broker = new Broker({ ...FAST, ...options }, sockets)
   onTestFinished(() => broker.close())
   const { frontend, backend } = await broker.bind()
   return { broker, frontend, backend }
@@ -128,12 +128,49 @@ export class RawWorker {
     await this.socket.send(encodeReply(jobId, body, status))
   }
 
-  /** The next message whose command is `command` (HEARTBEATs skipped unless asked for). */
-  async expect (command: number): Promise<Buffer[]> {
-    for (;;) {
-      const msg = await this.socket.receive()
-      if (msg[1]?.toString() !== MDPW) throw new Error(`not an MDP worker message: ${text(msg).join('|')}`)
-      if (msg[2]![0] === command) return msg
+  /**
+   * The next message whose command is `command` (the others skipped), within
+   * `timeout` ms; past it, fails naming the command awaited and what arrived instead.
+   */
+  async expect (command: number, timeout = EXPECT_TIMEOUT): Promise<Buffer[]> {
+    const deadline = Date.now() + timeout
+    const skipped: string[] = []
+    const before = this.socket.receiveTimeout
+    try {
+      for (;;) {
+        // A timeout on the socket, not a race: zeromq.js allows one pending receive.
+        this.socket.receiveTimeout = Math.max(1, deadline - Date.now())
+        let msg: Buffer[]
+        try {
+          msg = await this.socket.receive()
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'EAGAIN') throw err
+          throw new Error(`no ${commandName(command)} within ${timeout} ms; ${arrivals(skipped)}`)
+        }
+        if (msg[1]?.toString() !== MDPW) throw new Error(`not an MDP worker message: ${text(msg).join('|')}`)
+        if (msg[2]![0] === command) return msg
+        skipped.push(commandName(msg[2]![0]))
+      }
+    } finally {
+      this.socket.receiveTimeout = before
     }
   }
+}
+
+/** How long {@link RawWorker.expect} waits by default: far more than any broker step takes. */
+export const EXPECT_TIMEOUT = 3000
+
+const COMMAND_NAMES = new Map<number, string>(Object.entries(Command).map(([name, code]) => [code, name]))
+
+/** A worker command's name (`REQUEST`), or its code when it is none of them. */
+function commandName (code: number | undefined): string {
+  return COMMAND_NAMES.get(code ?? -1) ?? `command 0x${(code ?? 0).toString(16)}`
+}
+
+/** What arrived instead, counted by command: `arrived instead: 12 HEARTBEAT, 1 ACK`. */
+function arrivals (skipped: readonly string[]): string {
+  if (skipped.length === 0) return 'nothing arrived'
+  const counts = new Map<string, number>()
+  for (const name of skipped) counts.set(name, (counts.get(name) ?? 0) + 1)
+  return `arrived instead: ${[...counts].map(([name, n]) => `${n} ${name}`).join(', ')}`
 }

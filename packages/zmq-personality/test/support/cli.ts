@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs'
 import type { BrokerLosses } from '@net-server/zmq'
 import { fileURLToPath } from 'node:url'
-import { TSX, TestProcess, groupGone, runZmqClient } from '@net-server/test-support'
+import { BUILT_PACKAGES, TSX, TestProcess, groupGone, requireFreshBuild, runZmqClient } from '@net-server/test-support'
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url))
 
@@ -15,8 +15,13 @@ export const NSZ: readonly string[] = existsSync(here('../../dist/bin/nsz.js'))
   ? [here('../../dist/bin/nsz.js')]
   : [...TSX, here('../../src/bin/nsz.ts')]
 
-/** Starts `nsz ARGS`; the process group is killed when the test ends. */
+let checked = false
+
+/** Starts `nsz ARGS`; the process group is killed when the test ends. Fails on a build older than its source. */
 export function nsz (args: readonly string[], options: { argv0?: readonly string[], cwd?: string } = {}): TestProcess {
+  // The build runs the other packages' builds too: all of them must be current.
+  if (!checked && NSZ[0] === here('../../dist/bin/nsz.js')) requireFreshBuild(BUILT_PACKAGES)
+  checked = true
   return new TestProcess(process.execPath, [...options.argv0 ?? NSZ, ...args], { group: true, json: false, cwd: options.cwd })
 }
 

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { chmodSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { afterAll } from 'vitest'
-import { ROOT } from '@net-server/test-support'
+import { ROOT, skipRootOnly } from '@net-server/test-support'
 
 /** A user of the passwd database. */
 export interface TestUser {
@@ -26,13 +26,22 @@ function passwd (name: string): TestUser | undefined {
 
 /**
  * The user to drop to, or `undefined` with a warning that says why the tests skip:
- * not root, or neither `nobody` nor a user made with `useradd` is there.
+ * not root, or neither `nobody` nor a user made with `useradd` is there. With
+ * `NSZ_REQUIRE_ROOT=1` a skip is a failure: not as root, a failing test says so;
+ * as root with no user to drop to, this throws.
  */
 export function unprivilegedUser (): TestUser | undefined {
-  if (process.getuid?.() !== 0) {
-    console.warn('--user tests skipped: they switch users and need root (CI runs them as root)')
-    return undefined
-  }
+  if (skipRootOnly('--user tests')) return undefined
+  if (process.getuid?.() !== 0) return FAILING
+  const user = findUser()
+  if (user === undefined && process.env.NSZ_REQUIRE_ROOT === '1') throw new Error('--user tests: no user nobody and useradd failed, and NSZ_REQUIRE_ROOT=1 demands them')
+  return user
+}
+
+/** What the tests run with when they must fail: a user this process cannot become. */
+const FAILING: TestUser = { name: 'nobody', uid: 65_534, gid: 65_534 }
+
+function findUser (): TestUser | undefined {
   const nobody = passwd('nobody')
   if (nobody !== undefined && nobody.uid !== 0) return nobody
   const existing = passwd(MADE)
