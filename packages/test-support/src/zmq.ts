@@ -15,14 +15,6 @@ export function track<S extends Socket> (socket: S): S {
   return socket
 }
 
-/** A bound endpoint as a local peer reaches it: a wildcard address becomes 127.0.0.1. */
-export function connectable (endpoint: string): string {
-  return endpoint.replace(/^tcp:\/\/(0\.0\.0\.0|\*):/, 'tcp://127.0.0.1:')
-}
-
-/** The port of a `tcp://host:port` endpoint, as text. */
-export const portOf = (endpoint: string): string => /:(\d+)$/.exec(endpoint)![1]!
-
 /** An endpoint where nothing listens: a loopback port that was bound and released. */
 export async function deadEndpoint (): Promise<string> {
   const socket = new Router({ linger: 0 })

@@ -5,7 +5,8 @@
 import { chmodSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { connectable, eventually, groupGone, tempDir } from '@net-server/test-support'
+import { eventually, groupGone, tempDir } from '@net-server/test-support'
+import { connectable } from '../../src/endpoints.js'
 import { nsz, runNsz, serve, statusUntil } from '../support/cli.js'
 import { pipelinedClient } from '../support/clients.js'
 

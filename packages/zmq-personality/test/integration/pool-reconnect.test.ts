@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Status } from '@net-server/client'
-import { portOf, statusOf, text } from '@net-server/test-support'
+import { statusOf, text } from '@net-server/test-support'
+import { portOf } from '../../src/endpoints.js'
 import { client, startServer, type ServerProcess } from '../support/server.js'
 
 /** A broker alone: a ZmqServer with no children of its own, on the given ports. */

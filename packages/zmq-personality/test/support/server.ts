@@ -4,7 +4,8 @@
  * lines recorded, and the clients that talk to it, closed when the test ends.
  */
 import { Client, LazyPirateClient, type ClientOptions, type LazyPirateClientOptions } from '@net-server/client'
-import { FAST_POOL, PoolProcess, TSX, connectable, type PoolEvent } from '@net-server/test-support'
+import { FAST_POOL, PoolProcess, TSX, type PoolEvent } from '@net-server/test-support'
+import { connectable } from '../../src/endpoints.js'
 import { lazyClient, pipelinedClient } from './clients.js'
 import { fixture } from './fixture.js'
 
