@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { allGone, alive } from '@net-server/test-support'
+import { allGone, alive, gate } from '@net-server/test-support'
 import { fixture, startPool } from '../support/pool.js'
 
 describe('pool lifecycle', () => {
@@ -51,14 +51,16 @@ describe('pool lifecycle', () => {
   it('QUIT lets a busy child finish its request before the pool exits', async () => {
     const pool = await startPool(['--min-servers', '2'])
     await pool.settled(2)
+    const held = gate()
     const from = pool.events.length
-    const slow = pool.request('sleep 1500')
+    const slow = pool.request(`hold ${held.path}`)
     const busy = (await pool.event((e) => e.event === 'childState' && e.state === 'processing', 'a busy child', from)).pid!
 
     pool.signal('SIGQUIT')
     await pool.event((e) => e.event === 'childExit' && e.pid !== busy, 'the idle child to leave', from)
     expect(pool.live.get(busy)).toBe('exiting')
-    expect(await slow).toBe(`slept ${busy}`)
+    held.open()
+    expect(await slow).toBe(`released ${busy}`)
     expect(await pool.exit).toEqual({ code: 0, signal: null })
     expect(pool.events.find((e) => e.event === 'childExit' && e.pid === busy)).toMatchObject({ code: 0, signal: null })
   })
@@ -67,7 +69,7 @@ describe('pool lifecycle', () => {
     const pool = await startPool(['--min-servers', '1'])
     await pool.settled(1)
     const from = pool.events.length
-    const slow = pool.request('sleep 60000')
+    const slow = pool.request(`hold ${gate().path}`)
     const busy = (await pool.event((e) => e.event === 'childState' && e.state === 'processing', 'a busy child', from)).pid!
     pool.signal('SIGINT')
     expect(await slow).toBe(`aborted ${busy}`)
@@ -88,7 +90,7 @@ describe('pool lifecycle', () => {
     const pool = await startPool(['--min-servers', '2'])
     const pids = await pool.settled(2)
     const from = pool.events.length
-    const slow = pool.request('sleep 60000').catch(() => 'connection lost')
+    const slow = pool.request(`hold ${gate().path}`).catch(() => 'connection lost')
     await pool.event((e) => e.event === 'childState' && e.state === 'processing', 'a busy child', from)
     pool.signal('SIGKILL')
     await pool.exit

@@ -2,6 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { gate } from '@net-server/test-support'
 import { startPool, type Pool } from '../support/pool.js'
 
 function faultFile (): string {
@@ -58,12 +59,15 @@ describe('signals', () => {
   it('TTOU retires a busy child only after its current request', async () => {
     const pool = await startPool(['--min-servers', '1'])
     const [pid] = await pool.settled(1)
+    const held = gate()
     const from = pool.events.length
-    const slow = pool.request('sleep 1000')
+    const slow = pool.request(`hold ${held.path}`)
     await pool.event((e) => e.event === 'childState' && e.state === 'processing', 'a busy child', from)
     pool.signal('SIGTTOU')
     await pool.event((e) => e.event === 'childState' && e.pid === pid && e.state === 'exiting', 'the child told to stop', from)
-    expect(await slow).toBe(`slept ${pid}`)
+    expect(pool.live.get(pid!)).toBe('exiting')
+    held.open()
+    expect(await slow).toBe(`released ${pid}`)
     await pool.event((e) => e.event === 'childExit' && e.pid === pid, 'the child to exit', from)
     expect((await pool.status()).limits).toEqual({ minServers: 0, maxServers: 7 })
   })

@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { Client } from '@net-server/client'
 import { Status } from '@net-server/client'
-import { statusOf, text } from '@net-server/test-support'
+import { gate, statusOf, text } from '@net-server/test-support'
 import { client, startServer, type ServerProcess } from '../support/server.js'
 
 const APP = { kind: 'upper' }
@@ -98,14 +98,16 @@ describe('the prefork rules while jobs flow', () => {
     await server.serving(2)
     const c = client(server.frontend)
     const from = server.events.length
-    const inFlight = c.request('', ['sleep', '1500'])
+    const held = gate()
+    const inFlight = c.request('', ['hold', held.path])
     await server.event((e) => e.event === 'childState' && e.state === 'processing', 'the job to start', from)
     server.signal('SIGQUIT')
     // Requests sent before the signal lands are served; from then on they get 503.
     let status = 200
     for (let i = 0; i < 1000 && status === 200; i++) status = await statusOf(c.request('', 'late'))
     expect(status).toBe(Status.UNAVAILABLE)
-    expect(text(await inFlight)[0]).toMatch(/^slept \d+$/)
+    held.open()
+    expect(text(await inFlight)[0]).toMatch(/^released \d+$/)
     expect(await server.exit).toEqual({ code: 0, signal: null })
     expect(server.live.size).toBe(0)
   })
