@@ -18,6 +18,11 @@ export interface ServerEvents {
   childReady: [pid: number]
   /** A child's state in the tally changed. */
   childState: [pid: number, state: ChildState]
+  /**
+   * A busy child says that its event loop runs (`reportAlive` in the child): what a
+   * watchdog of children stuck in a blocked loop listens to.
+   */
+  childAlive: [pid: number]
   /** A child process ended. */
   childExit: [pid: number, code: number | null, signal: string | null]
 }

@@ -46,6 +46,8 @@ export class ChildRuntime {
   readonly #host: ChildHost
   #served = 0
   #started = 0
+  /** Requests started and not finished: several at once in a child that runs them concurrently. */
+  #running = 0
   #requestLimit = Number.POSITIVE_INFINITY
   #retireSent = false
   #signals: SignalRegistry | undefined
@@ -146,16 +148,26 @@ export class ChildRuntime {
    */
   async runRequest (reportsState: boolean, run: () => Promise<void>): Promise<void> {
     this.#started++
-    if (reportsState) this.tell({ nsz: 'state', state: 'processing' })
+    // With several requests at once, the state changes with the first that starts
+    // and the last that ends.
+    if (this.#running++ === 0 && reportsState) this.tell({ nsz: 'state', state: 'processing' })
     try {
       await run()
     } finally {
       this.#served++
+      const idle = --this.#running === 0
       if (!this.#host.stopping()) {
-        if (reportsState) this.tell({ nsz: 'state', state: 'waiting' })
+        if (reportsState && idle) this.tell({ nsz: 'state', state: 'waiting' })
         this.#retireOnLimit()
       }
     }
+  }
+
+  /** Asks the parent to replace this child (a replacement first, then a graceful stop of this one), saying why. */
+  retire (reason: string): void {
+    if (this.#retireSent) return
+    this.#retireSent = true
+    this.tell({ nsz: 'retire', jobs: this.#served, reason })
   }
 
   /**

@@ -21,13 +21,14 @@ export function isPoolChild (): boolean {
 
 /**
  * What a child tells the parent: it asks for its bootstrap data (once, at boot), it
- * takes work, its state changed, or it wants to be replaced.
+ * takes work, its state changed, it wants to be replaced, or (busy) its event loop runs.
  */
 export type ChildMessage =
   | { nsz: 'boot' }
   | { nsz: 'ready' }
   | { nsz: 'state', state: 'waiting' | 'processing' }
-  | { nsz: 'retire', jobs: number }
+  | { nsz: 'retire', jobs: number, reason?: string }
+  | { nsz: 'alive' }
 
 /**
  * What the parent tells a child: its bootstrap data (the answer to `boot`; `null`

@@ -64,6 +64,16 @@ export abstract class PreForkServer<
     return this.#pool.snapshot()
   }
 
+  /** In a child: asks to be replaced, saying why (a replacement starts, then this child stops gracefully). */
+  protected askToRetire (reason: string): void {
+    this.#child?.retire(reason)
+  }
+
+  /** In a busy child: tells the parent that its event loop runs (`childAlive`), for a watchdog of blocked children. */
+  protected reportAlive (): void {
+    this.#child?.tell({ nsz: 'alive' })
+  }
+
   /**
    * In a child: the requests it may still start before `maxRequests` (with its
    * jitter) has it replaced; infinite without a limit, and in the parent. A

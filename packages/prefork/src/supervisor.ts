@@ -342,7 +342,10 @@ export class Supervisor {
         if (message.state === 'waiting' || message.state === 'processing') host.stateReported(child.pid, message.state)
         break
       case 'retire':
-        this.#retire(child, `served ${message.jobs} requests`)
+        this.#retire(child, message.reason ?? `served ${message.jobs} requests`)
+        break
+      case 'alive':
+        host.emit('childAlive', child.pid)
         break
     }
   }

@@ -78,6 +78,11 @@ export class AgentJob implements Job {
     return this.#replied
   }
 
+  /** Takes the job's one reply away: the agent answered for it (abandoned); a later reply() throws. */
+  markReplied (): void {
+    this.#replied = true
+  }
+
   reply (body: Body = NO_BODY, status: number = Status.OK): boolean {
     if (status === Status.WORKER_LOST || status === Status.UNAVAILABLE) {
       throw new RangeError(`a job cannot reply ${status}: from a worker the status means that the worker leaves; use 500 or another status`)

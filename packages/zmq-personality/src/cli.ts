@@ -332,13 +332,15 @@ function statusTable (s: ZmqServerStatus): string {
     `${s.title}  pid ${s.pid}  up ${age(s.uptime)}`,
     `frontend ${s.frontend}  backend ${s.backend}`,
     `workers  ${s.children.length} (min ${s.limits.minServers}, max ${s.limits.maxServers})${remote}`,
+    `slots    ${s.slots.inUse === undefined ? `${s.slots.total}` : `${s.slots.inUse}/${s.slots.total} in use`}`,
     `queue    ${s.queued} waiting, ${s.inFlight} in flight`,
     `jobs     ${s.served} served, ${s.jobsPerSecond.toFixed(1)}/s`,
     ''
   ]
-  const rows = [['PID', 'STATE', 'JOBS', 'AGE'], ...s.children.map((c) => [String(c.pid), c.state, String(c.jobs), age(c.age)])]
-  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)))
-  for (const row of rows) lines.push(row.map((cell, i) => (i < 3 ? cell.padEnd(widths[i]!) : cell)).join('  '))
+  const slots = (c: ZmqServerStatus['children'][number]): string => c.running === undefined ? String(c.slots) : `${c.running}/${c.slots}`
+  const rows = [['PID', 'STATE', 'JOBS', 'SLOTS', 'AGE'], ...s.children.map((c) => [String(c.pid), c.state, String(c.jobs), slots(c), age(c.age)])]
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)))
+  for (const row of rows) lines.push(row.map((cell, i) => (i < 4 ? cell.padEnd(widths[i]!) : cell)).join('  '))
   return `${lines.join('\n')}\n`
 }
 

@@ -175,8 +175,18 @@ export interface ZmqServerStatus {
     readonly pid: number
     readonly state: string
     readonly jobs: number
+    /** Jobs it runs at once (`concurrency`, or what its last CREDIT said). */
+    readonly slots: number
+    /** Of those slots, the ones that hold a job now; absent in a `WorkerPool`, whose broker is elsewhere. */
+    readonly running?: number
     readonly age: number
   }>
+  /** The pool's slots: over every worker of the broker (remote ones too), or a `WorkerPool`'s children × `concurrency`. */
+  readonly slots: {
+    readonly total: number
+    /** Slots that hold a job; absent in a `WorkerPool`. */
+    readonly inUse?: number
+  }
   readonly remoteWorkers: number
   readonly queued: number
   readonly inFlight: number

@@ -124,6 +124,26 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
   }
 
   /**
+   * Gives up a job that was handed out and not replied to (stuck past its deadline,
+   * say): the broker is told (502, once it acknowledged the extension), the job no
+   * longer counts as running, so a graceful close does not wait for it, and its own
+   * reply can no longer be sent (`job.reply` throws `NSZ_ERR_JOB_REPLIED`). False when
+   * the job was not running.
+   */
+  abandon (job: Job): boolean {
+    const held = job as AgentJob
+    if (!this.#running.delete(held)) return false
+    held.markReplied()
+    if (this.#acked && !this.#readyPending && held.generation === this.#generation) {
+      this.#sender?.send(encodeReply(held.idFrame, NO_BODY, Status.WORKER_LOST))
+    }
+    this.#wakeReplyWaiters()
+    if (this.#readyPending && this.#running.size === 0 && this.#state === 'connected') this.#sendReady()
+    this.#handOut()
+    return true
+  }
+
+  /**
    * Changes how many jobs this worker takes at once (0: none), and tells the broker
    * (CREDIT) when its ACK said it takes credit; with a broker that does not, the
    * worker gets one job at a time whatever this says. Jobs received past the new

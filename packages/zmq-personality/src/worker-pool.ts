@@ -47,6 +47,10 @@ export class WorkerPool<
   Q extends ZmqRequest = ZmqRequest
 > extends ZmqServer<R, Q> {
   #curve: WorkerCurve | undefined
+  /** Child: while jobs run, tells the parent that the event loop runs. */
+  #alive: NodeJS.Timeout | undefined
+  /** Child: requests in their per-request steps, those given up included (their loop still runs). */
+  #inRequests = 0
 
   protected override optionSpecs (): OptionSpecs {
     return {
@@ -130,10 +134,13 @@ export class WorkerPool<
   }
 
   /**
-   * The broker answers a job that runs past its `jobTimeout` with 504 and drops the
-   * worker, but cannot reach a process on this host. The pool does it: a child still
-   * in one job `jobTimeout` plus a heartbeat interval after it started is stuck, and is
-   * killed so that the pool replaces it. Set `jobTimeout` as the broker's.
+   * The broker answers a job that runs past its `jobTimeout` with 504, but cannot reach
+   * a process on this host: the pool applies the broker's rule to its children. A child
+   * busy with jobs shows every heartbeat interval that its event loop runs; one that has
+   * not for `jobTimeout` plus a heartbeat interval is blocked (a CPU-bound job, say) and
+   * is killed at once, its other jobs lost with it. (Inside the child, a job that runs
+   * past the same deadline while the loop runs is given up: see `runClientConnection`.)
+   * Set `jobTimeout` as the broker's.
    */
   #watchJobs (): void {
     const { jobTimeout, heartbeatInterval } = this.options
@@ -143,17 +150,46 @@ export class WorkerPool<
       clearTimeout(deadlines.get(pid))
       deadlines.delete(pid)
     }
-    this.on('childState', (pid, state) => {
+    const arm = (pid: number): void => {
       clear(pid)
-      if (state !== 'processing') return
       deadlines.set(pid, setTimeout(() => {
         deadlines.delete(pid)
-        this.log(1, `worker ${pid} has run one job for more than ${jobTimeout} ms: replacing it`)
+        this.log(1, `worker ${pid} has shown no sign of life for ${jobTimeout + heartbeatInterval} ms while running jobs: replacing it`)
         this.killChild(pid, 'SIGKILL')
       }, jobTimeout + heartbeatInterval))
+    }
+    this.on('childState', (pid, state) => {
+      if (state === 'processing') arm(pid)
+      else clear(pid)
     })
+    this.on('childAlive', (pid) => { if (deadlines.has(pid)) arm(pid) })
     this.on('childExit', clear)
     this.once('close', () => { for (const pid of [...deadlines.keys()]) clear(pid) })
+  }
+
+  /**
+   * In a child: a job that runs past `jobTimeout` plus a heartbeat interval (the broker
+   * has answered it 504 by then) is given up, and the child takes no new job and asks
+   * to be replaced; its other jobs finish first, within `gracefulTimeout`. While jobs
+   * run, the child tells the parent every heartbeat interval that its loop runs.
+   */
+  protected override async runClientConnection (request: Q): Promise<void> {
+    const { jobTimeout, heartbeatInterval } = this.options
+    if (!this.isChild || jobTimeout === 0) return await super.runClientConnection(request)
+    this.#alive ??= setInterval(() => { if (this.#inRequests > 0) this.reportAlive() }, heartbeatInterval).unref()
+    this.#inRequests++
+    const stuck = setTimeout(() => {
+      this.log(1, `job ${request.job.id} has run for more than ${jobTimeout + heartbeatInterval} ms: giving it up, this worker is replaced`)
+      this.abandonJob(request)
+      this.workerAgent?.setSlots(0)
+      this.askToRetire(`job ${request.job.id} ran past jobTimeout`)
+    }, jobTimeout + heartbeatInterval)
+    try {
+      await super.runClientConnection(request)
+    } finally {
+      clearTimeout(stuck)
+      this.#inRequests--
+    }
   }
 
   protected override workerEndpoint (): string {

@@ -6,11 +6,11 @@ import { Context, type Dealer, type Reply, type Router, type SocketOptions } fro
 import { appServices, replyFrames, type App, type JobFunction } from './app.js'
 import { Broker } from './broker.js'
 import { logBrokerLosses, warnLowOpenFiles } from './broker-log.js'
-import { noLosses } from './loss-counters.js'
 import type { BrokerEndpoints, WorkerInfo, ZmqRequest, ZmqServerStatus } from './types.js'
 import { connectable, portOf, tcpEndpoint } from './endpoints.js'
 import { brokerServerOptionSpecs } from './options.js'
 import { RateMeter } from './rate-meter.js'
+import { poolStatus } from './server-status.js'
 import { replaceTimedOut } from './timed-out.js'
 import { zmqServerOptionSpecs, type ResolvedZmqServerOptions, type ZmqServerOptions } from './server-options.js'
 import { WorkerAgent } from './worker-agent.js'
@@ -74,6 +74,9 @@ export class ZmqServer<
   // Parent: the broker's own zeromq context, so that its ZAP handler is the only one there.
   readonly #context = new Context({ blocky: false })
   readonly #rate = new RateMeter(10)
+  // Worker: the jobs running through the per-request steps, and those given up.
+  readonly #runs = new Map<Promise<void>, Q>()
+  readonly #abandoned = new WeakSet<Q>()
   readonly #startedAt = Date.now()
 
   constructor (options: ZmqServerOptions & Partial<R> = {}, container?: ConstructorParameters<typeof PreForkServer>[1]) {
@@ -301,30 +304,17 @@ export class ZmqServer<
 
   /** The pool as the broker sees it, for `nsz status`. */
   status (): ZmqServerStatus {
-    const stats = this.#broker?.stats()
-    const workers = this.#broker?.workers() ?? []
-    const local = workers.filter((w) => w.pid !== undefined && this.#isLocal(w))
-    const served = new Map(local.map((w) => [w.pid!, w.served]))
-    const now = Date.now()
-    const children = this.children()
-    return {
-      pid: process.pid,
-      title: process.title,
-      frontend: this.#endpoints?.frontend ?? '',
-      // A WorkerPool has no broker: its one endpoint is the backend it connects to.
-      backend: this.#endpoints?.backend ?? this.endpoints[0] ?? '',
-      uptime: (now - this.#startedAt) / 1000,
+    return poolStatus({
+      broker: this.#broker,
+      isLocal: (worker) => this.#isLocal(worker),
+      children: this.children(),
       limits: this.limits,
-      children: children.map((c) => ({ pid: c.pid, state: c.state, jobs: served.get(c.pid) ?? c.jobs, age: (now - c.startedAt) / 1000 })),
-      remoteWorkers: workers.length - local.length,
-      queued: stats?.queued ?? 0,
-      inFlight: stats?.inFlight ?? 0,
-      served: stats?.served ?? 0,
+      concurrency: this.options.concurrency,
+      // A WorkerPool has no broker: its one endpoint is the backend it connects to.
+      endpoints: { frontend: this.#endpoints?.frontend ?? '', backend: this.#endpoints?.backend ?? this.endpoints[0] ?? '' },
       jobsPerSecond: this.#rate.perSecond(),
-      errors: stats?.errors ?? {},
-      heldBytes: stats?.heldBytes ?? 0,
-      losses: stats?.losses ?? noLosses()
-    }
+      startedAt: this.#startedAt
+    })
   }
 
   /**
@@ -392,14 +382,30 @@ export class ZmqServer<
    */
   protected override async loop (): Promise<void> {
     if (!this.isChild) return await super.loop()
-    const running = new Set<Promise<void>>()
+    const runs = this.#runs
     while (!this.stopping) {
       const request = await this.accept()
       if (request === undefined) break
-      const run = this.runClientConnection(request).finally(() => { running.delete(run) })
-      running.add(run)
+      const run = this.runClientConnection(request).finally(() => { runs.delete(run) })
+      runs.set(run, request)
     }
-    await Promise.all(running)
+    // The jobs given up (abandonJob) are not waited for: they may never end.
+    for (let left; (left = [...runs].filter(([, r]) => !this.#abandoned.has(r))).length > 0;) await Promise.all(left.map(([run]) => run))
+  }
+
+  /**
+   * In a worker: gives up a job that is stuck (the broker gets 502 for it, unless it
+   * answered it already), so that neither a graceful stop nor the loop's end waits for
+   * it. Its per-request steps go on, but its reply can no longer be sent.
+   */
+  protected abandonJob (request: Q): void {
+    this.#abandoned.add(request)
+    this.#agent?.abandon(request.job)
+  }
+
+  /** In a worker: its agent (the DEALER to the broker), once connected. */
+  protected get workerAgent (): WorkerAgent | undefined {
+    return this.#agent
   }
 
   /**

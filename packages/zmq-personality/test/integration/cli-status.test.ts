@@ -10,7 +10,7 @@ import { fixture } from '../support/fixture.js'
 describe('nsz status', () => {
   it('shows a live server as a table and as JSON', async () => {
     const pidFile = join(tempDir(), 'nsz.pid')
-    const { proc, frontend, backend } = await serve(['--min-servers', '2', '--max-servers', '6', '--min-spare-servers', '0', '--log-level', '1', '--pid-file', pidFile, fixture('cli-app.js')])
+    const { proc, frontend, backend } = await serve(['--min-servers', '2', '--max-servers', '6', '--min-spare-servers', '0', '--concurrency', '3', '--log-level', '1', '--pid-file', pidFile, fixture('cli-app.js')])
     await proc.line(/^ready workers=2$/)
     const client = new NszClient(frontend)
     for (let i = 0; i < 5; i++) expect(text((await client.call('default', `job ${i}`)).body)).toEqual([`JOB ${i}`])
@@ -28,8 +28,9 @@ describe('nsz status', () => {
     }
     expect(Object.keys(status.losses.refused)).toContain('clientLimit')
     expect(status.children.reduce((sum, c) => sum + c.jobs, 0)).toBe(5)
+    expect(status.slots).toEqual({ total: 6, inUse: 0 })
     for (const child of status.children) {
-      expect(child.state).toBe('waiting')
+      expect(child).toMatchObject({ state: 'waiting', slots: 3, running: 0 })
       expect(child.age).toBeGreaterThan(0)
     }
 
@@ -39,14 +40,16 @@ describe('nsz status', () => {
     expect(lines[0]).toMatch(new RegExp(`^zmq broker \\d+-\\d+  pid ${proc.pid}  up \\d+s$`))
     expect(lines[1]).toBe(`frontend ${frontend}  backend ${backend}`)
     expect(lines[2]).toBe('workers  2 (min 2, max 6)')
-    expect(lines[3]).toBe('queue    0 waiting, 0 in flight')
-    expect(lines[4]).toMatch(/^jobs {5}5 served, \d+\.\d\/s$/)
-    expect(lines[6]).toMatch(/^PID +STATE +JOBS +AGE$/)
-    const rows = lines.slice(7).map((l) => l.split(/\s+/))
+    expect(lines[3]).toBe('slots    0/6 in use')
+    expect(lines[4]).toBe('queue    0 waiting, 0 in flight')
+    expect(lines[5]).toMatch(/^jobs {5}5 served, \d+\.\d\/s$/)
+    expect(lines[7]).toMatch(/^PID +STATE +JOBS +SLOTS +AGE$/)
+    const rows = lines.slice(8).map((l) => l.split(/\s+/))
     expect(rows.map((r) => Number(r[0])).sort()).toEqual(status.children.map((c) => c.pid).sort())
     for (const row of rows) {
       expect(row[1]).toBe('waiting')
-      expect(row[3]).toMatch(/^\d+s$/)
+      expect(row[3]).toBe('0/3')
+      expect(row[4]).toMatch(/^\d+s$/)
     }
   })
 

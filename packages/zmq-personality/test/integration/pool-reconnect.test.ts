@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Status } from '@net-server/client'
-import { statusOf, text } from '@net-server/test-support'
+import { setTimeout as delay } from 'node:timers/promises'
+import { gate, statusOf, text } from '@net-server/test-support'
 import { portOf } from '../../src/endpoints.js'
 import { client, startServer, type ServerProcess } from '../support/server.js'
 
@@ -34,20 +35,66 @@ describe('a WorkerPool for a remote broker', () => {
   })
 })
 
+/** A broker alone with `--job-timeout`, and a pool of one worker for it with the same timeout and `flags`. */
+async function stuckSetup (jobTimeout: string, flags: readonly string[] = []): Promise<{ broker: ServerProcess, pool: ServerProcess, worker: number }> {
+  const broker = await startServer(['--min-servers', '0', '--max-spare-servers', '0', '--job-timeout', jobTimeout, '--insecure-backend'], { kind: 'upper' })
+  const pool = await startServer(['--connect', broker.backend, '--min-servers', '1', '--max-servers', '2', '--job-timeout', jobTimeout, ...flags], { kind: 'pool' })
+  const [worker] = await pool.settled(1)
+  await broker.until(() => broker.workers.has(worker!), 'the pool worker to join the broker')
+  return { broker, pool, worker: worker! }
+}
+
+/** The pool's worker after `old`, once it has joined the broker. */
+async function replacementOf (broker: ServerProcess, pool: ServerProcess, old: number): Promise<number> {
+  // Each process is waited on for its own events: the pool's ready child, then the broker's worker.
+  await pool.until(() => pool.ready().some((pid) => pid !== old), 'a replacement in the pool')
+  const replacement = pool.ready().find((pid) => pid !== old)!
+  await broker.until(() => broker.workers.has(replacement), 'the replacement to join the broker')
+  return replacement
+}
+
 describe('a WorkerPool whose worker is stuck in a job', () => {
-  it('kills the stuck worker after jobTimeout and serves again with its replacement', async () => {
-    const broker = await startServer(['--min-servers', '0', '--max-spare-servers', '0', '--job-timeout', '0.5', '--insecure-backend'], { kind: 'upper' })
-    const pool = await startServer(['--connect', broker.backend, '--min-servers', '1', '--max-servers', '1', '--job-timeout', '0.5'], { kind: 'pool' })
-    const [stuck] = await pool.settled(1)
-    await broker.until(() => broker.workers.has(stuck!), 'the pool worker to join the broker')
+  it('gives up a job stuck while the loop runs: the worker asks to be replaced and leaves at once (exit 0)', async () => {
+    const { broker, pool, worker } = await stuckSetup('0.5')
     const c = client(broker.frontend)
-    // The broker answers 504 at its own deadline; the pool kills the worker a moment later.
+    // The broker answers 504 at its own deadline; the worker gives the job up a heartbeat later.
     expect(await statusOf(c.request('', 'hang'))).toBe(Status.TIMEOUT)
-    const exit = await pool.event((e) => e.event === 'childExit' && e.pid === stuck, 'the stuck worker to be killed')
+    const replacement = await replacementOf(broker, pool, worker)
+    const exit = await pool.event((e) => e.event === 'childExit' && e.pid === worker, 'the stuck worker to leave')
+    expect(exit.code).toBe(0)
+    expect(text(await c.request('', 'pid'))).toEqual([String(replacement)])
+  })
+
+  it('kills a worker whose event loop a job blocks (no sign of life) and serves with its replacement', async () => {
+    const { broker, pool, worker } = await stuckSetup('0.5')
+    const c = client(broker.frontend)
+    expect(await statusOf(c.request('', 'block'))).toBe(Status.TIMEOUT)
+    const exit = await pool.event((e) => e.event === 'childExit' && e.pid === worker, 'the blocked worker to be killed')
     expect(exit.signal).toBe('SIGKILL')
-    const [replacement] = await pool.settled(1)
-    expect(replacement).not.toBe(stuck)
-    await broker.until(() => broker.workers.has(replacement!), 'the replacement to join the broker')
+    const replacement = await replacementOf(broker, pool, worker)
+    expect(text(await c.request('', 'pid'))).toEqual([String(replacement)])
+  })
+
+  it('with concurrency, lets the worker\'s other jobs finish before it is replaced', async () => {
+    const { broker, pool, worker } = await stuckSetup('3', ['--concurrency', '4'])
+    const c = client(broker.frontend)
+    const from = pool.events.length
+    const started = (): number => pool.events.slice(from).filter((e) => e.event === 'jobStart').length
+    const late = c.request('', ['count', gate().path])
+    await pool.until(() => started() === 1, 'the job that will be stuck to start')
+    // The other jobs start well after the stuck one, far from their own deadline when it
+    // passes: the pause only widens that margin.
+    await delay(1500)
+    const held = gate()
+    const others = [1, 2, 3].map(() => c.request('', ['count', held.path]))
+    await pool.until(() => started() === 4, 'the other jobs to start')
+    expect(await statusOf(late)).toBe(Status.TIMEOUT)
+    expect(pool.live.has(worker)).toBe(true)
+    held.open()
+    expect((await Promise.all(others)).map((r) => text(r)[0])).toEqual(Array(3).fill(`${worker} 4`))
+    const replacement = await replacementOf(broker, pool, worker)
+    const exit = await pool.event((e) => e.event === 'childExit' && e.pid === worker, 'the worker to leave')
+    expect(exit.code).toBe(0)
     expect(text(await c.request('', 'pid'))).toEqual([String(replacement)])
   })
 })

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
+import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
 import { Status } from '@net-server/client'
-import { gate, statusOf, text, type Gate } from '@net-server/test-support'
+import { gate, statusOf, tempDir, text, type Gate } from '@net-server/test-support'
+import { statusUntil } from '../support/cli.js'
 import { client, startServer, type ServerEvent, type ServerProcess } from '../support/server.js'
 
 const APP = { kind: 'upper' }
@@ -28,13 +30,17 @@ function counted (reply: Buffer[]): [number, number] {
 
 describe('concurrency: several jobs per worker', () => {
   it('fills every slot under load and never runs more jobs in a worker than its slots', async () => {
-    const server = await startServer(['--min-servers', '2', '--max-servers', '2', '--concurrency', '4'], APP)
+    const pidFile = join(tempDir(), 'nsz.pid')
+    const server = await startServer(['--min-servers', '2', '--max-servers', '2', '--concurrency', '4', '--pid-file', pidFile], APP)
     const pids = await server.serving(2)
     const held = gate()
     // 12 jobs for 8 slots: 8 run, 4 wait in the broker's queue until slots free up.
     const { replies, from } = await holdJobs(server, held, 12, 8)
     const first = starts(server, from)
     for (const pid of pids) expect(first.filter((e) => e.pid === pid).map((e) => e.running).sort()).toEqual([1, 2, 3, 4])
+    const status = await statusUntil(pidFile, (s) => s.queued === 4, 'the 4 jobs past the slots to wait')
+    expect(status).toMatchObject({ inFlight: 8, slots: { total: 8, inUse: 8 } })
+    expect(status.children.map((c) => [c.running, c.slots])).toEqual([[4, 4], [4, 4]])
     held.open()
     const answers = (await Promise.all(replies)).map(counted)
     expect(starts(server, from)).toHaveLength(12)

@@ -68,7 +68,8 @@ export interface StatusJson {
   backend: string
   uptime: number
   limits: { minServers: number, maxServers: number }
-  children: Array<{ pid: number, state: string, jobs: number, age: number }>
+  children: Array<{ pid: number, state: string, jobs: number, slots: number, running?: number, age: number }>
+  slots: { total: number, inUse?: number }
   remoteWorkers: number
   queued: number
   inFlight: number

@@ -62,7 +62,10 @@ describe('worker agent options', () => {
     [{ heartbeatInterval: -1 }, RangeError, 'options.heartbeatInterval must be at least 1 ms, got -1'],
     [{ reconnectInterval: 0 }, RangeError, 'options.reconnectInterval must be at least 1 ms, got 0'],
     [{ reconnectInterval: 5000, reconnectMaxInterval: 1000 }, RangeError, 'options.reconnectMaxInterval must not be less than options.reconnectInterval'],
-    [{ extension: 1 as never }, TypeError, 'options.extension must be a boolean']
+    [{ extension: 1 as never }, TypeError, 'options.extension must be a boolean'],
+    [{ concurrency: 0 }, RangeError, 'options.concurrency must be an integer from 1 to 1024, got 0'],
+    [{ concurrency: 1025 }, RangeError, 'options.concurrency must be an integer from 1 to 1024, got 1025'],
+    [{ concurrency: 1.5 }, TypeError, 'options.concurrency must be an integer, got 1.5']
   ])('rejects %o', (options, type, message) => {
     const all = { endpoint: 'tcp://127.0.0.1:1', ...options } as WorkerAgentOptions
     expect(() => resolveWorkerAgentOptions(all)).toThrow(type)

@@ -1,0 +1,52 @@
+/**
+ * What `nsz status` shows: the pool as the broker sees it, in one snapshot.
+ * @internal
+ */
+import type { ChildInfo } from '@net-server/prefork'
+import type { Broker } from './broker.js'
+import { noLosses } from './loss-counters.js'
+import type { BrokerEndpoints, WorkerInfo, ZmqServerStatus } from './types.js'
+
+/** What a server knows of itself, for {@link poolStatus}. */
+export interface StatusSource {
+  /** The broker, in a server's parent; `undefined` in a `WorkerPool`. */
+  readonly broker: Broker | undefined
+  /** True for a worker of one of the server's own children. */
+  readonly isLocal: (worker: WorkerInfo) => boolean
+  readonly children: readonly ChildInfo[]
+  readonly limits: ZmqServerStatus['limits']
+  readonly concurrency: number
+  readonly endpoints: BrokerEndpoints
+  readonly jobsPerSecond: number
+  readonly startedAt: number
+}
+
+/** The status of a server: its children with their slots from the broker's table, the queue, the counters. */
+export function poolStatus (src: StatusSource): ZmqServerStatus {
+  const stats = src.broker?.stats()
+  const workers = src.broker?.workers() ?? []
+  const local = new Map(workers.filter((w) => w.pid !== undefined && src.isLocal(w)).map((w) => [w.pid!, w]))
+  const now = Date.now()
+  return {
+    pid: process.pid,
+    title: process.title,
+    ...src.endpoints,
+    uptime: (now - src.startedAt) / 1000,
+    limits: src.limits,
+    children: src.children.map((c) => {
+      const w = local.get(c.pid)
+      // A child whose worker is not in the table (yet) has its configured slots, none in use.
+      const slots = w === undefined ? { slots: src.concurrency, ...(stats === undefined ? {} : { running: 0 }) } : { slots: w.slots, running: w.jobs }
+      return { pid: c.pid, state: c.state, jobs: w?.served ?? c.jobs, ...slots, age: (now - c.startedAt) / 1000 }
+    }),
+    slots: stats === undefined ? { total: src.children.length * src.concurrency } : { total: stats.slots, inUse: stats.slotsInUse },
+    remoteWorkers: workers.length - local.size,
+    queued: stats?.queued ?? 0,
+    inFlight: stats?.inFlight ?? 0,
+    served: stats?.served ?? 0,
+    jobsPerSecond: src.jobsPerSecond,
+    errors: stats?.errors ?? {},
+    heldBytes: stats?.heldBytes ?? 0,
+    losses: stats?.losses ?? noLosses()
+  }
+}
