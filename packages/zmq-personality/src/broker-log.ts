@@ -16,10 +16,10 @@ export type LogLine = (level: LogLevel, message: string) => void
 /** Below this soft limit of open files, the broker warns at start. */
 export const LOW_OPEN_FILES = 4096
 
-/** A worker dropped for a fault, a READY refused, a client over its budget: notice (2); any other loss: info (3). */
+/** A worker dropped for a fault, a READY or a connection refused, a client over its budget: notice (2); any other loss: info (3). */
 function levelOf (kind: LossKind | 'descriptors'): LogLevel {
   if (kind === 'descriptors') return 1
-  if (kind.startsWith('workerDropped:') || kind.startsWith('registrationRefused:') || kind === 'undelivered:overBudget') return 2
+  if (kind.startsWith('workerDropped:') || kind.startsWith('registrationRefused:') || kind.startsWith('zapRefused:') || kind === 'undelivered:overBudget') return 2
   return 3
 }
 

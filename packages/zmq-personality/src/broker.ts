@@ -13,7 +13,9 @@ import { LossCounters } from './loss-counters.js'
 import { resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from './options.js'
 import { SendQueue } from './send-queue.js'
 import { zeromqSocketFactory, type SocketFactory } from './tokens.js'
-import type { BrokerEndpoints, BrokerState, BrokerStats, DisconnectWorkerOptions, RefusalReason, WorkerGoneReason, WorkerInfo } from './types.js'
+import type {
+  BrokerEndpoints, BrokerState, BrokerStats, DisconnectWorkerOptions, RefusalReason, WorkerGoneReason, WorkerInfo, ZapRefusal
+} from './types.js'
 
 /**
  * The broker: a frontend ROUTER for clients and a backend ROUTER for MDP/0.1 workers,
@@ -214,6 +216,16 @@ export class Broker extends EventEmitter<BrokerEvents> {
       slowClients: front?.slowClients ?? 0,
       losses: this.#losses.snapshot()
     }
+  }
+
+  /**
+   * Counts a connection that ZAP refused, under `stats().losses.zapRefused`, and reports
+   * it as a `loss` of kind `zapRefused:<reason>`. The broker never sees such a peer (its
+   * handshake fails before any message): whoever runs the ZAP handler tells it here, as
+   * a `ZmqServer` does. `peer` names the peer (its address, mechanism and key).
+   */
+  zapRefused (reason: ZapRefusal, peer: string, detail: string): void {
+    this.#losses.zapRefused(reason, peer, detail)
   }
 
   /**

@@ -13,12 +13,12 @@ import { brokerServerOptionSpecs } from './options.js'
 import { RateMeter } from './rate-meter.js'
 import { zmqServerOptionSpecs, type ResolvedZmqServerOptions, type ZmqServerOptions } from './server-options.js'
 import { WorkerAgent, type Job } from './worker-agent.js'
-import { brokerSecurity, checkServerSecurity } from './security/server-security.js'
+import { brokerSecurity, checkServerSecurity, zapPeer } from './security/server-security.js'
 import { LocalWorkers, notingBackend, readWorkerBootstrap, workerCurveOptions, type WorkerBootstrap, type WorkerCurve } from './security/local-workers.js'
 import { bindControlSocket, serveControl } from './control.js'
 import { DISPATCH_POLICY, SOCKET_FACTORY, zeromqSocketFactory, type SocketFactory } from './tokens.js'
 import { leastRecentlyUsed, type DispatchPolicy } from './dispatch.js'
-import { ZapHandler } from './security/zap-handler.js'
+import { ZapHandler, type ZapLog } from './security/zap-handler.js'
 import type { DependencyContainer } from 'tsyringe'
 
 export type { ZmqServerStatus } from './types.js'
@@ -81,6 +81,7 @@ export class ZmqServer<
   #childCurve: WorkerCurve | undefined
   #controlOptions: SocketOptions<Reply> = {}
   #backend: Router | undefined
+  #stopLossLog: (() => void) | undefined
   #boot: WorkerBootstrap | undefined
   // Parent: the children's private backend endpoint and their per-child tags.
   readonly #local = new LocalWorkers()
@@ -194,9 +195,12 @@ export class ZmqServer<
     const security = await brokerSecurity(o, {
       allowAddress: (address) => this.isAllowed({ address }),
       isOwnChild: (pid) => this.#local.isChild(pid),
-      refused: ({ address, mechanism }, reason) => { this.log(2, `worker refused on the backend: ${reason}`, { address, mechanism }) }
+      // Counted and logged as the broker's losses, rate-limited; the broker exists by the time a socket binds.
+      refused: (request, reason, why) => { this.#broker?.zapRefused(reason, zapPeer(request), why) }
     })
-    this.#zap = new ZapHandler({ authorize: security.authorize, context: this.#context, log: (level, message, fields) => { this.log(level, message, fields) } })
+    // The handler's own refusal line (level 2) would say each refusal a second time, unlimited.
+    const zapLog: ZapLog = (level, message, fields) => { if (level !== 2) this.log(level, message, fields) }
+    this.#zap = new ZapHandler({ authorize: security.authorize, context: this.#context, log: zapLog })
     await this.#zap.start()
     const context = { context: this.#context }
     const broker = new Broker({
@@ -234,7 +238,7 @@ export class ZmqServer<
   #watchBroker (broker: Broker): void {
     const log = (level: LogLevel, message: string): void => { this.log(level, message) }
     warnLowOpenFiles(log)
-    logBrokerLosses(broker, log)
+    this.#stopLossLog = logBrokerLosses(broker, log)
     broker.on('workerBusy', (worker) => {
       // Every job handed out counts: under load a worker goes from job to job without
       // ever being idle in between.
@@ -301,6 +305,8 @@ export class ZmqServer<
   protected override async serverClose (): Promise<void> {
     try {
       await this.#broker?.close()
+      // The summaries of the log lines held back, before the log closes.
+      this.#stopLossLog?.()
       this.#local.close()
       await this.#zap?.close()
       this.#control?.close()

@@ -6,6 +6,7 @@ import {
 } from '@net-server/client'
 import { b, nextEvent, text, track, within } from '@net-server/test-support'
 import { Broker, WorkerAgent, type BrokerOptions, type JobHandler, type SocketFactory, type WorkerAgentOptions } from '@net-server/zmq'
+import { portOf } from '../../src/endpoints.js'
 
 /** Short heartbeats so that expiry tests stay fast. */
 export const FAST = { heartbeatInterval: 100, heartbeatLiveness: 3 } as const
@@ -57,6 +58,11 @@ export function dealer (endpoint: string): Dealer {
   const socket = track(new Dealer({ receiveTimeout: 5000, linger: 0 }))
   socket.connect(endpoint)
   return socket
+}
+
+/** `endpoint` (a loopback TCP one) for a socket whose connection leaves from 127.0.0.2: a peer at another address. */
+export function from127002 (endpoint: string): string {
+  return `tcp://127.0.0.2:0;127.0.0.1:${portOf(endpoint)}`
 }
 
 /** One request/reply round trip on a REQ socket. */

@@ -1,0 +1,89 @@
+/**
+ * What `nsz serve` says and counts when it refuses or loses something: each ZAP
+ * refusal once, rate-limited and counted by reason; a queued request past its deadline. A real server process from dist, real peers.
+ */
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { Status } from '@net-server/client'
+import { tempDir, text, type TestProcess } from '@net-server/test-support'
+import { NszClient, RawWorker, dealer, from127002, reqCall, reqClient } from '../support/broker.js'
+import { serve, statusJson, statusUntil } from '../support/cli.js'
+import { fixture } from '../support/fixture.js'
+
+/** The messages of the server's log lines (JSON on stderr) that match `pattern`. */
+function logged (proc: TestProcess, pattern: RegExp): string[] {
+  return proc.stderr.split('\n').filter((l) => l.startsWith('{'))
+    .map((l) => (JSON.parse(l) as { msg: string }).msg)
+    .filter((msg) => pattern.test(msg))
+}
+
+/**
+ * How many lines of `kind` the limiter held back, from the lines of that kind in a log
+ * that has ended: the first one, then at most one summary, `N more in the last 10 s (kind)`.
+ */
+function suppressed (lines: readonly string[], kind: string): number {
+  expect(lines.length).toBeGreaterThanOrEqual(1)
+  expect(lines.length).toBeLessThanOrEqual(2)
+  expect(lines[0]).toMatch(new RegExp(`^${kind}: `))
+  if (lines.length === 1) return 0
+  const summary = new RegExp(`^(\\d+) more in the last 10 s \\(${kind}\\), the last: ${kind}: `).exec(lines[1]!)
+  expect(summary, lines[1]).not.toBeNull()
+  return Number(summary![1])
+}
+
+/** Stops the server with TERM: it exits 0, and has written the summaries held back. */
+async function stop (proc: TestProcess): Promise<void> {
+  expect(await proc.stop('SIGTERM')).toEqual({ code: 0, signal: null })
+}
+
+describe('connections refused by ZAP', () => {
+  it('are logged once each, rate-limited, and counted by reason in nsz status --json', async () => {
+    const pidFile = join(tempDir(), 'nsz.pid')
+    const { proc, frontend, backend } = await serve(['--min-servers', '1', '--min-spare-servers', '0', '--log-level', '2', '--cidr-allow', '127.0.0.1/32', '--pid-file', pidFile, fixture('cli-app.js')])
+    await proc.line(/^ready workers=1$/)
+    const ROGUES = 30
+    const rogues = Array.from({ length: ROGUES }, () => new RawWorker(from127002(backend)))
+    await Promise.all(rogues.map(async (rogue) => { await rogue.ready('default') }))
+    // A client from an address the access rules do not allow.
+    const stranger = dealer(from127002(frontend))
+    await stranger.send(['', 'hello'])
+    // libzmq may try a refused connection again now and then: each try is a refusal.
+    const status = await statusUntil(pidFile, (s) => s.losses.zapRefused.workerKey >= ROGUES && s.losses.zapRefused.address >= 1, 'every refusal counted')
+    expect(status.losses.zapRefused).toMatchObject({ clientKey: 0, notChild: 0 })
+    // A client from an allowed address is served meanwhile.
+    expect(await reqCall(reqClient(frontend), 'still open')).toEqual(['STILL OPEN'])
+
+    // One line for the first refusal of each kind, none from the ZAP handler itself.
+    expect(logged(proc, /zapRefused:workerKey/)).toEqual([
+      'zapRefused:workerKey: worker refused on the backend: the backend admits remote workers only with workerKeys (--worker-keys) or insecureBackend (--insecure-backend) (peer 127.0.0.2, NULL)'
+    ])
+    expect(logged(proc, /zapRefused:address/)).toEqual([
+      'zapRefused:address: client refused on the frontend: the access rules (allow, deny, cidrAllow, cidrDeny) refuse address 127.0.0.2 (peer 127.0.0.2, NULL)'
+    ])
+    expect(logged(proc, /ZAP refused/)).toEqual([])
+    // The rest of the flood is said in a summary, at the latest when the server stops.
+    await stop(proc)
+    expect(suppressed(logged(proc, /zapRefused:workerKey/), 'zapRefused:workerKey')).toBeGreaterThanOrEqual(ROGUES - 1)
+    expect(suppressed(logged(proc, /zapRefused:address/), 'zapRefused:address')).toBeGreaterThanOrEqual(0)
+  })
+})
+
+describe('a queued request for a service with no workers', () => {
+  it('gets 503 "waited too long" after queueTimeout, counted and logged', async () => {
+    const pidFile = join(tempDir(), 'nsz.pid')
+    const { proc, frontend } = await serve(['--min-servers', '0', '--min-spare-servers', '0', '--queue-timeout', '0.3', '--log-level', '3', '--pid-file', pidFile, fixture('cli-app.js')])
+    await proc.line(/^ready workers=0$/)
+    const client = new NszClient(frontend)
+    const started = performance.now()
+    const [nsz, req] = await Promise.all([client.call('default', 'x'), reqCall(reqClient(frontend), 'y')])
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290)
+    expect(nsz.status).toBe(Status.UNAVAILABLE)
+    expect(text(nsz.body)).toEqual(['the request waited too long: 300 ms for a worker of service default (queueTimeout)'])
+    expect(req).toEqual(['ERROR 503 the request waited too long: 300 ms for a worker of service default (queueTimeout)'])
+    const status = await statusJson(pidFile)
+    expect(status).toMatchObject({ queued: 0, errors: { 503: 2 } })
+    expect(status.losses.refused.queueTimeout).toBe(2)
+    await proc.until(() => logged(proc, /refused:queueTimeout/).length > 0, 'the queue timeout in the log')
+    expect(logged(proc, /refused:queueTimeout/)[0]).toMatch(/^refused:queueTimeout: the request waited too long: 300 ms/)
+  })
+})
