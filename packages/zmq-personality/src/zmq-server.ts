@@ -246,9 +246,9 @@ export class ZmqServer<
       this.#tally(worker, 'processing')
     })
     broker.on('workerIdle', (worker) => { this.#tally(worker, 'waiting') })
-    broker.on('jobTimeout', (worker, jobId) => {
-      this.log(1, `job ${jobId} timed out on worker ${worker.pid ?? worker.id}: replacing the worker`)
-      // A remote worker's pid is another host's: only a worker of our own children is killed.
+    broker.on('jobTimeout', (worker) => {
+      // logBrokerLosses says it, rate-limited. A remote worker's pid is another
+      // host's: only a worker of our own children is killed.
       if (worker.pid !== undefined && this.#isLocal(worker)) this.killChild(worker.pid, 'SIGKILL')
     })
     broker.on('error', (err) => { this.emit('error', err) })

@@ -1,6 +1,7 @@
 /**
  * What `nsz serve` says and counts when it refuses or loses something: each ZAP
- * refusal once, rate-limited and counted by reason; a queued request past its deadline. A real server process from dist, real peers.
+ * refusal once, rate-limited and counted by reason; job timeouts (504) rate-limited;
+ * a queued request past its deadline. A real server process from dist, real peers.
  */
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -65,6 +66,28 @@ describe('connections refused by ZAP', () => {
     await stop(proc)
     expect(suppressed(logged(proc, /zapRefused:workerKey/), 'zapRefused:workerKey')).toBeGreaterThanOrEqual(ROGUES - 1)
     expect(suppressed(logged(proc, /zapRefused:address/), 'zapRefused:address')).toBeGreaterThanOrEqual(0)
+  })
+})
+
+describe('job timeouts (504)', () => {
+  it('are logged one line per window and a summary, however many there are', async () => {
+    const pidFile = join(tempDir(), 'nsz.pid')
+    // Workers of the test's own that take a job and never answer it.
+    const { proc, frontend, backend } = await serve(['--min-servers', '0', '--min-spare-servers', '0', '--insecure-backend', '--job-timeout', '0.2', '--log-level', '1', '--pid-file', pidFile])
+    await proc.line(/^ready workers=0$/)
+    const TIMEOUTS = 20
+    const silent = Array.from({ length: TIMEOUTS }, () => new RawWorker(backend))
+    await Promise.all(silent.map(async (worker) => { await worker.ready('default') }))
+    await statusUntil(pidFile, (s) => s.remoteWorkers === TIMEOUTS, 'the silent workers in the pool')
+    const client = new NszClient(frontend)
+    const replies = await Promise.all(Array.from({ length: TIMEOUTS }, async (_, i) => await client.call('default', `job ${i}`)))
+    expect(replies.map((r) => r.status)).toEqual(Array.from({ length: TIMEOUTS }, () => Status.TIMEOUT))
+    expect((await statusJson(pidFile)).errors).toEqual({ 504: TIMEOUTS })
+
+    expect(logged(proc, /jobTimeout/)).toHaveLength(1)
+    expect(logged(proc, /jobTimeout/)[0]).toMatch(/^jobTimeout: job \d+ ran past jobTimeout \(200 ms\) on worker [0-9a-f]+: answered 504, the worker is dropped/)
+    await stop(proc)
+    expect(suppressed(logged(proc, /jobTimeout/), 'jobTimeout')).toBe(TIMEOUTS - 1)
   })
 })
 
