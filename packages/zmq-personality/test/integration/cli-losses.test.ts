@@ -6,36 +6,11 @@
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Status } from '@net-server/client'
-import { tempDir, text, type TestProcess } from '@net-server/test-support'
+import { tempDir, text } from '@net-server/test-support'
 import { NszClient, RawWorker, dealer, from127002, reqCall, reqClient } from '../support/broker.js'
-import { serve, statusJson, statusUntil } from '../support/cli.js'
+import { logged, serve, statusJson, statusUntil, suppressed } from '../support/cli.js'
 import { fixture } from '../support/fixture.js'
-
-/** The messages of the server's log lines (JSON on stderr) that match `pattern`. */
-function logged (proc: TestProcess, pattern: RegExp): string[] {
-  return proc.stderr.split('\n').filter((l) => l.startsWith('{'))
-    .map((l) => (JSON.parse(l) as { msg: string }).msg)
-    .filter((msg) => pattern.test(msg))
-}
-
-/**
- * How many lines of `kind` the limiter held back, from the lines of that kind in a log
- * that has ended: the first one, then at most one summary, `N more in the last 10 s (kind)`.
- */
-function suppressed (lines: readonly string[], kind: string): number {
-  expect(lines.length).toBeGreaterThanOrEqual(1)
-  expect(lines.length).toBeLessThanOrEqual(2)
-  expect(lines[0]).toMatch(new RegExp(`^${kind}: `))
-  if (lines.length === 1) return 0
-  const summary = new RegExp(`^(\\d+) more in the last 10 s \\(${kind}\\), the last: ${kind}: `).exec(lines[1]!)
-  expect(summary, lines[1]).not.toBeNull()
-  return Number(summary![1])
-}
-
-/** Stops the server with TERM: it exits 0, and has written the summaries held back. */
-async function stop (proc: TestProcess): Promise<void> {
-  expect(await proc.stop('SIGTERM')).toEqual({ code: 0, signal: null })
-}
+import { stop } from '../support/security.js'
 
 describe('connections refused by ZAP', () => {
   it('are logged once each, rate-limited, and counted by reason in nsz status --json', async () => {
