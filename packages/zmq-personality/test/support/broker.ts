@@ -1,4 +1,4 @@
-import { onTestFinished } from 'vitest'
+import { expect, onTestFinished } from 'vitest'
 import { Dealer, Request } from 'zeromq'
 import {
   Command, MDPW, decodeNszReply, encodeNszRequest, encodeReady, encodeReply, isDecodeError,
@@ -69,6 +69,25 @@ export function from127002 (endpoint: string): string {
 export async function reqCall (socket: Request, body: Body): Promise<string[]> {
   await socket.send(body as Buffer[])
   return text(await socket.receive())
+}
+
+/**
+ * `clients` polite REQ clients, each sending `requests` requests one after the other
+ * (`polite <client> <request>`) and checking each reply against `expected` of its body;
+ * resolves with the latency of every request, in ms, within 20 s.
+ */
+export async function politeClients (endpoint: string, clients: number, requests: number, expected: (body: string) => string[]): Promise<number[]> {
+  const latencies: number[] = []
+  await within(Promise.all(Array.from({ length: clients }, async (_, c) => {
+    const socket = reqClient(endpoint)
+    for (let r = 0; r < requests; r++) {
+      const started = performance.now()
+      const body = `polite ${c} ${r}`
+      expect(await reqCall(socket, body)).toEqual(expected(body))
+      latencies.push(performance.now() - started)
+    }
+  })), 20_000, `the polite clients' ${clients * requests} replies`)
+  return latencies
 }
 
 /** A pipelining client of the project's dialect on a DEALER. */
