@@ -54,8 +54,8 @@ export function reqClient (endpoint: string, routingId?: string): Request {
 }
 
 /** A DEALER connected to `endpoint`, for clients of the MDP and project dialects and for raw workers. */
-export function dealer (endpoint: string): Dealer {
-  const socket = track(new Dealer({ receiveTimeout: 5000, linger: 0 }))
+export function dealer (endpoint: string, routingId?: string): Dealer {
+  const socket = track(new Dealer({ receiveTimeout: 5000, linger: 0, ...(routingId === undefined ? {} : { routingId }) }))
   socket.connect(endpoint)
   return socket
 }
@@ -130,8 +130,9 @@ export class NszClient {
 export class RawWorker {
   readonly socket: Dealer
 
-  constructor (endpoint: string) {
-    this.socket = dealer(endpoint)
+  /** @param routingId - the DEALER's routing id; libzmq picks one by default */
+  constructor (endpoint: string, routingId?: string) {
+    this.socket = dealer(endpoint, routingId)
   }
 
   async ready (service = 'default', extension?: WorkerExtension): Promise<void> {

@@ -104,7 +104,7 @@ export async function statusUntil (pidFile: string, match: (status: StatusJson) 
 }
 
 /** The messages of a server's log lines (JSON on its stderr) that match `pattern`. */
-export function logged (proc: TestProcess, pattern: RegExp): string[] {
+export function logged (proc: { readonly stderr: string }, pattern: RegExp): string[] {
   return proc.stderr.split('\n').filter((l) => l.startsWith('{'))
     .map((l) => (JSON.parse(l) as { msg: string }).msg)
     .filter((msg) => pattern.test(msg))
