@@ -11,9 +11,9 @@ export type { LazyPirateClientOptions, ResolvedLazyPirateClientOptions, RetryEve
 export { DEFAULT_ENDPOINT } from './options.js'
 export type { BaseClientOptions, CurveOptions, RequestOptions, ResolvedBaseClientOptions } from './options.js'
 export {
-  Command, DEFAULT_SERVICE, MDPC, MDPW, MMI_PREFIX, MMI_SERVICE, MmiStatus, NSZC, NSZ_WORKER_EXTENSION, REQ_ENVELOPE, Status,
+  ACK_CREDIT, Command, DEFAULT_SERVICE, MAX_SLOTS, MDPC, MDPW, MMI_PREFIX, MMI_SERVICE, MmiStatus, NSZC, NSZ_WORKER_EXTENSION, REQ_ENVELOPE, Status,
   decodeClientRequest, decodeErrorFrame, decodeNszReply, decodeStatus, decodeWorkerMessage, encodeAck, encodeAckTo,
-  encodeClientReply, encodeClientReplyTo, encodeDisconnect, encodeDisconnectTo, encodeHeartbeat, encodeHeartbeatTo, encodeMdpRequest,
+  encodeClientReply, encodeClientReplyTo, encodeCredit, encodeDisconnect, encodeDisconnectTo, encodeHeartbeat, encodeHeartbeatTo, encodeMdpRequest,
   encodeNszRequest, encodeReady, encodeReply, encodeRequest, encodeRfc7Reply, encodeRequestTo, encodeStatus, isDecodeError, isStatus,
   replyEnvelope, routedRequestJobId, statusText
 } from './protocol.js'

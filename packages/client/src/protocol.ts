@@ -25,7 +25,7 @@ export const DEFAULT_SERVICE = 'default'
 
 /**
  * MDP/0.1 worker commands (RFC 7), the third frame of every backend message, and the
- * project's one addition, `ACK`.
+ * project's two additions, `ACK` and `CREDIT`.
  */
 export const Command = {
   READY: 0x01,
@@ -37,8 +37,22 @@ export const Command = {
    * The project's: the broker acknowledges a worker's extension, sent only to workers
    * that announced it. RFC 7's commands stop at 0x05, so an RFC 7 broker never sends it.
    */
-  ACK: 0x06
+  ACK: 0x06,
+  /**
+   * The project's: a worker whose broker acknowledged the extension with the `credit`
+   * parameter says how many jobs it takes at once (its slots), whenever that changes.
+   */
+  CREDIT: 0x07
 } as const
+
+/**
+ * The ACK parameter by which a broker says that it takes CREDIT: its value is the most
+ * slots the broker grants one worker.
+ */
+export const ACK_CREDIT = 'credit'
+
+/** The most slots (jobs at once) one worker may have: the bound of `concurrency` and of CREDIT. */
+export const MAX_SLOTS = 1024
 export type CommandCode = typeof Command[keyof typeof Command]
 
 /** Reply statuses of the project's client dialect, modelled on HTTP's. */
@@ -313,11 +327,12 @@ export type WorkerMessage =
   | { readonly command: 'heartbeat' }
   | { readonly command: 'disconnect' }
   | { readonly command: 'ack', readonly extension: string, readonly params: ExtensionParams }
+  | { readonly command: 'credit', readonly slots: number }
 
 /**
  * What an ACK carries after the extension's marker: key/value pairs, a frame each.
- * None is defined yet; a receiver ignores the keys it does not know, so that later
- * versions can add capabilities and parameters without a new message.
+ * {@link ACK_CREDIT} is the one defined; a receiver ignores the keys it does not know,
+ * so that later versions can add capabilities and parameters without a new message.
  */
 export type ExtensionParams = Readonly<Record<string, string>>
 
@@ -369,6 +384,7 @@ export function decodeWorkerMessage (msg: readonly Buffer[], extended = false): 
     case Command.HEARTBEAT: return HEARTBEAT_MESSAGE
     case Command.DISCONNECT: return DISCONNECT_MESSAGE
     case Command.ACK: return decodeAck(msg)
+    case Command.CREDIT: return decodeCredit(msg)
     default: return { error: `unknown command 0x${command[0]!.toString(16).padStart(2, '0')}` }
   }
 }
@@ -384,6 +400,13 @@ function decodeAck (msg: readonly Buffer[]): Decoded<WorkerMessage> {
   }
   // fromEntries defines own properties: a key named __proto__ stays a key.
   return { command: 'ack', extension: extension.toString(), params: Object.freeze(Object.fromEntries(pairs)) }
+}
+
+function decodeCredit (msg: readonly Buffer[]): Decoded<WorkerMessage> {
+  const text = msg.length === 4 ? msg[3]!.toString() : ''
+  const slots = /^[0-9]{1,4}$/.test(text) ? Number(text) : Number.NaN
+  if (!(slots <= MAX_SLOTS)) return { error: `CREDIT needs one frame with the slots, an integer from 0 to ${MAX_SLOTS}` }
+  return { command: 'credit', slots }
 }
 
 const HEARTBEAT_MESSAGE: WorkerMessage = Object.freeze({ command: 'heartbeat' })
@@ -464,6 +487,14 @@ function ack (msg: Buffer[], params: ExtensionParams): Buffer[] {
   msg.push(EMPTY, MDPW_FRAME, COMMAND_FRAMES[Command.ACK], EXTENSION_FRAME)
   for (const [key, value] of Object.entries(params)) msg.push(Buffer.from(key), Buffer.from(value))
   return msg
+}
+
+/**
+ * CREDIT, from a worker whose broker's ACK carried {@link ACK_CREDIT}:
+ * `'' | MDPW01 | 0x07 | slots`, the jobs it takes at once from now on (0: none).
+ */
+export function encodeCredit (slots: number): Buffer[] {
+  return [EMPTY, MDPW_FRAME, COMMAND_FRAMES[Command.CREDIT], Buffer.from(String(slots))]
 }
 
 const HEARTBEAT_FRAMES: readonly Buffer[] = Object.freeze([EMPTY, MDPW_FRAME, COMMAND_FRAMES[Command.HEARTBEAT]])

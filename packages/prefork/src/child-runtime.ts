@@ -45,6 +45,7 @@ export interface ChildHost {
 export class ChildRuntime {
   readonly #host: ChildHost
   #served = 0
+  #started = 0
   #requestLimit = Number.POSITIVE_INFINITY
   #retireSent = false
   #signals: SignalRegistry | undefined
@@ -58,6 +59,14 @@ export class ChildRuntime {
   /** Requests served so far. */
   get served (): number {
     return this.#served
+  }
+
+  /**
+   * Requests this child may still start before its limit (`maxRequests` + jitter);
+   * infinite without one. A child that runs several at once takes no new one at 0.
+   */
+  get requestsLeft (): number {
+    return Math.max(0, this.#requestLimit - this.#started)
   }
 
   /** Watches the parent from the start (in `configure`): when its channel closes, the child stops. */
@@ -136,6 +145,7 @@ export class ChildRuntime {
    * child is stopping.
    */
   async runRequest (reportsState: boolean, run: () => Promise<void>): Promise<void> {
+    this.#started++
     if (reportsState) this.tell({ nsz: 'state', state: 'processing' })
     try {
       await run()

@@ -65,6 +65,15 @@ export abstract class PreForkServer<
   }
 
   /**
+   * In a child: the requests it may still start before `maxRequests` (with its
+   * jitter) has it replaced; infinite without a limit, and in the parent. A
+   * personality that runs several requests at once stops taking new ones at 0.
+   */
+  protected get requestsLeft (): number {
+    return this.#child?.requestsLeft ?? Number.POSITIVE_INFINITY
+  }
+
+  /**
    * In a child, from `childInitHook` on: the data its parent's `childBootstrap(pid)`
    * returned for it, handed over IPC (`null` when the parent had none). `undefined` in
    * the parent and before the child asked.

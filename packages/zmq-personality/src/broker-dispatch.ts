@@ -17,7 +17,7 @@ export interface DispatchHost {
   sendToWorker (msg: Buffer[]): void
   /** A job ran past `jobTimeout`. */
   jobTimedOut (job: Job): void
-  /** A worker asked to retire has become free: it leaves now. */
+  /** A retiring worker runs no more jobs (those past `jobTimeout` aside): it leaves now. */
   retire (worker: Worker): void
   /** A job waited `queueTimeout` ms: it is out of its queue, and its client must be told. */
   queueTimedOut (job: Job): void
@@ -105,10 +105,13 @@ export class Dispatcher {
     this.#armDeadline()
   }
 
-  /** A worker has a free slot (it joined, or answered): it takes the waiting jobs the policy picks, or waits for one. */
+  /**
+   * A worker has a free slot (it joined, answered, or raised its credit): it takes the
+   * waiting jobs the policy picks, as many as it has free slots, or waits for one.
+   */
   workerFree (worker: Worker, isNew: boolean): void {
     if (worker.retiring) {
-      this.#host.retire(worker)
+      if (worker.jobs.size === worker.timedOut) this.#host.retire(worker)
       return
     }
     if (worker.leaving) return
@@ -120,7 +123,7 @@ export class Dispatcher {
     this.#tables.ready(worker)
     const events = this.#host.events
     if (isNew) events.emit('workerReady', info(worker))
-    else if (worker.job === undefined && events.listenerCount('workerIdle') > 0) events.emit('workerIdle', info(worker))
+    else if (worker.jobs.size === 0 && events.listenerCount('workerIdle') > 0) events.emit('workerIdle', info(worker))
   }
 
   /** The one place where a job goes to a worker, for a new request, a free worker and a job sent again alike. */
@@ -133,8 +136,7 @@ export class Dispatcher {
   }
 
   readonly #onJobTimeout = (job: Job): void => {
-    const worker = job.worker
-    if (worker === undefined || worker.job !== job) return
+    if (job.worker === undefined || job.timedOut) return
     job.timer = undefined
     this.#host.jobTimedOut(job)
   }

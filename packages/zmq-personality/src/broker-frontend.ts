@@ -145,6 +145,23 @@ export class Frontend {
     this.answer(client, envelope, status, reason === 'malformed' || EXPLAINED.has(reason) ? [Buffer.from(why)] : [])
   }
 
+  /**
+   * Answers the waiting requests and empties their queues: those of every service when
+   * the broker stops (`stopping`, 503), or those of the services no worker offered once
+   * the startup grace is over (`noService`, 404; the services are forgotten).
+   */
+  refuseQueued (reason: 'stopping' | 'noService'): void {
+    const { tables } = this.#host
+    for (const service of [...tables.services.values()]) {
+      if (reason === 'noService') {
+        if (service.known) continue
+        tables.services.delete(service.name)
+      }
+      const why = reason === 'noService' ? `no worker offered service ${service.name} in the startup grace` : 'the broker stops'
+      for (const job of tables.drainQueue(service)) this.refuse(reason, job.client, job.envelope, why)
+    }
+  }
+
   /** Drops the replies held for slow clients, then resolves once the rest are handed to libzmq. */
   close (): Promise<void> {
     this.#outbox.close()

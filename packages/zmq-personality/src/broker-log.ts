@@ -37,7 +37,7 @@ export function logBrokerLosses (broker: Broker, log: LogLine, windowMs?: number
   const limiter = new RateLimiter((kind, line) => { log(levelOf(kind as LossKind), line) }, windowMs)
   broker.on('loss', (kind, peer, detail) => { limiter.note(kind, `${kind}: ${detail} (peer ${peer})`) })
   broker.on('jobTimeout', (worker, jobId) => {
-    limiter.note('jobTimeout', `jobTimeout: job ${jobId} ran past jobTimeout (${broker.options.jobTimeout} ms) on worker ${worker.pid ?? worker.id}: answered 504, the worker is dropped (a child of this server is killed and replaced)`)
+    limiter.note('jobTimeout', `jobTimeout: job ${jobId} ran past jobTimeout (${broker.options.jobTimeout} ms) on worker ${worker.pid ?? worker.id}: answered 504; the worker is replaced${worker.retiring ? ' once its other jobs are answered' : ''} (a child of this server is killed, a remote worker dropped)`)
   })
   broker.on('descriptorsExhausted', (side, code) => {
     limiter.note('descriptors', `${side}: out of file descriptors (${code}): new connections are refused until some close; raise the open-files limit (ulimit -n)`)

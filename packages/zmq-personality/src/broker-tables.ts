@@ -35,13 +35,19 @@ export interface Worker extends DispatchWorker {
   /** The services' names, for {@link info}. */
   readonly serviceNames: readonly string[]
   readonly connectedAt: number
+  slots: number
   freeSlots: number
   served: number
-  job: Job | undefined
-  jobStartedAt: number | undefined
+  /** The jobs it holds, by {@link jobKey} of their id: in flight, and timed out but not answered yet. */
+  readonly jobs: Map<number, Job>
+  /** Of {@link Worker.jobs}, those that ran past `jobTimeout` (answered 504 already): each still holds its slot. */
+  timedOut: number
   /** Heartbeat tick at which the broker last heard from it. */
   seenTick: number
+  /** Takes no more jobs, and leaves once the jobs it runs are answered ({@link Worker.retireReason}). */
   retiring: boolean
+  /** Why it leaves once retiring: `retired` (asked to), or `timeout` (one of its jobs ran past `jobTimeout`). */
+  retireReason: 'retired' | 'timeout'
   /** Takes no more jobs and leaves by itself (`DisconnectWorkerOptions.wait`). */
   leaving: boolean
   gone: boolean
@@ -50,15 +56,27 @@ export interface Worker extends DispatchWorker {
 /** A request the broker accepted, waiting or in flight. */
 export interface Job extends FairJob<Job> {
   /** The job id on the wire: random, so that one id tells nothing of the others. */
-  readonly idFrame: Buffer
+  idFrame: Buffer
   readonly envelope: ReplyEnvelope
   readonly service: Service
   readonly body: Buffer[]
   /** True while it is in its service's waiting queue. */
   waiting: boolean
   worker: Worker | undefined
+  /** When it was sent to its worker (ms since the epoch), while it runs. */
+  startedAt: number
   timer: NodeJS.Timeout | undefined
+  /** It ran past `jobTimeout` (its client got 504) and its worker has not answered it yet. */
+  timedOut: boolean
   requeued: boolean
+}
+
+/**
+ * A job id frame as a key of {@link Worker.jobs}: its first 6 of 8 random bytes, a safe
+ * integer; -1 for a frame of another length. A match is confirmed on the whole frame.
+ */
+export function jobKey (idFrame: Buffer): number {
+  return idFrame.length === JOB_ID_BYTES ? idFrame.readUIntLE(0, 6) : -1
 }
 
 const JOB_ID_BYTES = 8
@@ -184,7 +202,7 @@ export class BrokerTables {
     return undefined
   }
 
-  /** Records a worker that sent READY, with one slot; it is ready once {@link BrokerTables.release} says so. */
+  /** Records a worker that sent READY, with one slot (until its CREDIT says more); it is ready once {@link BrokerTables.ready} says so. */
   addWorker (routingId: Buffer, key: string, names: readonly string[], extension: WorkerExtension | undefined, tick: number): Worker {
     const services = names.map((name) => {
       const service = this.services.get(name) ?? this.addService(name, true)
@@ -204,10 +222,11 @@ export class BrokerTables {
       slots: 1,
       freeSlots: 1,
       served: 0,
-      job: undefined,
-      jobStartedAt: undefined,
+      jobs: new Map(),
+      timedOut: 0,
       seenTick: tick,
       retiring: false,
+      retireReason: 'retired',
       leaving: false,
       gone: false
     }
@@ -215,7 +234,7 @@ export class BrokerTables {
     return worker
   }
 
-  /** Takes a worker out of the pool; its job, if any, is left to the caller. False when it had gone already. */
+  /** Takes a worker out of the pool; its jobs are left to the caller. False when it had gone already. */
   removeWorker (worker: Worker): boolean {
     if (worker.gone) return false
     worker.gone = true
@@ -250,7 +269,9 @@ export class BrokerTables {
       older: undefined,
       newer: undefined,
       worker: undefined,
+      startedAt: 0,
       timer: undefined,
+      timedOut: false,
       requeued: false
     }
   }
@@ -346,34 +367,79 @@ export class BrokerTables {
   /** Records that `worker` holds `job`: one slot fewer, the worker most recently used. */
   assign (worker: Worker, job: Job): void {
     this.unready(worker)
-    worker.freeSlots--
-    worker.job = job
-    worker.jobStartedAt = Date.now()
+    // Two jobs of one worker whose ids share their first 6 bytes (one chance in 2^48
+    // per pair): the newer one draws another id.
+    while (worker.jobs.has(jobKey(job.idFrame))) job.idFrame = this.#randomId()
+    worker.jobs.set(jobKey(job.idFrame), job)
+    worker.freeSlots = Math.max(0, worker.slots - worker.jobs.size)
     job.worker = worker
+    job.startedAt = Date.now()
     this.inFlight.set(job.id, job)
     job.service.inFlight++
     if (worker.freeSlots > 0) this.ready(worker)
   }
 
-  /** Forgets where a job ran (answered, lost or timed out), and its timer; the worker's slot is freed by {@link BrokerTables.release}. */
+  /** The job of `worker` whose id frame is `idFrame`, or `undefined`. */
+  jobOf (worker: Worker, idFrame: Buffer): Job | undefined {
+    const job = worker.jobs.get(jobKey(idFrame))
+    return job !== undefined && job.idFrame.equals(idFrame) ? job : undefined
+  }
+
+  /**
+   * Forgets a job that ended (answered, lost or timed out): out of the jobs in flight,
+   * its timer stopped. The slot it holds is freed by {@link BrokerTables.release}.
+   */
   endJob (job: Job): void {
     clearTimeout(job.timer)
     job.timer = undefined
-    job.worker = undefined
     if (this.inFlight.delete(job.id)) {
       job.service.inFlight--
       this.forgetUnused(job.service)
     }
   }
 
-  /** Takes `worker`'s job off it and frees the slot (not ready yet: see {@link BrokerTables.ready}). */
-  release (worker: Worker): void {
+  /**
+   * A job ran past `jobTimeout`: it ends ({@link BrokerTables.endJob}), but keeps its
+   * slot on its worker until the worker answers it or leaves.
+   */
+  expire (job: Job): void {
+    this.endJob(job)
+    job.timedOut = true
+    job.worker!.timedOut++
+  }
+
+  /** Takes `job` off `worker` and frees its slot (not ready yet: see {@link BrokerTables.ready}). */
+  release (worker: Worker, job: Job): void {
     this.unready(worker)
-    if (worker.job !== undefined) {
-      worker.job = undefined
-      worker.jobStartedAt = undefined
-      worker.freeSlots++
+    if (job.worker === worker && worker.jobs.delete(jobKey(job.idFrame))) {
+      if (job.timedOut) worker.timedOut--
+      job.worker = undefined
+      worker.freeSlots = Math.max(0, worker.slots - worker.jobs.size)
     }
+  }
+
+  /**
+   * Takes every job off a worker that leaves, and returns those still running (not
+   * timed out), oldest first.
+   */
+  releaseAll (worker: Worker): Job[] {
+    this.unready(worker)
+    const running: Job[] = []
+    for (const job of worker.jobs.values()) {
+      job.worker = undefined
+      if (!job.timedOut) running.push(job)
+    }
+    worker.jobs.clear()
+    worker.timedOut = 0
+    worker.freeSlots = worker.slots
+    return running
+  }
+
+  /** A worker's CREDIT: it takes `slots` jobs at once from now on (not ready yet: see {@link BrokerTables.ready}). */
+  setSlots (worker: Worker, slots: number): void {
+    this.unready(worker)
+    worker.slots = slots
+    worker.freeSlots = Math.max(0, slots - worker.jobs.size)
   }
 
   /** Makes a worker with a free slot a candidate of each of its services. */
@@ -393,13 +459,19 @@ export class BrokerTables {
   }
 
   /** The gauges of `BrokerStats`: workers by state, jobs waiting and in flight. */
-  gauges (): Pick<BrokerStats, 'workers' | 'idleWorkers' | 'busyWorkers' | 'services' | 'queued' | 'queuedByService' | 'inFlight'> {
+  gauges (): Pick<BrokerStats, 'workers' | 'idleWorkers' | 'busyWorkers' | 'slots' | 'slotsInUse' | 'services' | 'queued' | 'queuedByService' | 'inFlight'> {
     let idle = 0
-    for (const w of this.workers.values()) if (w.job === undefined) idle++
+    let slots = 0
+    let inUse = 0
+    for (const w of this.workers.values()) {
+      if (w.jobs.size === 0) idle++
+      slots += w.slots
+      inUse += w.jobs.size
+    }
     // Services with no job waiting are left out.
     const queuedByService: Record<string, number> = {}
     for (const s of this.services.values()) if (s.waiting.length > 0) queuedByService[s.name] = s.waiting.length
-    return { workers: this.workers.size, idleWorkers: idle, busyWorkers: this.workers.size - idle, services: this.services.size, queued: this.queued, queuedByService, inFlight: this.inFlight.size }
+    return { workers: this.workers.size, idleWorkers: idle, busyWorkers: this.workers.size - idle, slots, slotsInUse: inUse, services: this.services.size, queued: this.queued, queuedByService, inFlight: this.inFlight.size }
   }
 
   /** The answer to an MMI `mmi.service` request: whether the service named in `body` has workers. */
@@ -411,15 +483,25 @@ export class BrokerTables {
 
 /** A snapshot of a worker, for events and the worker table. */
 export function info (w: Worker): WorkerInfo {
+  let startedAt: number | undefined
+  // Jobs are kept in the order they were sent: the first that runs is the oldest.
+  for (const job of w.jobs.values()) {
+    if (!job.timedOut) {
+      startedAt = job.startedAt
+      break
+    }
+  }
   return {
     id: w.id,
     pid: w.pid,
     services: w.serviceNames,
     extended: w.extended,
-    state: w.job === undefined ? 'idle' : 'busy',
+    state: w.jobs.size === 0 ? 'idle' : 'busy',
+    slots: w.slots,
+    jobs: w.jobs.size,
     served: w.served,
     connectedAt: w.connectedAt,
-    jobStartedAt: w.jobStartedAt,
+    jobStartedAt: startedAt,
     retiring: w.retiring || w.leaving
   }
 }

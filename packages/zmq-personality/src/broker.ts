@@ -1,10 +1,10 @@
 import { EventEmitter } from 'eventemitter3'
 import {
-  Status, decodeWorkerMessage, encodeAckTo, encodeDisconnectTo, encodeHeartbeatTo, isDecodeError, routedRequestJobId, type WorkerMessage
+  ACK_CREDIT, MAX_SLOTS, Status, decodeWorkerMessage, encodeAckTo, encodeDisconnectTo, encodeHeartbeatTo, isDecodeError, routedRequestJobId, type WorkerMessage
 } from '@net-server/client'
 import { Dispatcher } from './broker-dispatch.js'
 import { Frontend } from './broker-frontend.js'
-import { BrokerTables, info, type Job, type Service, type Worker } from './broker-tables.js'
+import { BrokerTables, info, type Job, type Worker } from './broker-tables.js'
 import { bindBrokerSockets, receiveLoop, watchDescriptors, type BrokerSockets } from './broker-sockets.js'
 import { leastRecentlyUsed, type DispatchPolicy } from './dispatch.js'
 import { brokerStateError } from './errors.js'
@@ -13,9 +13,10 @@ import { LossCounters } from './loss-counters.js'
 import { resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from './options.js'
 import { SendQueue } from './send-queue.js'
 import { zeromqSocketFactory, type SocketFactory } from './tokens.js'
-import type {
-  BrokerEndpoints, BrokerState, BrokerStats, DisconnectWorkerOptions, RefusalReason, WorkerGoneReason, WorkerInfo, ZapRefusal
-} from './types.js'
+import type { BrokerEndpoints, BrokerState, BrokerStats, DisconnectWorkerOptions, WorkerGoneReason, WorkerInfo, ZapRefusal } from './types.js'
+
+/** The ACK's parameters: the broker takes CREDIT, up to {@link MAX_SLOTS} slots per worker. */
+const ACK_PARAMS = Object.freeze({ [ACK_CREDIT]: String(MAX_SLOTS) })
 
 /**
  * The broker: a frontend ROUTER for clients and a backend ROUTER for MDP/0.1 workers,
@@ -72,7 +73,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       events: this,
       sendToWorker: (msg) => { this.#toWorkers!.send(msg) },
       jobTimedOut: this.#onJobTimeout,
-      retire: (worker) => { this.#dropWorker(worker, 'retired', true) },
+      retire: (worker) => { this.#dropWorker(worker, worker.retireReason, true) },
       queueTimedOut: (job) => {
         this.#frontend!.refuse('queueTimeout', job.client, job.envelope, `the request waited too long: ${this.options.queueTimeout} ms for a worker of service ${job.service.name} (queueTimeout)`)
       }
@@ -143,7 +144,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   async drain (timeoutMs: number): Promise<void> {
     if (this.#state !== 'bound' && this.#state !== 'draining') return
     this.#state = 'draining'
-    this.#answerQueued('stopping')
+    this.#frontend!.refuseQueued('stopping')
     if (this.#tables.inFlight.size > 0) {
       let timer: NodeJS.Timeout | undefined
       await new Promise<void>((resolve) => {
@@ -153,7 +154,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       clearTimeout(timer)
     }
     if (this.#state !== 'draining') return
-    this.#dropAll([...this.#tables.inFlight.values()].map((job) => job.worker!), 'drain')
+    this.#dropAll([...new Set([...this.#tables.inFlight.values()].map((job) => job.worker!))], 'drain')
   }
 
   /**
@@ -174,7 +175,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     this.#dispatcher.stop()
     this.#wakeDrainers()
     if (wasBound) {
-      this.#answerQueued('stopping')
+      this.#frontend!.refuseQueued('stopping')
       this.#dropAll([...this.#tables.workers.values()], 'close')
       await Promise.all([this.#frontend!.close(), this.#toWorkers!.flushed()])
       this.#bound!.frontend.close()
@@ -183,12 +184,10 @@ export class Broker extends EventEmitter<BrokerEvents> {
     this.#state = 'closed'
   }
 
-  /** The broker stops: each worker's job gets 503, and the worker DISCONNECT. */
+  /** The broker stops: each job of those workers gets 503, and each worker DISCONNECT. */
   #dropAll (workers: readonly Worker[], reason: 'drain' | 'close'): void {
     for (const worker of workers) {
-      const job = worker.job
-      if (job !== undefined) {
-        this.#tables.release(worker)
+      for (const job of this.#tables.releaseAll(worker)) {
         this.#endJob(job)
         this.#frontend!.answer(job.client, job.envelope, Status.UNAVAILABLE)
       }
@@ -219,10 +218,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
   }
 
   /**
-   * Counts a connection that ZAP refused, under `stats().losses.zapRefused`, and reports
-   * it as a `loss` of kind `zapRefused:<reason>`. The broker never sees such a peer (its
-   * handshake fails before any message): whoever runs the ZAP handler tells it here, as
-   * a `ZmqServer` does. `peer` names the peer (its address, mechanism and key).
+   * Counts a connection that ZAP refused (`stats().losses.zapRefused`, a `loss` event): the
+   * broker never sees such a peer, so whoever runs the ZAP handler tells it, as `ZmqServer` does.
    */
   zapRefused (reason: ZapRefusal, peer: string, detail: string): void {
     this.#losses.zapRefused(reason, peer, detail)
@@ -230,8 +227,8 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   /**
    * Asks a worker to leave the pool, by routing id (hex) or pid: it gets DISCONNECT
-   * now when idle, or after its current job has been answered (at once with
-   * `immediate`, its job then answered 502 or requeued). With `wait` it gets no
+   * now when idle, or once the jobs it holds have been answered (at once with
+   * `immediate`, its jobs then answered 502 or requeued). With `wait` it gets no
    * DISCONNECT and no more jobs, and leaves by itself. Returns false when no worker
    * matches.
    */
@@ -241,10 +238,11 @@ export class Broker extends EventEmitter<BrokerEvents> {
     if (options.wait === true && options.immediate !== true) {
       worker.leaving = true
       this.#tables.unready(worker)
-    } else if (worker.job === undefined || options.immediate === true) {
+    } else if (worker.jobs.size === worker.timedOut || options.immediate === true) {
       this.#dropWorker(worker, 'retired', true)
     } else {
       worker.retiring = true
+      this.#tables.unready(worker)
     }
     return true
   }
@@ -269,40 +267,24 @@ export class Broker extends EventEmitter<BrokerEvents> {
     switch (m.command) {
       case 'heartbeat':
         return
-      case 'reply': {
-        const job = worker.job
-        if (job === undefined || !job.idFrame.equals(m.jobId)) {
-          const reason = job === undefined ? 'REPLY from a worker that holds no job' : 'REPLY for another job id'
-          this.#losses.strayReply(worker.id, reason)
-          this.emit('replyDropped', worker.id, reason)
-          this.#workerProtocolError(worker, reason)
+      case 'reply':
+        this.#onReply(worker, m.jobId, m.status, m.body)
+        return
+      case 'credit':
+        if (!worker.extended) {
+          this.#workerProtocolError(worker, 'CREDIT from a worker that did not announce the extension')
           return
         }
-        this.#tables.release(worker)
-        if (worker.extended && (m.status === Status.UNAVAILABLE || m.status === Status.WORKER_LOST)) {
-          // An extended worker that is leaving declines a job it has not started (503):
-          // the job goes to another worker. One it abandons half done (502) is lost as
-          // with any worker death: 502 to the client, or requeued when asked for.
-          // Either way the worker takes no more jobs.
-          this.#dropWorker(worker, 'retired', false)
-          if (m.status === Status.UNAVAILABLE) this.#undelivered(job)
-          else this.#jobLost(job)
-          return
-        }
-        worker.served++
-        this.#endJob(job)
-        this.#counts.served++
-        this.#frontend!.forward(job, m.status ?? Status.OK, m.body)
+        this.#tables.setSlots(worker, m.slots)
         this.#dispatcher.workerFree(worker, false)
         return
-      }
       case 'disconnect':
         // The project's workers send DISCONNECT only once every job they took is
-        // answered, so a job an extended worker still holds crossed its DISCONNECT on
-        // the wire and never ran: it goes to another worker, as an undelivered one does,
-        // instead of costing its client a 502 (a worker that retires under load hits
+        // answered, so the jobs an extended worker still holds crossed its DISCONNECT on
+        // the wire and never ran: they go to other workers, as undelivered ones do,
+        // instead of costing their clients a 502 (a worker that retires under load hits
         // this window). A plain MDP worker's job is lost (502, or requeued when asked).
-        this.#dropUndelivered(worker, 'disconnect', worker.extended ? worker.job : undefined)
+        this.#dropUndelivered(worker, 'disconnect', worker.extended ? [...worker.jobs.values()].filter((j) => !j.timedOut) : [])
         return
       case 'ready':
         this.#workerProtocolError(worker, 'READY from a worker already in the pool')
@@ -310,6 +292,44 @@ export class Broker extends EventEmitter<BrokerEvents> {
       default:
         this.#workerProtocolError(worker, `${m.command.toUpperCase()} is not a worker command`)
     }
+  }
+
+  #onReply (worker: Worker, jobId: Buffer, status: number | undefined, body: Buffer[]): void {
+    const job = this.#tables.jobOf(worker, jobId)
+    if (job === undefined) {
+      const reason = worker.jobs.size === 0 ? 'REPLY from a worker that holds no job' : 'REPLY for another job id'
+      this.#losses.strayReply(worker.id, reason)
+      this.emit('replyDropped', worker.id, reason)
+      this.#workerProtocolError(worker, reason)
+      return
+    }
+    // Jobs it held past its credit: a worker that lowered its credit declines them.
+    const overCredit = worker.jobs.size > worker.slots
+    this.#tables.release(worker, job)
+    if (job.timedOut) {
+      // Its client had 504 at the deadline: the late reply only frees the slot.
+      this.#losses.strayReply(worker.id, `REPLY for job ${job.id} after its jobTimeout`)
+      this.emit('replyDropped', worker.id, 'REPLY after jobTimeout')
+    } else if (worker.extended && (status === Status.UNAVAILABLE || status === Status.WORKER_LOST)) {
+      // An extended worker declines a job it has not started (503): the job goes to
+      // another worker. One it abandons half done (502) is lost as with any worker
+      // death: 502 to the client, or requeued when asked for. Unless it only declined
+      // a job past its credit, the worker is leaving: it takes no more jobs, and those
+      // it still runs finish.
+      if (!(overCredit && status === Status.UNAVAILABLE)) {
+        worker.leaving = true
+        this.#tables.unready(worker)
+      }
+      if (status === Status.UNAVAILABLE) this.#undelivered(job)
+      else this.#jobLost(job)
+      return
+    } else {
+      worker.served++
+      this.#endJob(job)
+      this.#counts.served++
+      this.#frontend!.forward(job, status ?? Status.OK, body)
+    }
+    this.#dispatcher.workerFree(worker, false)
   }
 
   /** A message from a peer that is not in the worker table: READY registers it. */
@@ -350,8 +370,9 @@ export class Broker extends EventEmitter<BrokerEvents> {
       return
     }
     const worker = this.#tables.addWorker(id, key, names, m.extension, this.#tick)
-    // The ACK goes before any REQUEST on the one ordered pipe: the worker uses the extension from its first job on.
-    if (m.extension !== undefined) this.#toWorkers!.send(encodeAckTo(id))
+    // The ACK goes before any REQUEST on the one ordered pipe: the worker uses the
+    // extension from its first job on, and may send CREDIT for more slots than one.
+    if (m.extension !== undefined) this.#toWorkers!.send(encodeAckTo(id, ACK_PARAMS))
     if (this.#ticker === undefined) this.#ticker = setInterval(this.#onTick, this.options.heartbeatInterval)
     this.#dispatcher.workerFree(worker, true)
   }
@@ -362,16 +383,27 @@ export class Broker extends EventEmitter<BrokerEvents> {
     if (this.#tables.inFlight.size === 0 && this.#drainWaiters.length > 0) this.#wakeDrainers()
   }
 
-  /** A job ran past `jobTimeout`: 504, and its worker is dropped. */
+  /**
+   * A job ran past `jobTimeout`: its client gets 504. A worker that runs other jobs and
+   * still answers heartbeats (heard from within the last heartbeat interval) is not
+   * made to sacrifice them: it takes no new job, and leaves once they are answered. A
+   * worker that runs nothing else, or has gone silent (its event loop blocked), is
+   * dropped at once, its other jobs answered 502 or requeued.
+   */
   readonly #onJobTimeout = (job: Job): void => {
     const worker = job.worker!
     this.#counts.jobTimeouts++
-    const snapshot = info(worker)
-    this.#tables.release(worker)
-    this.#endJob(job)
+    this.#tables.expire(job)
     this.#frontend!.answer(job.client, job.envelope, Status.TIMEOUT)
-    this.emit('jobTimeout', snapshot, job.id)
-    this.#dropWorker(worker, 'timeout', true)
+    const drains = worker.jobs.size > worker.timedOut && worker.seenTick >= this.#tick - 1
+    if (drains) {
+      worker.retiring = true
+      worker.retireReason = 'timeout'
+      this.#tables.unready(worker)
+    }
+    // The snapshot says which: retiring (it drains), or not (it is dropped now).
+    this.emit('jobTimeout', info(worker), job.id)
+    if (!drains) this.#dropWorker(worker, 'timeout', true)
   }
 
   #workerProtocolError (worker: Worker, reason: string): void {
@@ -380,24 +412,23 @@ export class Broker extends EventEmitter<BrokerEvents> {
     this.#dropWorker(worker, 'protocol', true)
   }
 
-  /** Removes a worker from the pool; its job in flight is answered 502 or requeued. */
+  /** Removes a worker from the pool; each of its jobs in flight is answered 502 or requeued. */
   #dropWorker (worker: Worker, reason: WorkerGoneReason, disconnect: boolean): void {
     if (!this.#tables.removeWorker(worker)) return
     if (disconnect) this.#sendDisconnect(worker.routingId)
-    const job = worker.job
     const snapshot = info(worker)
-    this.#tables.release(worker)
+    const running = this.#tables.releaseAll(worker)
     if (this.#tables.workers.size === 0) this.#stopTicker()
-    if (job !== undefined) this.#jobLost(job)
+    for (const job of running) this.#jobLost(job)
     this.#losses.workerDropped(reason, worker.id)
     this.emit('workerGone', snapshot, reason)
   }
 
-  /** Drops a worker that `job` (if any) never reached: the job goes to another worker. */
-  #dropUndelivered (worker: Worker, reason: WorkerGoneReason, job: Job | undefined): void {
-    if (job !== undefined) this.#tables.release(worker)
+  /** Drops a worker that `jobs` never reached: they go to other workers; any other job it held is lost. */
+  #dropUndelivered (worker: Worker, reason: WorkerGoneReason, jobs: readonly Job[]): void {
+    for (const job of jobs) this.#tables.release(worker, job)
     this.#dropWorker(worker, reason, false)
-    if (job !== undefined) this.#undelivered(job)
+    for (const job of jobs) this.#undelivered(job)
   }
 
   #jobLost (job: Job): void {
@@ -423,8 +454,9 @@ export class Broker extends EventEmitter<BrokerEvents> {
     // A REQUEST that could not be sent never reached the worker: the job did not run,
     // so it goes to another worker (or back to the head of its queue) whatever
     // `requeue` says, instead of costing its client a 502.
-    const job = worker.job
-    this.#dropUndelivered(worker, 'unreachable', job !== undefined && routedRequestJobId(msg) === job.idFrame ? job : undefined)
+    const id = routedRequestJobId(msg)
+    const job = id === undefined ? undefined : this.#tables.jobOf(worker, id)
+    this.#dropUndelivered(worker, 'unreachable', job !== undefined && job.idFrame === id && !job.timedOut ? [job] : [])
   }
 
   #undelivered (job: Job): void {
@@ -445,7 +477,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     this.#tables.forgetIdle(Date.now() - this.options.heartbeatInterval * this.options.heartbeatLiveness)
     for (const worker of this.#tables.workers.values()) {
       // Busy workers may block their event loop: jobTimeout governs them, not heartbeats.
-      if (worker.job === undefined && worker.seenTick < limit) {
+      if (worker.jobs.size === 0 && worker.seenTick < limit) {
         this.#dropWorker(worker, 'expired', true)
       } else {
         this.#toWorkers!.send(encodeHeartbeatTo(worker.routingId))
@@ -465,20 +497,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   readonly #endGrace = (): void => {
     this.#graceTimer = undefined
     this.#graceOver = true
-    for (const service of [...this.#tables.services.values()]) {
-      if (service.known) continue
-      this.#tables.services.delete(service.name)
-      this.#answerAll(service, 'noService')
-    }
-  }
-
-  #answerQueued (reason: RefusalReason): void {
-    for (const service of [...this.#tables.services.values()]) this.#answerAll(service, reason)
-  }
-
-  #answerAll (service: Service, reason: RefusalReason): void {
-    const why = reason === 'noService' ? `no worker offered service ${service.name} in the startup grace` : 'the broker stops'
-    for (const job of this.#tables.drainQueue(service)) this.#frontend!.refuse(reason, job.client, job.envelope, why)
+    this.#frontend?.refuseQueued('noService')
   }
 
   #wakeDrainers (): void {

@@ -38,6 +38,16 @@ export class Deque<T> implements Iterable<T> {
     return item
   }
 
+  /** Removes and returns the back item. */
+  pop (): T | undefined {
+    if (this.#length === 0) return undefined
+    const i = (this.#head + this.#length - 1) & (this.#items.length - 1)
+    const item = this.#items[i]
+    this.#items[i] = undefined
+    this.#length--
+    return item
+  }
+
   /** The front item, left in place. */
   peek (): T | undefined {
     return this.#length === 0 ? undefined : this.#items[this.#head]

@@ -14,11 +14,17 @@ export interface BrokerEvents {
   requestQueued: [service: string, depth: number]
   /** A worker finished its job and found nothing queued. Emitted only while someone listens. */
   workerIdle: [worker: WorkerInfo]
-  /** A worker left the pool; its job in flight, if any, was answered 502 or requeued. */
+  /**
+   * A worker left the pool; its jobs in flight were answered 502 or requeued. With
+   * reason `timeout`, one of its jobs ran past `jobTimeout` and may still run there: a
+   * server should kill and replace the process whose pid `worker.pid` names.
+   */
   workerGone: [worker: WorkerInfo, reason: WorkerGoneReason]
   /**
-   * A job ran past `jobTimeout`: the client got 504 and the worker was dropped. A server
-   * should kill and replace the process whose pid `worker.pid` names.
+   * A job ran past `jobTimeout`: its client got 504. The worker is dropped at once
+   * (`workerGone`, reason `timeout`) when it runs no other job or has gone silent;
+   * else it takes no new job (`worker.retiring` is true) and is dropped once its other
+   * jobs are answered.
    */
   jobTimeout: [worker: WorkerInfo, jobId: number]
   /** A worker's REPLY was dropped: unknown or expired job id, or a worker no longer in the pool. */

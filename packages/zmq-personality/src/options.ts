@@ -6,7 +6,7 @@
  * of the broker's table that it hands to its broker ({@link brokerServerOptionSpecs}).
  */
 import type { Dealer, Router, SocketOptions } from 'zeromq'
-import { DEFAULT_SERVICE, MMI_PREFIX } from '@net-server/client'
+import { DEFAULT_SERVICE, MAX_SLOTS, MMI_PREFIX } from '@net-server/client'
 import {
   boolean, custom, describe, duration, integer, optionDefaults, resolveOptions, specBase,
   type OptionSpec, type OptionSpecBase, type OptionSpecs, type Options, type OptionValues
@@ -178,6 +178,9 @@ export function resolveBrokerOptions (options: BrokerOptions = {}): ResolvedBrok
 // ---------------------------------------------------------------------------
 // The worker agent
 
+/** `concurrency`: the jobs one worker runs at once, from 1 to {@link MAX_SLOTS}. */
+export const concurrencyOption = integer({ description: `jobs one worker runs at once (1 to ${MAX_SLOTS}; more for jobs that wait on I/O)`, default: 1, min: 1, max: MAX_SLOTS, group: 'Workers' })
+
 /** Every option of a {@link WorkerAgent}, declared once: {@link WorkerAgentOptions} and the rest follow from it. */
 export const workerAgentOptionSpecs = {
   /** The broker's backend endpoint to connect to (required). */
@@ -192,6 +195,11 @@ export const workerAgentOptionSpecs = {
   reconnectInterval: duration({ description: 'first reconnect delay; it doubles after each failed attempt', default: 1000, min: 1, whole: true }),
   /** Longest reconnect delay in milliseconds. */
   reconnectMaxInterval: duration({ description: 'longest reconnect delay', default: 32_000, min: 1, whole: true }),
+  /**
+   * Jobs this worker runs at once: the slots it tells the broker (CREDIT). 1, the
+   * default, suits CPU-bound jobs; jobs that wait on I/O gain from more.
+   */
+  concurrency: concurrencyOption,
   /** Announce the project's READY extension (pid, services, reply status). */
   extension: boolean({ description: 'announce the READY extension (pid, services, reply status)', default: true }),
   /** Milliseconds the socket may keep flushing a last reply and DISCONNECT on close. */

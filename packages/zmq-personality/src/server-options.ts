@@ -5,7 +5,7 @@ import {
 import { preForkOptionSpecs, type ResolvedPreForkOptions } from '@net-server/prefork'
 import { checkApp, echo, type App } from './app.js'
 import { isCurveKey } from './security/curve.js'
-import { brokerOptionSpecs, brokerServerOptionSpecs, endpointOption } from './options.js'
+import { brokerOptionSpecs, brokerServerOptionSpecs, concurrencyOption, endpointOption } from './options.js'
 
 /**
  * Options of {@link ZmqServer}, after resolution: prefork's, the broker's that it
@@ -27,6 +27,11 @@ export interface ResolvedZmqServerOptions extends ResolvedPreForkOptions, Option
   readonly service: string
   /** Where `nsz status` reaches the broker; default `ipc://<pidFile>.sock` when there is a pid file. */
   readonly controlEndpoint: string | undefined
+  /**
+   * Jobs each worker runs at once (1 to 1024): the per-request steps of up to that many
+   * jobs interleave in one child. 1, the default, suits CPU-bound jobs.
+   */
+  readonly concurrency: number
   /**
    * The broker's CURVE secret key in Z85 (libzmq `ZMQ_CURVE_SECRETKEY` on its ROUTERs);
    * in a {@link WorkerPool}, the workers' own secret key. Or use `curveKeyFile`.
@@ -122,6 +127,7 @@ export function zmqServerOptionSpecs (): OptionSpecs {
     // few hundred milliseconds to start and a job server may run thousands of jobs a
     // second, so recycling is off unless asked for (gunicorn's default too).
     maxRequests: integer({ ...preForkOptionSpecs().maxRequests!, description: 'jobs a worker serves before it is replaced (0: no limit)', default: 0 }),
+    concurrency: concurrencyOption,
     ...accessRules(),
     port: {
       description: 'frontend and backend ports, e.g. 6660,6661 (0 picks a free port)',

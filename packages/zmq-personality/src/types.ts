@@ -2,15 +2,17 @@
  * Types the broker, its tables, its events and the server share: snapshots of the
  * worker table, the broker's counters, and the reasons a worker leaves.
  */
+import type { RequestContext } from '@net-server/core'
+import type { Job } from './agent-job.js'
 
-/** Whether a worker waits for a job or runs one. */
+/** Whether a worker holds no job, or at least one. */
 export type WorkerState = 'idle' | 'busy'
 
 /**
  * Why a worker left the pool:
  * - `expired`: idle and silent for `heartbeatLiveness` heartbeats;
  * - `disconnect`: it sent DISCONNECT;
- * - `timeout`: its job ran past `jobTimeout`;
+ * - `timeout`: one of its jobs ran past `jobTimeout` (at once, or once its other jobs were answered: see `docs/zmq.md`);
  * - `protocol`: it broke the protocol (second READY, stray REPLY, malformed message);
  * - `unreachable`: a send to it failed;
  * - `retired`: {@link Broker.disconnectWorker} retired it;
@@ -30,13 +32,17 @@ export interface WorkerInfo {
   /** True when it speaks the project's extension (status in REPLY, service in REQUEST). */
   readonly extended: boolean
   readonly state: WorkerState
+  /** Jobs it takes at once (its `concurrency`, from its CREDIT; 1 for a plain MDP/0.1 worker). */
+  readonly slots: number
+  /** Jobs it holds now: at most `slots`, save just after it lowered its credit. */
+  readonly jobs: number
   /** Jobs it has answered. */
   readonly served: number
   /** When it sent READY (ms since the epoch). */
   readonly connectedAt: number
-  /** When its current job was sent to it (ms since the epoch), while busy. */
+  /** When the oldest job it runs was sent to it (ms since the epoch), while busy. */
   readonly jobStartedAt: number | undefined
-  /** True once {@link Broker.disconnectWorker} asked it to leave after its current job. */
+  /** True once it takes no more jobs and leaves after those it holds ({@link Broker.disconnectWorker}, or a job past `jobTimeout`). */
   readonly retiring: boolean
 }
 
@@ -45,6 +51,10 @@ export interface BrokerStats {
   readonly workers: number
   readonly idleWorkers: number
   readonly busyWorkers: number
+  /** Slots over all workers: the jobs the pool takes at once. */
+  readonly slots: number
+  /** Slots that hold a job (a job past `jobTimeout` holds its slot until its worker answers or leaves). */
+  readonly slotsInUse: number
   /** Services the broker knows (declared, offered, or waited for), at most `maxServices`. */
   readonly services: number
   /** Requests waiting for a worker, over all services. */
@@ -192,4 +202,18 @@ export interface ZmqServerStatus {
   readonly heldBytes: number
   /** Every loss since start, by kind (`Broker.stats().losses`); all zero in a `WorkerPool`. */
   readonly losses: BrokerLosses
+}
+
+/** One job, as the per-request steps pass it along in a worker. */
+export interface ZmqRequest extends RequestContext {
+  /** The job as the worker agent received it; `job.reply()` answers it. */
+  readonly job: Job
+  /** The service the client asked for. */
+  readonly service: string
+  /** The request body, one Buffer per frame. */
+  readonly frames: readonly Buffer[]
+  /** The status sent, once a reply went out. */
+  status: number | undefined
+  /** True once `processRequest` ran (false when the peer was refused). */
+  processed: boolean
 }

@@ -4,45 +4,21 @@ import type { Dealer } from 'zeromq'
 import { isIpv6Endpoint } from './endpoints.js'
 import { zeromqSocketFactory, type SocketFactory } from './tokens.js'
 import {
-  NSZ_WORKER_EXTENSION, Status, decodeWorkerMessage, encodeDisconnect, encodeHeartbeat, encodeReady, encodeReply,
+  NSZ_WORKER_EXTENSION, Status, decodeWorkerMessage, encodeCredit, encodeDisconnect, encodeHeartbeat, encodeReady, encodeReply,
   encodeRfc7Reply, isDecodeError, type Body
 } from '@net-server/client'
+import { AgentJob, NO_BODY, creditOf, runJob, type Job, type JobHandler } from './agent-job.js'
 import { Deque } from './deque.js'
-import { jobRepliedError, workerConnectError, workerStateError } from './errors.js'
+import { workerConnectError, workerStateError } from './errors.js'
 import type { DisconnectReason, WorkerAgentEvents } from './events.js'
 import { resolveWorkerAgentOptions, type ResolvedWorkerAgentOptions, type WorkerAgentOptions } from './options.js'
 import { SendQueue } from './send-queue.js'
 
-/** A request that the broker sent to this worker. */
-export interface Job {
-  /** The broker's job id, in hex; it identifies the job in the broker's events. */
-  readonly id: string
-  /** The service the request is for (the READY service when the broker does not say). */
-  readonly service: string
-  /** The request body, one Buffer per frame. */
-  readonly body: Buffer[]
-  /** True once {@link Job.reply} has been called. */
-  readonly replied: boolean
-  /**
-   * Sends the reply. `status` reaches clients of the project's dialect (and becomes an
-   * `ERROR <status> ...` frame for the others). Until the broker has acknowledged the
-   * extension (and always with `extension: false`) the reply is plain RFC 7, and a
-   * failure travels as that one `ERROR <status> <message>` body frame. Returns false when the reply was dropped because the connection it came
-   * on has been lost. Throws `NSZ_ERR_JOB_REPLIED` on a second call, and a RangeError
-   * for 502 and 503: from a worker those tell the broker that the worker leaves.
-   */
-  reply (body?: Body, status?: number): boolean
-}
-
-/** What a {@link WorkerAgent.serve} handler may return: the reply body. */
-export type JobResult = Body | null | undefined
-
-/** A job handler for {@link WorkerAgent.serve}. */
-export type JobHandler = (job: Job) => JobResult | Promise<JobResult>
+export type { Job, JobHandler, JobResult } from './agent-job.js'
 
 /** Options of {@link WorkerAgent.close}. */
 export interface WorkerCloseOptions {
-  /** Wait for the job in progress to be replied to before leaving (default true). */
+  /** Wait for the jobs in progress to be replied to before leaving (default true). */
   readonly graceful?: boolean
   /** Longest wait for that reply in milliseconds (default: no limit). */
   readonly timeout?: number
@@ -52,41 +28,6 @@ type AgentState = 'new' | 'connected' | 'waiting' | 'closing' | 'closed'
 
 const HEARTBEAT = encodeHeartbeat()
 const DISCONNECT = encodeDisconnect()
-const NO_BODY: Buffer[] = []
-
-class AgentJob implements Job {
-  readonly id: string
-  readonly service: string
-  readonly body: Buffer[]
-  /** The connection it came on. */
-  readonly generation: number
-  readonly idFrame: Buffer
-  #replied = false
-  readonly #send: (job: AgentJob, body: Body, status: number) => boolean
-
-  constructor (idFrame: Buffer, service: string, body: Buffer[], generation: number, send: (job: AgentJob, body: Body, status: number) => boolean) {
-    this.idFrame = idFrame
-    this.id = idFrame.toString('hex')
-    this.service = service
-    this.body = body
-    this.generation = generation
-    this.#send = send
-  }
-
-  get replied (): boolean {
-    return this.#replied
-  }
-
-  reply (body: Body = NO_BODY, status: number = Status.OK): boolean {
-    if (status === Status.WORKER_LOST || status === Status.UNAVAILABLE) {
-      throw new RangeError(`a job cannot reply ${status}: from a worker the status means that the worker leaves; use 500 or another status`)
-    }
-    if (this.#replied) throw jobRepliedError(this.id)
-    this.#replied = true
-    return this.#send(this, body, status)
-  }
-}
-
 /**
  * A worker's side of the backend: a DEALER that speaks MDP/0.1 with the project's
  * extension, heartbeats, and reconnects with back-off when the broker goes silent or
@@ -96,7 +37,9 @@ class AgentJob implements Job {
  *
  * Its API is pull-style, so that a server lifecycle can drive it: {@link WorkerAgent.connect},
  * then {@link WorkerAgent.next} for each job and {@link Job.reply} for its answer.
- * {@link WorkerAgent.serve} runs that loop around a handler.
+ * {@link WorkerAgent.serve} runs that loop around a handler. With `concurrency` N the
+ * broker sends it up to N jobs at once (its slots, told to the broker by CREDIT), and
+ * `serve` runs up to N handlers at once.
  *
  * @example
  * ```ts
@@ -121,14 +64,21 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
   #healthy = false
   /** The broker acknowledged the extension on the current connection. */
   #acked = false
-  /** Connected, but READY waits until the job in progress is answered. */
+  /** The broker's ACK said it takes CREDIT, up to this many slots; 0 when it did not. */
+  #creditMax = 0
+  /** Jobs this worker takes at once: `concurrency`, or what {@link WorkerAgent.setSlots} set. */
+  #slots: number
+  /** Connected, but READY waits until the jobs in progress are answered. */
   #readyPending = false
   readonly #jobs = new Deque<AgentJob>()
   #waiters: ((job: AgentJob | undefined) => void)[] = []
-  /** The job handed out by next() and not yet replied to. */
-  #current: AgentJob | undefined
-  #currentDone: (() => void)[] = []
+  /** The jobs handed out by next() and not yet replied to. */
+  readonly #running = new Set<AgentJob>()
+  /** Wakes on the next reply while jobs run (a graceful close waits for the last one). */
+  #replyWaiters: (() => void)[] = []
   #closing: Promise<void> | undefined
+  /** A fast close came during a graceful one: the jobs in progress are no longer awaited. */
+  #hurried = false
   #served = 0
 
   readonly #sockets: SocketFactory
@@ -142,6 +92,7 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     this.#sockets = sockets
     this.options = resolveWorkerAgentOptions(options)
     this.#backoff = this.options.reconnectInterval
+    this.#slots = this.options.concurrency
   }
 
   /** `'new'`, `'connected'`, `'waiting'` (to reconnect), `'closing'` or `'closed'`. */
@@ -162,6 +113,37 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     return this.#served
   }
 
+  /** Jobs handed out by {@link WorkerAgent.next} and not replied to yet. */
+  get running (): number {
+    return this.#running.size
+  }
+
+  /** Jobs this worker takes at once: `concurrency`, until {@link WorkerAgent.setSlots} changes it. */
+  get slots (): number {
+    return this.#slots
+  }
+
+  /**
+   * Changes how many jobs this worker takes at once (0: none), and tells the broker
+   * (CREDIT) when its ACK said it takes credit; with a broker that does not, the
+   * worker gets one job at a time whatever this says. Jobs received past the new
+   * number are declined (503 to the broker, which sends them to another worker).
+   * For a worker that must take no more jobs, e.g. its last one before it is replaced.
+   */
+  setSlots (slots: number): void {
+    if (!Number.isInteger(slots) || slots < 0 || slots > this.options.concurrency) {
+      throw new RangeError(`slots must be an integer from 0 to options.concurrency (${this.options.concurrency}), not ${String(slots)}`)
+    }
+    if (slots === this.#slots) return
+    this.#slots = slots
+    this.#sendCredit()
+    // Jobs received but not handed out past the new number go back at once.
+    while (this.#creditMax > 0 && this.#jobs.length > 0 && this.#running.size + this.#jobs.length > slots) {
+      this.#decline(this.#jobs.pop()!)
+    }
+    this.#handOut()
+  }
+
   /**
    * Connects to the broker and sends READY. Rejects with `NSZ_ERR_WORKER_CONNECT`
    * when the endpoint is refused, `NSZ_ERR_WORKER_STATE` when called twice.
@@ -173,37 +155,51 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
 
   /**
    * The next job, once the broker sends one; `undefined` once the agent is closing.
-   * Jobs come one at a time: the broker sends the next after the reply to this one.
+   * The broker sends at most `concurrency` jobs before their replies: with the
+   * default 1, the next comes after the reply to this one.
    */
   next (): Promise<Job | undefined> {
     if (this.#state === 'closing' || this.#state === 'closed') return Promise.resolve(undefined)
-    const job = this.#jobs.shift()
-    if (job !== undefined) {
-      this.#current = job
-      return Promise.resolve(job)
+    if (this.#waiters.length === 0 && this.#running.size < this.#slots) {
+      const job = this.#jobs.shift()
+      if (job !== undefined) {
+        this.#running.add(job)
+        return Promise.resolve(job)
+      }
     }
     return new Promise((resolve) => { this.#waiters.push(resolve) })
   }
 
+  /** Hands received jobs to the callers of next() that wait, while fewer than `slots` run. */
+  #handOut (): void {
+    while (this.#waiters.length > 0 && this.#jobs.length > 0 && this.#running.size < this.#slots) {
+      const job = this.#jobs.shift()!
+      this.#running.add(job)
+      this.#waiters.shift()!(job)
+    }
+  }
+
+  /** Gives a job that never ran back to the broker (503), which sends it to another worker. */
+  #decline (job: { readonly idFrame: Buffer }): void {
+    this.#sender?.send(encodeReply(job.idFrame, NO_BODY, Status.UNAVAILABLE))
+  }
+
   /**
-   * Serves jobs with `handler` until the agent closes (connecting first if needed).
-   * The handler's result is the reply body; a throw becomes status 500 with the
-   * error's message, and the worker keeps serving.
+   * Serves jobs with `handler` until the agent closes (connecting first if needed),
+   * up to `concurrency` at once. The handler's result is the reply body; a throw
+   * becomes status 500 with the error's message, and the worker keeps serving.
+   * Resolves once the agent closes and every handler started has returned.
    */
   async serve (handler: JobHandler): Promise<void> {
     if (this.#state === 'new') await this.connect()
+    const handlers = new Set<Promise<void>>()
     for (;;) {
       const job = await this.next()
-      if (job === undefined) return
-      let result: JobResult
-      try {
-        result = await handler(job)
-      } catch (err) {
-        if (!job.replied) job.reply(err instanceof Error ? err.message : String(err), Status.APP_ERROR)
-        continue
-      }
-      if (!job.replied) job.reply(result ?? NO_BODY)
+      if (job === undefined) break
+      const running = runJob(job, handler).finally(() => { handlers.delete(running) })
+      handlers.add(running)
     }
+    await Promise.all(handlers)
   }
 
   /**
@@ -215,7 +211,7 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
   close (options: WorkerCloseOptions = {}): Promise<void> {
     const graceful = options.graceful ?? true
     if (this.#closing !== undefined) {
-      // A fast close during a graceful one hurries it: the job in progress is
+      // A fast close during a graceful one hurries it: the jobs in progress are
       // abandoned instead of awaited.
       if (!graceful) this.#hurry()
       return this.#closing
@@ -225,7 +221,13 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
   }
 
   #hurry (): void {
-    const waiting = this.#currentDone.splice(0)
+    this.#hurried = true
+    this.#wakeReplyWaiters()
+  }
+
+  #wakeReplyWaiters (): void {
+    const waiting = this.#replyWaiters
+    this.#replyWaiters = []
     for (const resolve of waiting) resolve()
   }
 
@@ -241,24 +243,29 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     for (const job of this.#jobs.drain()) {
       if (!this.#acked) this.emit('replyDropped', job.id)
     }
-    if (graceful && this.#current !== undefined && was === 'connected') {
-      let timer: NodeJS.Timeout | undefined
-      await new Promise<void>((resolve) => {
-        this.#currentDone.push(resolve)
-        if (timeout !== undefined) timer = setTimeout(resolve, timeout)
-      })
+    if (graceful && this.#running.size > 0 && was === 'connected') {
+      const wait = { over: false }
+      const timer = timeout === undefined ? undefined : setTimeout(() => { wait.over = true; this.#wakeReplyWaiters() }, timeout)
+      while (this.#running.size > 0 && !wait.over && !this.#hurried) {
+        await new Promise<void>((resolve) => { this.#replyWaiters.push(resolve) })
+      }
       clearTimeout(timer)
     }
     this.#stopHeartbeat()
     const socket = this.#socket
     if (socket !== undefined) {
       // DISCONNECT tells an extended broker that every job this worker started has its
-      // reply: a job still running is abandoned now (502, which the broker treats as
-      // the loss of the job: requeued when asked for), and its own reply is dropped.
-      const running = this.#current
-      if (running !== undefined && this.#acked && !this.#readyPending && running.generation === this.#generation) {
-        this.#sender!.send(encodeReply(running.idFrame, NO_BODY, Status.WORKER_LOST))
-        this.#generation++
+      // reply: the jobs still running are abandoned now (502 each, which the broker
+      // treats as the loss of the job: requeued when asked for), and their own replies
+      // are dropped.
+      if (this.#acked && !this.#readyPending) {
+        let abandoned = false
+        for (const job of this.#running) {
+          if (job.generation !== this.#generation) continue
+          this.#sender!.send(encodeReply(job.idFrame, NO_BODY, Status.WORKER_LOST))
+          abandoned = true
+        }
+        if (abandoned) this.#generation++
       }
       if (!this.#readyPending) this.#sender!.send(DISCONNECT)
       await this.#sender!.flushed()
@@ -301,12 +308,19 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     this.#healthy = false
     this.#acked = false
     this.#state = 'connected'
+    this.#creditMax = 0
     this.#receive(socket, generation)
-    if (this.#current === undefined) {
+    if (this.#running.size === 0) {
       this.#sendReady()
     } else {
       this.#readyPending = true
     }
+  }
+
+  /** Tells the broker this worker's slots, when its ACK said it takes CREDIT and the slots are not the one it assumes. */
+  #sendCredit (): void {
+    if (this.#creditMax === 0 || this.#readyPending || this.#sender === undefined) return
+    this.#sender.send(encodeCredit(Math.min(this.#slots, this.#creditMax)))
   }
 
   #sendReady (): void {
@@ -397,14 +411,13 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
         // While closing, a new job is left unanswered: the DISCONNECT that close() sends
         // gives it back to the broker (with the extension), which has not run it.
         if (this.#state === 'closing') return
-        const job = new AgentJob(m.jobId, m.service ?? this.options.services[0]!, m.body, generation, this.#sendReply)
-        const waiter = this.#waiters.shift()
-        if (waiter !== undefined) {
-          this.#current = job
-          waiter(job)
-        } else {
-          this.#jobs.push(job)
+        if (this.#creditMax > 0 && this.#running.size + this.#jobs.length >= this.#slots) {
+          // Sent before the broker read this worker's lower CREDIT: it goes to another worker.
+          this.#decline({ idFrame: m.jobId })
+          return
         }
+        this.#jobs.push(new AgentJob(m.jobId, m.service ?? this.options.services[0]!, m.body, generation, this.#sendReply))
+        this.#handOut()
         return
       }
       case 'disconnect':
@@ -415,6 +428,8 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
         // another version of the extension gets plain RFC 7.
         if (!this.options.extension || this.#acked || m.extension !== NSZ_WORKER_EXTENSION) break
         this.#acked = true
+        this.#creditMax = creditOf(m.params)
+        if (this.#slots !== 1) this.#sendCredit()
         this.#markHealthy()
         return
       default:
@@ -430,12 +445,7 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
   }
 
   readonly #sendReply = (job: AgentJob, body: Body, status: number): boolean => {
-    if (this.#current === job) {
-      this.#current = undefined
-      const done = this.#currentDone
-      this.#currentDone = []
-      for (const wake of done) wake()
-    }
+    if (this.#running.delete(job)) this.#wakeReplyWaiters()
     let sent = false
     if (job.generation === this.#generation && this.#sender !== undefined && !this.#readyPending) {
       this.#sender.send(this.#acked ? encodeReply(job.idFrame, body, status) : encodeRfc7Reply(job.idFrame, body, status))
@@ -444,7 +454,8 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     } else {
       this.emit('replyDropped', job.id)
     }
-    if (this.#readyPending && this.#current === undefined && this.#state === 'connected') this.#sendReady()
+    if (this.#readyPending && this.#running.size === 0 && this.#state === 'connected') this.#sendReady()
+    this.#handOut()
     return sent
   }
 

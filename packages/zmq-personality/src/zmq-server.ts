@@ -1,5 +1,5 @@
 import type { Serializable } from 'node:child_process'
-import { pickOptions, registerDefault, type LogLevel, type OptionSpecs, type RequestContext } from '@net-server/core'
+import { pickOptions, registerDefault, type LogLevel, type OptionSpecs } from '@net-server/core'
 import { PreForkServer, type ProcessRole } from '@net-server/prefork'
 import { Status } from '@net-server/client'
 import { Context, type Dealer, type Reply, type Router, type SocketOptions } from 'zeromq'
@@ -7,12 +7,13 @@ import { appServices, replyFrames, type App, type JobFunction } from './app.js'
 import { Broker } from './broker.js'
 import { logBrokerLosses, warnLowOpenFiles } from './broker-log.js'
 import { noLosses } from './loss-counters.js'
-import type { BrokerEndpoints, WorkerInfo, ZmqServerStatus } from './types.js'
+import type { BrokerEndpoints, WorkerInfo, ZmqRequest, ZmqServerStatus } from './types.js'
 import { connectable, portOf, tcpEndpoint } from './endpoints.js'
 import { brokerServerOptionSpecs } from './options.js'
 import { RateMeter } from './rate-meter.js'
+import { replaceTimedOut } from './timed-out.js'
 import { zmqServerOptionSpecs, type ResolvedZmqServerOptions, type ZmqServerOptions } from './server-options.js'
-import { WorkerAgent, type Job } from './worker-agent.js'
+import { WorkerAgent } from './worker-agent.js'
 import { brokerSecurity, checkServerSecurity, zapPeer } from './security/server-security.js'
 import { LocalWorkers, notingBackend, readWorkerBootstrap, workerCurveOptions, type WorkerBootstrap, type WorkerCurve } from './security/local-workers.js'
 import { bindControlSocket, serveControl } from './control.js'
@@ -21,24 +22,10 @@ import { leastRecentlyUsed, type DispatchPolicy } from './dispatch.js'
 import { ZapHandler, type ZapLog } from './security/zap-handler.js'
 import type { DependencyContainer } from 'tsyringe'
 
-export type { ZmqServerStatus } from './types.js'
+export type { ZmqRequest, ZmqServerStatus } from './types.js'
 
 /** After a fast stop, a worker still busy with its job ends itself this much later. */
 const FAST_STOP_GRACE_MS = 1000
-
-/** One job, as the per-request steps pass it along in a worker. */
-export interface ZmqRequest extends RequestContext {
-  /** The job as the worker agent received it; `job.reply()` answers it. */
-  readonly job: Job
-  /** The service the client asked for. */
-  readonly service: string
-  /** The request body, one Buffer per frame. */
-  readonly frames: readonly Buffer[]
-  /** The status sent, once a reply went out. */
-  status: number | undefined
-  /** True once `processRequest` ran (false when the peer was refused). */
-  processed: boolean
-}
 
 /**
  * The preforking ZeroMQ job server: Net::Server::ZMQ for Node.
@@ -246,10 +233,11 @@ export class ZmqServer<
       this.#tally(worker, 'processing')
     })
     broker.on('workerIdle', (worker) => { this.#tally(worker, 'waiting') })
-    broker.on('jobTimeout', (worker) => {
-      // logBrokerLosses says it, rate-limited. A remote worker's pid is another
-      // host's: only a worker of our own children is killed.
-      if (worker.pid !== undefined && this.#isLocal(worker)) this.killChild(worker.pid, 'SIGKILL')
+    // logBrokerLosses says each timeout, rate-limited.
+    replaceTimedOut(broker, {
+      gracefulTimeout: this.options.gracefulTimeout,
+      // A remote worker's pid is another host's: only our own children are killed.
+      kill: (worker) => { if (worker.pid !== undefined && this.#isLocal(worker)) this.killChild(worker.pid, 'SIGKILL') }
     })
     broker.on('error', (err) => { this.emit('error', err) })
     // A child told to stop gets no more jobs from now on, before the stop reaches it,
@@ -397,16 +385,38 @@ export class ZmqServer<
       heartbeatLiveness: o.heartbeatLiveness,
       socketOptions: this.workerSocketOptions(),
       routingIdPrefix: this.#bootstrap.workerTag,
+      concurrency: o.concurrency,
       extension: !('mdp' in o && o.mdp === true)
     }, this.#sockets)
     this.#agent.on('error', (err) => { this.log(1, `worker: ${err.message}`) })
     await this.#agent.connect()
   }
 
-  /** Waits for the next job from the broker; `undefined` once the worker stops. */
+  /**
+   * In a worker, runs up to `concurrency` jobs at once, each through the per-request
+   * steps: the next `accept` waits only while every slot holds a job.
+   */
+  protected override async loop (): Promise<void> {
+    if (!this.isChild) return await super.loop()
+    const running = new Set<Promise<void>>()
+    while (!this.stopping) {
+      const request = await this.accept()
+      if (request === undefined) break
+      const run = this.runClientConnection(request).finally(() => { running.delete(run) })
+      running.add(run)
+    }
+    await Promise.all(running)
+  }
+
+  /**
+   * Waits for the next job from the broker (at most `concurrency` run at once);
+   * `undefined` once the worker stops. The last job before `maxRequests` sets the
+   * worker's slots to 0: it takes no new job, and finishes those it runs.
+   */
   protected override async accept (): Promise<Q | undefined> {
     const job = await this.#agent?.next()
     if (job === undefined) return undefined
+    if (this.requestsLeft <= 1) this.#agent!.setSlots(0)
     return { peer: {}, job, service: job.service, frames: job.body, status: undefined, processed: false } as unknown as Q
   }
 

@@ -5,7 +5,7 @@ import {
   encodeDisconnect, encodeHeartbeat, encodeMdpRequest, encodeNszRequest, encodeReady, encodeReply,
   encodeRequest, isDecodeError, replyEnvelope, statusText, decodeErrorFrame,
   encodeClientReplyTo, encodeDisconnectTo, encodeHeartbeatTo, encodeRequestTo, routedRequestJobId, type ReplyEnvelope,
-  NSZ_WORKER_EXTENSION, encodeAck, encodeAckTo, encodeRfc7Reply
+  NSZ_WORKER_EXTENSION, encodeAck, encodeAckTo, encodeRfc7Reply, ACK_CREDIT, MAX_SLOTS, encodeCredit
 } from '@net-server/client'
 import { b, text } from '@net-server/test-support'
 
@@ -141,7 +141,13 @@ describe('backend (MDP/0.1 worker)', () => {
     ['ACK without the marker', [b(''), b(MDPW), Buffer.from([Command.ACK])], false],
     ['ACK with an empty marker', [b(''), b(MDPW), Buffer.from([Command.ACK]), b('')], false],
     ['ACK with a key and no value', [b(''), b(MDPW), Buffer.from([Command.ACK]), b('NSZ1'), b('slots')], false],
-    ['ACK with an empty key', [b(''), b(MDPW), Buffer.from([Command.ACK]), b('NSZ1'), b(''), b('1')], false]
+    ['ACK with an empty key', [b(''), b(MDPW), Buffer.from([Command.ACK]), b('NSZ1'), b(''), b('1')], false],
+    ['CREDIT without slots', [b(''), b(MDPW), Buffer.from([Command.CREDIT])], true],
+    ['CREDIT with two frames', [b(''), b(MDPW), Buffer.from([Command.CREDIT]), b('4'), b('4')], true],
+    ['CREDIT past 1024 slots', [b(''), b(MDPW), Buffer.from([Command.CREDIT]), b('1025')], true],
+    ['CREDIT with slots that are not decimal', [b(''), b(MDPW), Buffer.from([Command.CREDIT]), b('0x10')], true],
+    ['CREDIT with negative slots', [b(''), b(MDPW), Buffer.from([Command.CREDIT]), b('-1')], true],
+    ['CREDIT with an empty frame', [b(''), b(MDPW), Buffer.from([Command.CREDIT]), b('')], true]
   ])('rejects %s', (_, msg, extended) => {
     expect(isDecodeError(decodeWorkerMessage(msg, extended))).toBe(true)
   })
@@ -169,6 +175,16 @@ describe('backend (MDP/0.1 worker)', () => {
     const odd = decodeWorkerMessage([b(''), b(MDPW), Buffer.from([Command.ACK]), b('NSZ9'), b('__proto__'), b('x')])
     expect(odd).toEqual({ command: 'ack', extension: 'NSZ9', params: { ['__proto__']: 'x' } })
     expect(Object.getPrototypeOf((odd as { params: object }).params)).toBe(Object.prototype)
+  })
+
+  it('frames CREDIT, the slots a worker takes at once, from 0 to MAX_SLOTS', () => {
+    expect(Command.CREDIT).toBe(0x07)
+    expect(MAX_SLOTS).toBe(1024)
+    expect(ACK_CREDIT).toBe('credit')
+    expect(text(encodeCredit(16))).toEqual(['', MDPW, '\x07', '16'])
+    expect(decodeWorkerMessage(encodeCredit(16), true)).toEqual({ command: 'credit', slots: 16 })
+    expect(decodeWorkerMessage(encodeCredit(0))).toEqual({ command: 'credit', slots: 0 })
+    expect(decodeWorkerMessage(encodeCredit(MAX_SLOTS))).toEqual({ command: 'credit', slots: 1024 })
   })
 
   it('decodes status frames strictly', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { Client, Command, MDPC, Status, encodeMdpRequest } from '@net-server/client'
+import { Client, Command, MDPC, Status, encodeDisconnect, encodeMdpRequest } from '@net-server/client'
 import { Broker as BrokerClass, type Broker, type Job } from '@net-server/zmq'
 import { nextEvent, text } from '@net-server/test-support'
 import { NszClient, RawWorker, dealer, rawWorkerWithJob, reqCall, reqClient, startAgent, startBroker } from '../support/broker.js'
@@ -401,6 +401,12 @@ describe('a worker that leaves', () => {
     const reply = await answer
     expect(reply.status).toBe(200)
     expect(text(reply.body)).toEqual(['JOB'])
+    // The decliner is leaving: it stays in the table, takes no new job, until its DISCONNECT.
+    expect(broker.workers().find((w) => w.pid === 999_999)).toMatchObject({ retiring: true, jobs: 0 })
+    expect(text((await client.call('default', 'next')).body)).toEqual(['NEXT'])
+    const gone = nextEvent(broker, 'workerGone')
+    await leaving.send(encodeDisconnect())
+    expect((await gone)[1]).toBe('disconnect')
     expect(broker.workers().map((w) => w.pid)).not.toContain(999_999)
     expect(broker.stats().errors).toEqual({})
   })

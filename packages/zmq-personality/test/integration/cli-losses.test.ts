@@ -60,7 +60,7 @@ describe('job timeouts (504)', () => {
     expect((await statusJson(pidFile)).errors).toEqual({ 504: TIMEOUTS })
 
     expect(logged(proc, /jobTimeout/)).toHaveLength(1)
-    expect(logged(proc, /jobTimeout/)[0]).toMatch(/^jobTimeout: job \d+ ran past jobTimeout \(200 ms\) on worker [0-9a-f]+: answered 504, the worker is dropped/)
+    expect(logged(proc, /jobTimeout/)[0]).toMatch(/^jobTimeout: job \d+ ran past jobTimeout \(200 ms\) on worker [0-9a-f]+: answered 504; the worker is replaced \(a child of this server is killed, a remote worker dropped\)$/)
     await stop(proc)
     expect(suppressed(logged(proc, /jobTimeout/), 'jobTimeout')).toBe(TIMEOUTS - 1)
   })

@@ -12,6 +12,8 @@ import { fixture } from './fixture.js'
 /** One JSON line from a fixture server's standard output. */
 export interface ServerEvent extends PoolEvent {
   readonly reason?: string
+  /** `jobStart` lines of the `count` job: jobs running in that worker at once. */
+  readonly running?: number
 }
 
 /** Short pool intervals so that tests run fast; a test adds or overrides flags after these. */

@@ -25,7 +25,7 @@ function groups (text: string): Array<[string, string[]]> {
 }
 
 const SUPERVISION = ['--check-for-dead <seconds>', '--check-for-waiting <seconds>', '--check-for-spawn <seconds>', '--min-child-ttl <seconds>', '--child-start-timeout <seconds>', '--boot-failure-limit <n>', '--boot-backoff-base <seconds>', '--boot-backoff-max <seconds>']
-const WORKERS = ['--min-servers <n>', '--max-servers <n>', '--min-spare-servers <n>', '--max-spare-servers <n>', '--max-requests <n>', '--max-requests-jitter <n>', '--worker-module <file>']
+const WORKERS = ['--min-servers <n>', '--max-servers <n>', '--min-spare-servers <n>', '--max-spare-servers <n>', '--max-requests <n>', '--max-requests-jitter <n>', '--worker-module <file>', '--concurrency <n>']
 const PROCESS = ['--log-level <0-4>', '--log-file <file>', '--pid-file <file>', '--conf-file <file>', '--user <name>', '--group <name>']
 
 describe('nsz --help, built from the option specs', () => {

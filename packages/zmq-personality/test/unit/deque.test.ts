@@ -50,4 +50,20 @@ describe('Deque', () => {
     expect(q.remove(5)).toBe(true)
     expect(q.length).toBe(0)
   })
+
+  it('pops from the back, across the wrap of its ring, and leaves the front in place', () => {
+    const q = new Deque<number>()
+    expect(q.pop()).toBeUndefined()
+    for (let i = 0; i < 14; i++) q.push(i)
+    for (let i = 0; i < 12; i++) q.shift()
+    for (let i = 14; i < 20; i++) q.push(i)
+    // 12..19 from a head near the end of its 16-slot ring: the back has wrapped to the start.
+    expect(q.pop()).toBe(19)
+    expect(q.pop()).toBe(18)
+    expect(q.length).toBe(6)
+    expect(q.peek()).toBe(12)
+    expect([...q]).toEqual([12, 13, 14, 15, 16, 17])
+    q.push(30)
+    expect(q.pop()).toBe(30)
+  })
 })
