@@ -1,7 +1,8 @@
 /**
- * What a server writes to its log about its broker's losses: each `loss` event and each
- * descriptor shortage, through a {@link RateLimiter} so that a flood gives one line per
- * kind and window; and a warning at start when the open-files limit is low.
+ * What a server writes to its log about its broker's losses: each `loss` event, each job
+ * timeout (504) and each descriptor shortage, through a {@link RateLimiter} so that a
+ * flood gives one line per kind and window; and a warning at start when the open-files
+ * limit is low.
  * @internal
  */
 import { readFileSync } from 'node:fs'
@@ -16,21 +17,28 @@ export type LogLine = (level: LogLevel, message: string) => void
 /** Below this soft limit of open files, the broker warns at start. */
 export const LOW_OPEN_FILES = 4096
 
-/** A worker dropped for a fault, a READY refused, a client over its budget: notice (2); any other loss: info (3). */
-function levelOf (kind: LossKind | 'descriptors'): LogLevel {
-  if (kind === 'descriptors') return 1
-  if (kind.startsWith('workerDropped:') || kind.startsWith('registrationRefused:') || kind === 'undelivered:overBudget') return 2
+/**
+ * Running out of descriptors, a job timeout (504): warning (1). A worker dropped for a
+ * fault, a READY or a connection refused, a client over its budget: notice (2). Any
+ * other loss: info (3).
+ */
+function levelOf (kind: LossKind | 'descriptors' | 'jobTimeout'): LogLevel {
+  if (kind === 'descriptors' || kind === 'jobTimeout') return 1
+  if (kind.startsWith('workerDropped:') || kind.startsWith('registrationRefused:') || kind.startsWith('zapRefused:') || kind === 'undelivered:overBudget') return 2
   return 3
 }
 
 /**
- * Logs every loss the broker reports, rate-limited per kind (the first line at once,
- * then "N more in the last 10 s"). Returns a function that writes the pending summaries
- * and stops.
+ * Logs every loss the broker reports, each job timeout (504) and each descriptor
+ * shortage, rate-limited per kind (the first line at once, then "N more in the last
+ * 10 s"). Returns a function that writes the pending summaries and stops.
  */
 export function logBrokerLosses (broker: Broker, log: LogLine, windowMs?: number): () => void {
   const limiter = new RateLimiter((kind, line) => { log(levelOf(kind as LossKind), line) }, windowMs)
   broker.on('loss', (kind, peer, detail) => { limiter.note(kind, `${kind}: ${detail} (peer ${peer})`) })
+  broker.on('jobTimeout', (worker, jobId) => {
+    limiter.note('jobTimeout', `jobTimeout: job ${jobId} ran past jobTimeout (${broker.options.jobTimeout} ms) on worker ${worker.pid ?? worker.id}: answered 504; the worker is replaced${worker.retiring ? ' once its other jobs are answered' : ''} (a child of this server is killed, a remote worker dropped)`)
+  })
   broker.on('descriptorsExhausted', (side, code) => {
     limiter.note('descriptors', `${side}: out of file descriptors (${code}): new connections are refused until some close; raise the open-files limit (ulimit -n)`)
   })

@@ -13,7 +13,7 @@ import { LossCounters } from './loss-counters.js'
 import { resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from './options.js'
 import { SendQueue } from './send-queue.js'
 import { zeromqSocketFactory, type SocketFactory } from './tokens.js'
-import type { BrokerEndpoints, BrokerState, BrokerStats, DisconnectWorkerOptions, WorkerGoneReason, WorkerInfo } from './types.js'
+import type { BrokerEndpoints, BrokerState, BrokerStats, DisconnectWorkerOptions, WorkerGoneReason, WorkerInfo, ZapRefusal } from './types.js'
 
 /** The ACK's parameters: the broker takes CREDIT, up to {@link MAX_SLOTS} slots per worker. */
 const ACK_PARAMS = Object.freeze({ [ACK_CREDIT]: String(MAX_SLOTS) })
@@ -215,6 +215,14 @@ export class Broker extends EventEmitter<BrokerEvents> {
       slowClients: front?.slowClients ?? 0,
       losses: this.#losses.snapshot()
     }
+  }
+
+  /**
+   * Counts a connection that ZAP refused (`stats().losses.zapRefused`, a `loss` event): the
+   * broker never sees such a peer, so whoever runs the ZAP handler tells it, as `ZmqServer` does.
+   */
+  zapRefused (reason: ZapRefusal, peer: string, detail: string): void {
+    this.#losses.zapRefused(reason, peer, detail)
   }
 
   /**

@@ -40,8 +40,9 @@ export interface BrokerEvents {
   /**
    * Something was refused or lost: a request answered at once with an error or dropped
    * from its queue, a reply that did not reach its client, a stray REPLY, a READY
-   * refused, a worker dropped for a fault. Each is counted in `stats().losses` under
-   * `kind`; `peerId` is the client's or the worker's routing id in hex. Emitted only
+   * refused, a worker dropped for a fault, a connection ZAP refused. Each is counted in
+   * `stats().losses` under `kind`; `peerId` is the client's or the worker's routing id in
+   * hex (for a ZAP refusal, the peer's address and mechanism). Emitted only
    * while someone listens (a flood emits one per request: a logger should rate-limit).
    */
   loss: [kind: LossKind, peerId: string, detail: string]

@@ -32,7 +32,7 @@ export { DISPATCH_POLICY, SOCKET_FACTORY, zeromqSocketFactory } from './tokens.j
 export type { SocketFactory } from './tokens.js'
 export type {
   BrokerEndpoints, BrokerLosses, BrokerState, BrokerStats, DisconnectWorkerOptions, LossKind, RefusalReason, RegistrationRefusal,
-  UndeliveredReason, WorkerGoneReason, WorkerInfo, WorkerState
+  UndeliveredReason, WorkerGoneReason, WorkerInfo, WorkerState, ZapRefusal
 } from './types.js'
 export { WorkerAgent } from './worker-agent.js'
 export type { Job, JobHandler, JobResult, WorkerCloseOptions } from './worker-agent.js'

@@ -1,19 +1,20 @@
 /**
  * Every loss the broker sees, counted by kind and reported as a `loss` event: requests
  * refused, replies that never reached their client, stray replies, registrations
- * refused, workers dropped. The broker calls one method per loss; `stats().losses` and
+ * refused, workers dropped, connections that ZAP refused. The broker calls one method per loss; `stats().losses` and
  * `nsz status --json` read the counts, and a server logs the events (rate-limited).
  * @internal
  */
 import type { EventEmitter } from 'eventemitter3'
 import type { BrokerEvents } from './events.js'
 import type {
-  BrokerLosses, LossKind, RefusalReason, RegistrationRefusal, UndeliveredReason, WorkerGoneReason
+  BrokerLosses, LossKind, RefusalReason, RegistrationRefusal, UndeliveredReason, WorkerGoneReason, ZapRefusal
 } from './types.js'
 
 const REFUSALS: readonly RefusalReason[] = ['malformed', 'tooLarge', 'noService', 'queueFull', 'clientLimit', 'queueTimeout', 'clientGone', 'stopping']
 const UNDELIVERED: readonly UndeliveredReason[] = ['unreachable', 'overBudget', 'closed']
 const REGISTRATIONS: readonly RegistrationRefusal[] = ['reservedService', 'tooManyServices', 'serviceTableFull', 'stopping']
+const ZAP_REFUSALS: readonly ZapRefusal[] = ['address', 'clientKey', 'notChild', 'workerKey']
 const WORKER_REASONS: readonly WorkerGoneReason[] = ['expired', 'disconnect', 'timeout', 'protocol', 'unreachable', 'retired', 'drain', 'close']
 
 /** Workers that leave for these reasons were asked to or chose to: no loss is reported. */
@@ -25,7 +26,7 @@ function zeros<K extends string> (keys: readonly K[]): Record<K, number> {
 
 /** Counts of nothing lost: the figures of a server that runs no broker. */
 export function noLosses (): BrokerLosses {
-  return { refused: zeros(REFUSALS), undelivered: zeros(UNDELIVERED), strayReplies: 0, jobsLost: 0, registrationsRefused: zeros(REGISTRATIONS), workersDropped: zeros(WORKER_REASONS) }
+  return { refused: zeros(REFUSALS), undelivered: zeros(UNDELIVERED), strayReplies: 0, jobsLost: 0, registrationsRefused: zeros(REGISTRATIONS), workersDropped: zeros(WORKER_REASONS), zapRefused: zeros(ZAP_REFUSALS) }
 }
 
 /** The broker's loss counters; each method counts one loss and emits `loss` while someone listens. */
@@ -35,6 +36,7 @@ export class LossCounters {
   readonly #undelivered = zeros(UNDELIVERED)
   readonly #registrations = zeros(REGISTRATIONS)
   readonly #workers = zeros(WORKER_REASONS)
+  readonly #zap = zeros(ZAP_REFUSALS)
   #stray = 0
   #lost = 0
 
@@ -78,6 +80,12 @@ export class LossCounters {
     if (!ORDERLY.has(reason)) this.#emit(`workerDropped:${reason}`, workerId, `worker dropped: ${reason}`)
   }
 
+  /** A connection that ZAP refused; `peer` names it (address, mechanism, key). */
+  zapRefused (reason: ZapRefusal, peer: string, detail: string): void {
+    this.#zap[reason]++
+    this.#emit(`zapRefused:${reason}`, peer, detail)
+  }
+
   /** Replies dropped because their client was gone or over its budget, over all reasons. */
   get undeliveredTotal (): number {
     let n = 0
@@ -97,7 +105,8 @@ export class LossCounters {
       strayReplies: this.#stray,
       jobsLost: this.#lost,
       registrationsRefused: { ...this.#registrations },
-      workersDropped: { ...this.#workers }
+      workersDropped: { ...this.#workers },
+      zapRefused: { ...this.#zap }
     }
   }
 

@@ -9,7 +9,6 @@ import type { WorkerInfo } from './types.js'
 export interface TimedOutHost {
   /** The longest a worker may take to finish its other jobs once one of its jobs timed out. */
   readonly gracefulTimeout: number
-  readonly log: (message: string) => void
   /** Kills the worker's process, when it is one of the server's own. */
   readonly kill: (worker: WorkerInfo) => void
 }
@@ -18,12 +17,12 @@ export interface TimedOutHost {
  * A worker one of whose jobs ran past `jobTimeout` is replaced: its process is killed
  * once the broker drops it (at once when it ran nothing else or went silent, else once
  * its other jobs are answered), and at the latest `gracefulTimeout` after the timeout,
- * its jobs left then answered 502 (or requeued).
+ * its jobs left then answered 502 (or requeued). The loss log (`logBrokerLosses`) says
+ * each timeout.
  */
 export function replaceTimedOut (broker: Broker, host: TimedOutHost): void {
   const deadlines = new Map<string, NodeJS.Timeout>()
-  broker.on('jobTimeout', (worker, jobId) => {
-    host.log(`job ${jobId} timed out on worker ${worker.pid ?? worker.id}: replacing the worker${worker.retiring ? ' once its other jobs are answered' : ''}`)
+  broker.on('jobTimeout', (worker) => {
     if (!worker.retiring || deadlines.has(worker.id)) return
     deadlines.set(worker.id, setTimeout(() => {
       deadlines.delete(worker.id)

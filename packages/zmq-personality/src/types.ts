@@ -117,6 +117,17 @@ export type UndeliveredReason = 'unreachable' | 'overBudget' | 'closed'
  */
 export type RegistrationRefusal = 'reservedService' | 'tooManyServices' | 'serviceTableFull' | 'stopping'
 
+/**
+ * Why ZAP refused a connection (its handshake failed, so no message of that peer reached
+ * the broker); the server that runs the ZAP handler reports it with {@link Broker.zapRefused}:
+ * - `address`: the frontend's access rules (`allow`, `deny`, `cidrAllow`, `cidrDeny`) refuse its address;
+ * - `clientKey`: the frontend admits the listed `clientKeys` only, and the peer has another key or none;
+ * - `notChild`: a process on the host (an `ipc://` peer) that is not one of the server's children;
+ * - `workerKey`: a remote worker the backend does not admit: no `workerKeys` listed (and no
+ *   `insecureBackend`), not a CURVE peer, or a key not in the list.
+ */
+export type ZapRefusal = 'address' | 'clientKey' | 'notChild' | 'workerKey'
+
 /** The kind of a `loss` event: the counter of {@link BrokerLosses} it counts in. */
 export type LossKind =
   | `refused:${RefusalReason}`
@@ -125,6 +136,7 @@ export type LossKind =
   | 'jobLost'
   | `registrationRefused:${RegistrationRefusal}`
   | `workerDropped:${WorkerGoneReason}`
+  | `zapRefused:${ZapRefusal}`
 
 /** What the broker lost or refused since it started, by kind (`stats().losses`, `nsz status --json`). */
 export interface BrokerLosses {
@@ -137,6 +149,8 @@ export interface BrokerLosses {
   readonly registrationsRefused: Readonly<Record<RegistrationRefusal, number>>
   /** Workers that left the pool, by {@link WorkerGoneReason} (the orderly ones too). */
   readonly workersDropped: Readonly<Record<WorkerGoneReason, number>>
+  /** Connections that ZAP refused, by {@link ZapRefusal}. */
+  readonly zapRefused: Readonly<Record<ZapRefusal, number>>
 }
 
 /** The endpoints a broker bound, wildcards resolved. */

@@ -14,12 +14,12 @@ import { poolStatus } from './server-status.js'
 import { replaceTimedOut } from './timed-out.js'
 import { zmqServerOptionSpecs, type ResolvedZmqServerOptions, type ZmqServerOptions } from './server-options.js'
 import { WorkerAgent } from './worker-agent.js'
-import { brokerSecurity, checkServerSecurity } from './security/server-security.js'
+import { brokerSecurity, checkServerSecurity, zapPeer } from './security/server-security.js'
 import { LocalWorkers, notingBackend, readWorkerBootstrap, workerCurveOptions, type WorkerBootstrap, type WorkerCurve } from './security/local-workers.js'
 import { bindControlSocket, serveControl } from './control.js'
 import { DISPATCH_POLICY, SOCKET_FACTORY, zeromqSocketFactory, type SocketFactory } from './tokens.js'
 import { leastRecentlyUsed, type DispatchPolicy } from './dispatch.js'
-import { ZapHandler } from './security/zap-handler.js'
+import { ZapHandler, type ZapLog } from './security/zap-handler.js'
 import type { DependencyContainer } from 'tsyringe'
 
 export type { ZmqRequest, ZmqServerStatus } from './types.js'
@@ -68,6 +68,7 @@ export class ZmqServer<
   #childCurve: WorkerCurve | undefined
   #controlOptions: SocketOptions<Reply> = {}
   #backend: Router | undefined
+  #stopLossLog: (() => void) | undefined
   #boot: WorkerBootstrap | undefined
   // Parent: the children's private backend endpoint and their per-child tags.
   readonly #local = new LocalWorkers()
@@ -184,9 +185,12 @@ export class ZmqServer<
     const security = await brokerSecurity(o, {
       allowAddress: (address) => this.isAllowed({ address }),
       isOwnChild: (pid) => this.#local.isChild(pid),
-      refused: ({ address, mechanism }, reason) => { this.log(2, `worker refused on the backend: ${reason}`, { address, mechanism }) }
+      // Counted and logged as the broker's losses, rate-limited; the broker exists by the time a socket binds.
+      refused: (request, reason, why) => { this.#broker?.zapRefused(reason, zapPeer(request), why) }
     })
-    this.#zap = new ZapHandler({ authorize: security.authorize, context: this.#context, log: (level, message, fields) => { this.log(level, message, fields) } })
+    // The handler's own refusal line (level 2) would say each refusal a second time, unlimited.
+    const zapLog: ZapLog = (level, message, fields) => { if (level !== 2) this.log(level, message, fields) }
+    this.#zap = new ZapHandler({ authorize: security.authorize, context: this.#context, log: zapLog })
     await this.#zap.start()
     const context = { context: this.#context }
     const broker = new Broker({
@@ -224,7 +228,7 @@ export class ZmqServer<
   #watchBroker (broker: Broker): void {
     const log = (level: LogLevel, message: string): void => { this.log(level, message) }
     warnLowOpenFiles(log)
-    logBrokerLosses(broker, log)
+    this.#stopLossLog = logBrokerLosses(broker, log)
     broker.on('workerBusy', (worker) => {
       // Every job handed out counts: under load a worker goes from job to job without
       // ever being idle in between.
@@ -232,9 +236,9 @@ export class ZmqServer<
       this.#tally(worker, 'processing')
     })
     broker.on('workerIdle', (worker) => { this.#tally(worker, 'waiting') })
+    // logBrokerLosses says each timeout, rate-limited.
     replaceTimedOut(broker, {
       gracefulTimeout: this.options.gracefulTimeout,
-      log: (message) => { this.log(1, message) },
       // A remote worker's pid is another host's: only our own children are killed.
       kill: (worker) => { if (worker.pid !== undefined && this.#isLocal(worker)) this.killChild(worker.pid, 'SIGKILL') }
     })
@@ -292,6 +296,8 @@ export class ZmqServer<
   protected override async serverClose (): Promise<void> {
     try {
       await this.#broker?.close()
+      // The summaries of the log lines held back, before the log closes.
+      this.#stopLossLog?.()
       this.#local.close()
       await this.#zap?.close()
       this.#control?.close()

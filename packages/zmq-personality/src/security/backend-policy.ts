@@ -4,6 +4,7 @@
  * Decided by ZAP when a worker connects, so the data path pays nothing for it.
  */
 
+import type { ZapRefusal } from '../types.js'
 import type { ZapRequest } from './zap-handler.js'
 
 /** The credentials libzmq reports for an `ipc://` peer (Linux `SO_PEERCRED`). */
@@ -32,8 +33,8 @@ export interface BackendPolicyOptions {
   readonly insecureBackend: boolean
   /** True when `pid` is one of the server's own children. */
   readonly isOwnChild: (pid: number) => boolean
-  /** Told why a worker was refused, for the log. */
-  readonly refused?: (request: ZapRequest, reason: string) => void
+  /** Told why a worker was refused, for the loss counters and the log: a reason and its text. */
+  readonly refused?: (request: ZapRequest, reason: ZapRefusal, why: string) => void
 }
 
 /**
@@ -47,17 +48,19 @@ export interface BackendPolicyOptions {
  */
 export function createBackendPolicy (options: BackendPolicyOptions): (request: ZapRequest) => boolean {
   const keys = new Set(options.workerKeys)
-  const refuse = (request: ZapRequest, reason: string): false => {
-    options.refused?.(request, reason)
-    return false
-  }
   return (request) => {
     const peer = ipcPeer(request.address)
     if (peer !== undefined && options.isOwnChild(peer.pid)) return true
     if (peer === undefined && request.address === '') return true
     if (options.insecureBackend) return true
-    if (keys.size === 0) return refuse(request, 'the backend admits remote workers only with workerKeys (--worker-keys) or insecureBackend (--insecure-backend)')
-    if (request.mechanism !== 'CURVE' || request.publicKey === undefined) return refuse(request, `a ${request.mechanism} worker; workerKeys admit CURVE workers only`)
-    return keys.has(request.publicKey) || refuse(request, `public key ${request.publicKey} is not in workerKeys`)
+    // A process on this host is not a child; anyone else is a remote worker.
+    const refuse = (why: string): false => {
+      const reason = peer === undefined ? 'workerKey' : 'notChild'
+      options.refused?.(request, reason, peer === undefined ? why : `pid ${peer.pid} (uid ${peer.uid}) is not one of the server's children, and ${why}`)
+      return false
+    }
+    if (keys.size === 0) return refuse('the backend admits remote workers only with workerKeys (--worker-keys) or insecureBackend (--insecure-backend)')
+    if (request.mechanism !== 'CURVE' || request.publicKey === undefined) return refuse(`a ${request.mechanism} worker; workerKeys admit CURVE workers only`)
+    return keys.has(request.publicKey) || refuse(`public key ${request.publicKey} is not in workerKeys`)
   }
 }

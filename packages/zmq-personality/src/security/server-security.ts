@@ -11,9 +11,10 @@ import { curvePublicKey, curveServerSocketOptions, generateCurveKeyPair, type Cu
 import { readKeyFile } from './key-file.js'
 import { keyFileError } from '../errors.js'
 import type { CurveSockets, ResolvedZmqServerOptions } from '../server-options.js'
+import type { ZapRefusal } from '../types.js'
 import type { WorkerCurve } from './local-workers.js'
 import { zapSocketOptions, type ZapAuthorize, type ZapRequest } from './zap-handler.js'
-import { BACKEND_DOMAIN, FRONTEND_DOMAIN, createZapPolicy } from './zap-policy.js'
+import { BACKEND_DOMAIN, FRONTEND_DOMAIN } from './zap-policy.js'
 
 /** The security options of a server, as {@link ResolvedZmqServerOptions} holds them. */
 export type ServerSecurityOptions = Pick<ResolvedZmqServerOptions,
@@ -41,8 +42,14 @@ export interface BrokerSecurityHost {
   allowAddress (address: string): boolean
   /** True when `pid` is one of the server's own children. */
   isOwnChild (pid: number): boolean
-  /** Told why a worker was refused on the backend. */
-  refused (request: ZapRequest, reason: string): void
+  /** Told of each peer refused, on either socket, with the reason and its text. */
+  refused (request: ZapRequest, reason: ZapRefusal, why: string): void
+}
+
+/** How a refused peer is named in the loss log: its address (or `no address`), mechanism and key. */
+export function zapPeer (request: ZapRequest): string {
+  const key = request.publicKey === undefined ? '' : ` ${request.publicKey}`
+  return `${request.address === '' ? 'no address' : request.address}, ${request.mechanism}${key}`
 }
 
 /** The sockets CURVE encrypts, the default (`both` with a key, else `none`) resolved. */
@@ -105,15 +112,22 @@ export async function brokerSecurity (o: ServerSecurityOptions, host: BrokerSecu
   const hasRules = o.allow.length + o.deny.length + o.cidrAllow.length + o.cidrDeny.length > 0
   const encrypts = (socket: 'frontend' | 'backend'): boolean => curve === socket || curve === 'both'
   const frontendZap = hasRules || curve !== 'none'
-  const clients = createZapPolicy({
-    ...(o.clientKeys.length > 0 ? { clientKeys: o.clientKeys } : {}),
-    ...(hasRules ? { allowAddress: ({ address }) => host.allowAddress(address) } : {})
-  })
+  const clientKeys = o.clientKeys.length > 0 ? new Set(o.clientKeys) : undefined
+  const clients = (request: ZapRequest): boolean => {
+    const refuse = (reason: ZapRefusal, why: string): false => {
+      host.refused(request, reason, `client refused on the frontend: ${why}`)
+      return false
+    }
+    if (hasRules && !host.allowAddress(request.address)) return refuse('address', `the access rules (allow, deny, cidrAllow, cidrDeny) refuse address ${request.address === '' ? '(none)' : request.address}`)
+    if (clientKeys === undefined) return true
+    if (request.publicKey === undefined) return refuse('clientKey', `a ${request.mechanism} client; clientKeys admit CURVE clients only`)
+    return clientKeys.has(request.publicKey) || refuse('clientKey', `public key ${request.publicKey} is not in clientKeys`)
+  }
   const workers = createBackendPolicy({
     workerKeys: o.workerKeys,
     insecureBackend: o.insecureBackend,
     isOwnChild: (pid) => host.isOwnChild(pid),
-    refused: (request, reason) => { host.refused(request, reason) }
+    refused: (request, reason, why) => { host.refused(request, reason, `worker refused on the backend: ${why}`) }
   })
   const pool = encrypts('backend') ? generateCurveKeyPair() : undefined
   return {

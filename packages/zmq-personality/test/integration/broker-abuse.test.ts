@@ -3,7 +3,7 @@ import { Dealer, type Router } from 'zeromq'
 import { Command, Status, decodeNszReply, encodeNszRequest, isDecodeError } from '@net-server/client'
 import { b, deferred, eventually, nextEvent, text, track, within } from '@net-server/test-support'
 import { Broker, zeromqSocketFactory, type BrokerOptions, type Job, type LossKind } from '@net-server/zmq'
-import { FAST, NszClient, RawWorker, dealer, reqCall, reqClient, startAgent, startBroker } from '../support/broker.js'
+import { FAST, NszClient, RawWorker, dealer, politeClients, reqCall, reqClient, startAgent, startBroker } from '../support/broker.js'
 
 /** Resolves once the broker has `n` requests waiting. */
 function queuedUpTo (broker: Broker, n: number, ms = 10_000): Promise<unknown> {
@@ -54,15 +54,7 @@ describe('fairness under a flood', () => {
     })()
     await queuedUpTo(broker, 500)
 
-    const latencies: number[] = []
-    await within(Promise.all(Array.from({ length: 6 }, async (_, c) => {
-      const socket = reqClient(frontend)
-      for (let r = 0; r < 10; r++) {
-        const started = performance.now()
-        expect(await reqCall(socket, `polite ${c} ${r}`)).toEqual([`polite ${c} ${r}`])
-        latencies.push(performance.now() - started)
-      }
-    })), 20_000, 'the polite clients\' 60 replies')
+    const latencies = await politeClients(frontend, 6, 10, (body) => [body])
     // The flood is still under way: its requests wait, and it has more to send or read.
     expect(broker.stats().queued).toBeGreaterThan(0)
     expect(answered).toBeLessThan(FLOOD)

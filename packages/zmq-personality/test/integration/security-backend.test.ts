@@ -9,15 +9,15 @@ import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { Command } from '@net-server/client'
 import { rejection, tempDir, text, type TestProcess } from '@net-server/test-support'
-import { connectable, portOf } from '../../src/endpoints.js'
+import { connectable } from '../../src/endpoints.js'
 import { generateCurveKeyPair, isCurveKey } from '../../src/security/curve.js'
-import { RawWorker } from '../support/broker.js'
+import { RawWorker, from127002 } from '../support/broker.js'
 import { pipelinedClient } from '../support/clients.js'
 import { SMALL, decision, start, stop } from '../support/security.js'
 
 /** A raw MDP worker whose connection to the broker's backend leaves from 127.0.0.2. */
 function rogueFrom127002 (backend: string): RawWorker {
-  const rogue = new RawWorker(`tcp://127.0.0.2:0;127.0.0.1:${portOf(backend)}`)
+  const rogue = new RawWorker(from127002(backend))
   onTestFinished(() => { rogue.socket.close() })
   return rogue
 }

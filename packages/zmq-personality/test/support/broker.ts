@@ -1,4 +1,4 @@
-import { onTestFinished } from 'vitest'
+import { expect, onTestFinished } from 'vitest'
 import { Dealer, Request } from 'zeromq'
 import {
   Command, MDPW, decodeNszReply, encodeNszRequest, encodeReady, encodeReply, isDecodeError,
@@ -6,6 +6,7 @@ import {
 } from '@net-server/client'
 import { b, nextEvent, text, track, within } from '@net-server/test-support'
 import { Broker, WorkerAgent, type BrokerOptions, type JobHandler, type SocketFactory, type WorkerAgentOptions } from '@net-server/zmq'
+import { portOf } from '../../src/endpoints.js'
 
 /** Short heartbeats so that expiry tests stay fast. */
 export const FAST = { heartbeatInterval: 100, heartbeatLiveness: 3 } as const
@@ -53,16 +54,40 @@ export function reqClient (endpoint: string, routingId?: string): Request {
 }
 
 /** A DEALER connected to `endpoint`, for clients of the MDP and project dialects and for raw workers. */
-export function dealer (endpoint: string): Dealer {
-  const socket = track(new Dealer({ receiveTimeout: 5000, linger: 0 }))
+export function dealer (endpoint: string, routingId?: string): Dealer {
+  const socket = track(new Dealer({ receiveTimeout: 5000, linger: 0, ...(routingId === undefined ? {} : { routingId }) }))
   socket.connect(endpoint)
   return socket
+}
+
+/** `endpoint` (a loopback TCP one) for a socket whose connection leaves from 127.0.0.2: a peer at another address. */
+export function from127002 (endpoint: string): string {
+  return `tcp://127.0.0.2:0;127.0.0.1:${portOf(endpoint)}`
 }
 
 /** One request/reply round trip on a REQ socket. */
 export async function reqCall (socket: Request, body: Body): Promise<string[]> {
   await socket.send(body as Buffer[])
   return text(await socket.receive())
+}
+
+/**
+ * `clients` polite REQ clients, each sending `requests` requests one after the other
+ * (`polite <client> <request>`) and checking each reply against `expected` of its body;
+ * resolves with the latency of every request, in ms, within 20 s.
+ */
+export async function politeClients (endpoint: string, clients: number, requests: number, expected: (body: string) => string[]): Promise<number[]> {
+  const latencies: number[] = []
+  await within(Promise.all(Array.from({ length: clients }, async (_, c) => {
+    const socket = reqClient(endpoint)
+    for (let r = 0; r < requests; r++) {
+      const started = performance.now()
+      const body = `polite ${c} ${r}`
+      expect(await reqCall(socket, body)).toEqual(expected(body))
+      latencies.push(performance.now() - started)
+    }
+  })), 20_000, `the polite clients' ${clients * requests} replies`)
+  return latencies
 }
 
 /** A pipelining client of the project's dialect on a DEALER. */
@@ -105,8 +130,9 @@ export class NszClient {
 export class RawWorker {
   readonly socket: Dealer
 
-  constructor (endpoint: string) {
-    this.socket = dealer(endpoint)
+  /** @param routingId - the DEALER's routing id; libzmq picks one by default */
+  constructor (endpoint: string, routingId?: string) {
+    this.socket = dealer(endpoint, routingId)
   }
 
   async ready (service = 'default', extension?: WorkerExtension): Promise<void> {

@@ -4,6 +4,7 @@
  * whether the command left any process behind.
  */
 import { existsSync } from 'node:fs'
+import { expect } from 'vitest'
 import type { BrokerLosses } from '@net-server/zmq'
 import { fileURLToPath } from 'node:url'
 import { BUILT_PACKAGES, TSX, TestProcess, groupGone, requireFreshBuild, runZmqClient } from '@net-server/test-support'
@@ -17,12 +18,22 @@ export const NSZ: readonly string[] = existsSync(here('../../dist/bin/nsz.js'))
 
 let checked = false
 
+/** How to start `nsz`: another entry instead of {@link NSZ}, a working directory, a soft limit of open files (`ulimit -n`). */
+export interface NszOptions {
+  readonly argv0?: readonly string[]
+  readonly cwd?: string
+  readonly openFiles?: number
+}
+
 /** Starts `nsz ARGS`; the process group is killed when the test ends. Fails on a build older than its source. */
-export function nsz (args: readonly string[], options: { argv0?: readonly string[], cwd?: string } = {}): TestProcess {
+export function nsz (args: readonly string[], options: NszOptions = {}): TestProcess {
   // The build runs the other packages' builds too: all of them must be current.
   if (!checked && NSZ[0] === here('../../dist/bin/nsz.js')) requireFreshBuild(BUILT_PACKAGES)
   checked = true
-  return new TestProcess(process.execPath, [...options.argv0 ?? NSZ, ...args], { group: true, json: false, cwd: options.cwd })
+  const argv = [process.execPath, ...options.argv0 ?? NSZ, ...args]
+  // The shell sets the limit and becomes nsz (exec): the process is nsz itself.
+  const [command, ...rest] = options.openFiles === undefined ? argv : ['bash', '-c', `ulimit -n ${options.openFiles} && exec "$0" "$@"`, ...argv]
+  return new TestProcess(command!, rest, { group: true, json: false, cwd: options.cwd })
 }
 
 /** Runs `nsz ARGS` to its end: exit code and output, after every process it started is gone. */
@@ -41,8 +52,8 @@ export interface Serving {
 }
 
 /** Starts `nsz serve --port 0,0 ARGS` and waits for its ready line. */
-export async function serve (args: readonly string[]): Promise<Serving> {
-  const proc = nsz(['serve', '--port', '0,0', ...args])
+export async function serve (args: readonly string[], options: NszOptions = {}): Promise<Serving> {
+  const proc = nsz(['serve', '--port', '0,0', ...args], options)
   const [, frontend, backend] = await proc.line(/^listening frontend=(\S+) backend=(\S+)$/)
   return { proc, frontend: frontend!, backend: backend! }
 }
@@ -91,4 +102,27 @@ export async function statusUntil (pidFile: string, match: (status: StatusJson) 
     if (match(status)) return status
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(status)}`)
   }
+}
+
+/** The messages of a server's log lines (JSON on its stderr) that match `pattern`. */
+export function logged (proc: { readonly stderr: string }, pattern: RegExp): string[] {
+  return proc.stderr.split('\n').filter((l) => l.startsWith('{'))
+    .map((l) => (JSON.parse(l) as { msg: string }).msg)
+    .filter((msg) => pattern.test(msg))
+}
+
+/**
+ * How many lines of `kind` the loss log held back, read from the lines of that kind in
+ * a log that has ended: the first one, then at most one summary, `N more in the last
+ * 10 s (kind), the last: …` (the window is 10 s). Fails on any other shape.
+ */
+export function suppressed (lines: readonly string[], kind: string): number {
+  expect(lines.length).toBeGreaterThanOrEqual(1)
+  expect(lines.length).toBeLessThanOrEqual(2)
+  const summary = /^(\d+) more in the last 10 s \((.+?)\), the last: /
+  expect(lines[0], 'the first line of a kind is written as it is').not.toMatch(summary)
+  if (lines.length === 1) return 0
+  const [, more, summarised] = summary.exec(lines[1]!) ?? []
+  expect(summarised, lines[1]).toBe(kind)
+  return Number(more)
 }

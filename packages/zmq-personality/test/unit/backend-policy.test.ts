@@ -26,7 +26,7 @@ describe('createBackendPolicy', () => {
     workerKeys: o.workerKeys ?? [],
     insecureBackend: o.insecureBackend ?? false,
     isOwnChild: (pid) => pid === 7,
-    refused: (_request, reason) => { refusals.push(reason) }
+    refused: (_request, reason, why) => { refusals.push(`${reason}: ${why}`) }
   })
 
   it('admits the own children and ipc peers without credentials; refuses everyone else by default, saying why', () => {
@@ -34,7 +34,9 @@ describe('createBackendPolicy', () => {
     expect(p(request('localhost:1:1:7'))).toBe(true)
     expect(p(request(''))).toBe(true)
     expect(p(request('localhost:1:1:8'))).toBe(false)
+    expect(refusals.at(-1)).toMatch(/^notChild: pid 8 \(uid 1\) is not one of the server's children, and the backend admits remote workers only/)
     expect(p(request('127.0.0.2'))).toBe(false)
+    expect(refusals.at(-1)).toMatch(/^workerKey: the backend admits remote workers only/)
     expect(p(request('127.0.0.2', listed))).toBe(false)
     expect(refusals.at(-1)).toMatch(/workerKeys \(--worker-keys\) or insecureBackend \(--insecure-backend\)/)
   })
