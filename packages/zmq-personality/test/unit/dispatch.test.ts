@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { leastRecentlyUsed, type DispatchService, type DispatchWorker } from '@net-server/zmq'
 import { checkDispatchPolicy } from '../../src/dispatch.js'
-import { ReadySet } from '../../src/broker-tables.js'
+import { ReadySet } from '../../src/ready-set.js'
 import { FairQueue, type FairJob } from '../../src/fair-queue.js'
 
 interface PlainWorker extends DispatchWorker { freeSlots: number }
