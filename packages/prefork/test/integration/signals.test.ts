@@ -1,8 +1,8 @@
-import { rmSync, writeFileSync } from 'node:fs'
+import { renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { gate } from '@net-server/test-support'
+import { alive, eventually, gate, loggedBy, openFiles, tempDir } from '@net-server/test-support'
 import { startPool, type Pool } from '../support/pool.js'
 
 function faultFile (): string {
@@ -122,5 +122,35 @@ describe('signals', () => {
     from = pool.events.length
     pool.signal('SIGHUP')
     await pool.until(() => old.every((pid) => !pool.live.has(pid)) && pool.ready().length === 2, 'a successful restart')
+  })
+
+  it('USR1 makes the parent and every child reopen the log file moved away, a child still booting too', async () => {
+    const logFile = join(tempDir(), 'pool.log')
+    const rotated = `${logFile}.1`
+    const fault = faultFile()
+    const pool = await startPool(['--min-servers', '2', '--log-level', '2', '--log-file', logFile, '--boot-fault', fault])
+    const ready = await pool.settled(2)
+    // A third child that has opened the log and is held in its boot.
+    const held = gate()
+    writeFileSync(fault, `hold ${held.path}`)
+    const from = pool.events.length
+    pool.signal('SIGTTIN')
+    const booting = (await pool.event((e) => e.event === 'childSpawn', 'a third child', from)).pid!
+    await eventually(() => alive(booting) && openFiles(booting).includes(logFile), `child ${booting} to open the log file`, 10_000)
+
+    renameSync(logFile, rotated)
+    pool.signal('SIGUSR1')
+    const running = [pool.pid, ...ready].sort((a, b) => a - b)
+    await eventually(() => running.every((pid) => loggedBy(logFile, 'log reopened').includes(pid)),
+      () => `'log reopened' in the new file from the parent and the ready children (${running.join(', ')}); from ${loggedBy(logFile, 'log reopened').join(', ') || 'none'}`, 5000)
+    held.open()
+    await pool.event((e) => e.event === 'childReady' && e.pid === booting, `child ${booting} ready`, from)
+    await eventually(() => loggedBy(logFile, 'log reopened').includes(booting),
+      () => `'log reopened' in the new file from the child that was booting (${booting}); from ${loggedBy(logFile, 'log reopened').join(', ') || 'none'}`, 5000)
+    for (const pid of [...running, booting]) {
+      expect(openFiles(pid), `files of ${pid}`).toContain(logFile)
+      expect(openFiles(pid), `files of ${pid}`).not.toContain(rotated)
+    }
+    expect(loggedBy(rotated, 'log reopened')).toEqual([])
   })
 })
