@@ -140,17 +140,17 @@ describe('signals', () => {
 
     renameSync(logFile, rotated)
     pool.signal('SIGUSR1')
-    const running = [pool.pid, ...ready].sort((a, b) => a - b)
-    await eventually(() => running.every((pid) => loggedBy(logFile, 'log reopened').includes(pid)),
-      () => `'log reopened' in the new file from the parent and the ready children (${running.join(', ')}); from ${loggedBy(logFile, 'log reopened').join(', ') || 'none'}`, 5000)
+    // Each writes its next line to the new file, and lets go of the moved one (pino
+    // closes it just after).
+    const stale = (pids: readonly number[]): number[] => pids.filter((pid) => !loggedBy(logFile, 'log reopened').includes(pid) || openFiles(pid).includes(rotated))
+    const running = [pool.pid, ...ready]
+    await eventually(() => stale(running).length === 0,
+      () => `the parent and the ready children (${running.join(', ')}) to log 'log reopened' in the new file and close the moved one; not done: ${stale(running).join(', ')}`, 5000)
     held.open()
     await pool.event((e) => e.event === 'childReady' && e.pid === booting, `child ${booting} ready`, from)
-    await eventually(() => loggedBy(logFile, 'log reopened').includes(booting),
-      () => `'log reopened' in the new file from the child that was booting (${booting}); from ${loggedBy(logFile, 'log reopened').join(', ') || 'none'}`, 5000)
-    for (const pid of [...running, booting]) {
-      expect(openFiles(pid), `files of ${pid}`).toContain(logFile)
-      expect(openFiles(pid), `files of ${pid}`).not.toContain(rotated)
-    }
+    await eventually(() => stale([booting]).length === 0,
+      `the child that was booting (${booting}) to log 'log reopened' in the new file and close the moved one`, 5000)
+    for (const pid of [...running, booting]) expect(openFiles(pid), `files of ${pid}`).toContain(logFile)
     expect(loggedBy(rotated, 'log reopened')).toEqual([])
   })
 })
