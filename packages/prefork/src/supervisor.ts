@@ -10,7 +10,7 @@ import { resolve } from 'node:path'
 import { isProcessAlive, type Clock, type LogLevel, type NszError, type Server } from '@net-server/core'
 import { afterBootFailure, crashLoop, NO_BOOT_FAILURE, type BootBackoff } from './boot-backoff.js'
 import { crashLoopError } from './errors.js'
-import { CHILD_ENV, CHILD_EXIT_GRACE_MS, isPoolMessage } from './ipc.js'
+import { CHILD_ENV, CHILD_LINGER_LIMIT_MS, isPoolMessage } from './ipc.js'
 import type { ResolvedPreForkOptions } from './options.js'
 import { PoolChild, type ChildInfo } from './pool-child.js'
 import { countChildren, type PoolTally } from './scaling.js'
@@ -434,9 +434,9 @@ export class Supervisor {
         host.deleteChild(child.pid)
         host.emit('childExit', child.pid, null, null)
       } else if (child.disconnectedAt !== undefined && !child.stopSent &&
-        host.clock().now() - child.disconnectedAt >= CHILD_EXIT_GRACE_MS + host.options().checkForDead) {
-        // A child closes its channel as it ends and exits within CHILD_EXIT_GRACE_MS
-        // (on a loaded machine it may need all of it); one that stays is out of control.
+        host.clock().now() - child.disconnectedAt >= CHILD_LINGER_LIMIT_MS + host.options().checkForDead) {
+        // A child closes its channel as it ends and exits within CHILD_EXIT_GRACE_MS, or
+        // a while later on a loaded machine; one that stays far longer is out of control.
         host.log(1, `child ${child.pid} lost its IPC channel and did not exit: killing it`)
         child.killed = child.readyAt !== undefined
         child.signal('SIGKILL')
