@@ -1,8 +1,8 @@
 // Test support shared by the workspace's tests: one process harness for fixtures
 // that print JSON-line events, and the async, process, temp-dir, ZeroMQ, client and
 // docs helpers. Private to the workspace: no published package depends on it.
-export { within, rejection, deferred, nextEvent, eventually } from './async.js'
-export type { Deferred } from './async.js'
+export { within, rejection, deferred, nextEvent, eventually, failOnRejection } from './async.js'
+export type { Deferred, Watched } from './async.js'
 export { TestProcess, TSX, ROOT, startProcess, startTs, run } from './process.js'
 export type { Exit, ProcessEvent, JsonEvent, TestProcessOptions, RunResult } from './process.js'
 export { PoolProcess, FAST_POOL } from './pool-process.js'
