@@ -6,10 +6,18 @@
 
 /**
  * A child that closes its channel (it is ending) exits within this long: it forces its
- * own exit after it. The parent waits as long, and one period more, before it kills a
- * child that lost its channel and is still there.
+ * own exit after it.
  */
 export const CHILD_EXIT_GRACE_MS = 1000
+
+/**
+ * How long the parent lets a child that lost its channel live on (then one
+ * `checkForDead` period more) before it kills it: five times the grace the child gives
+ * itself, because on a loaded machine the child's own timer and its exit run late.
+ * Killed sooner, a child that was ending by itself would be reported killed, its own
+ * exit code lost (a boot failure's 1).
+ */
+export const CHILD_LINGER_LIMIT_MS = 5 * CHILD_EXIT_GRACE_MS
 
 /** The environment variable that marks a pool child; its value is the parent's pid. */
 export const CHILD_ENV = 'NSZ_PREFORK_CHILD'

@@ -41,6 +41,10 @@ export class PoolChild implements ChildInfo, StopCandidate {
   killed = false
   /** Its exit was seen (or it was found gone). */
   exited = false
+  /** It asked for its bootstrap data: from then on it listens to the parent's messages. */
+  listening = false
+  /** The parent's count of log reopens (USR1) that this child was told of, or that came before it started. */
+  logReopens = 0
   /** When its IPC channel closed, if it did. */
   disconnectedAt: number | undefined
   /** Runs out at `childStartTimeout` unless it reports ready first. */

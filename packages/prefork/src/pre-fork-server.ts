@@ -139,7 +139,8 @@ export abstract class PreForkServer<
   /**
    * Core's TERM / INT / USR1 plus QUIT (graceful stop), HUP (rolling restart),
    * TTIN / TTOU (one child more / fewer). A TERM or INT during a graceful stop
-   * hurries it. USR1 also makes every child reopen its log.
+   * hurries it. USR1 also makes every child reopen its log, a child still booting
+   * included.
    *
    * The children's signals derive from this one table: a child ignores every
    * signal in it except TERM (a fast stop of that child) and USR1 (reopen its log),
@@ -156,7 +157,7 @@ export abstract class PreForkServer<
       SIGTTOU: () => { this.decreaseServers() },
       SIGUSR1: () => {
         this.reopenLog()
-        this.#pool.tellReady({ nsz: 'reopen-log' })
+        this.#pool.reopenLogs()
       }
     }
   }

@@ -10,7 +10,7 @@ import { resolve } from 'node:path'
 import { isProcessAlive, type Clock, type LogLevel, type NszError, type Server } from '@net-server/core'
 import { afterBootFailure, crashLoop, NO_BOOT_FAILURE, type BootBackoff } from './boot-backoff.js'
 import { crashLoopError } from './errors.js'
-import { CHILD_ENV, CHILD_EXIT_GRACE_MS, isPoolMessage, type ParentMessage } from './ipc.js'
+import { CHILD_ENV, CHILD_LINGER_LIMIT_MS, isPoolMessage } from './ipc.js'
 import type { ResolvedPreForkOptions } from './options.js'
 import { PoolChild, type ChildInfo } from './pool-child.js'
 import { countChildren, type PoolTally } from './scaling.js'
@@ -61,6 +61,8 @@ export class Supervisor {
   #generation = 0
   #lastSpawn = 0
   #boot: BootBackoff = NO_BOOT_FAILURE
+  /** How many times the children were told to reopen their logs (USR1). */
+  #logReopens = 0
 
   constructor (host: SupervisorHost) {
     this.#host = host
@@ -135,6 +137,7 @@ export class Supervisor {
     }
     const now = host.clock().now()
     const child = new PoolChild(pid, proc, now, this.#generation)
+    child.logReopens = this.#logReopens
     child.bootTimer = host.clock().setTimeout(() => { this.#bootTimedOut(child) }, o.childStartTimeout)
     proc.on('message', (message: unknown, handle?: SendHandle) => { this.#childSaid(child, message, handle) })
     proc.on('error', (err) => { host.log(1, `child ${pid}: ${err.message}`) })
@@ -224,10 +227,15 @@ export class Supervisor {
     return this.#send(child, message, handle)
   }
 
-  /** Sends a pool message to every ready child. */
-  tellReady (message: ParentMessage): void {
+  /**
+   * Tells every child to reopen its log (USR1), booting ones too: a child that has
+   * asked for its bootstrap data listens to the parent and is told now; one that has
+   * not yet may have opened the moved file already, and is told when it asks.
+   */
+  reopenLogs (): void {
+    this.#logReopens++
     for (const child of this.#children.values()) {
-      if (child.readyAt !== undefined && !child.exited) this.#send(child, message)
+      if (child.listening) this.#tellReopen(child)
     }
   }
 
@@ -323,7 +331,10 @@ export class Supervisor {
     // The bootstrap request is the pool's own: it never reaches parentReadHook, so that
     // no hook can keep a child from booting.
     if (isPoolMessage(message) && message.nsz === 'boot') {
+      child.listening = true
       this.#sendBootstrap(child)
+      // A USR1 came while it started, before it listened: it may have the moved file open.
+      if (child.logReopens !== this.#logReopens) this.#tellReopen(child)
       return
     }
     let handled: boolean
@@ -361,6 +372,12 @@ export class Supervisor {
       return
     }
     this.#send(child, { nsz: 'bootstrap', data: data ?? null })
+  }
+
+  #tellReopen (child: PoolChild): void {
+    if (child.exited) return
+    child.logReopens = this.#logReopens
+    this.#send(child, { nsz: 'reopen-log' })
   }
 
   #send (child: PoolChild, message: Serializable, handle?: SendHandle): boolean {
@@ -420,9 +437,9 @@ export class Supervisor {
         host.deleteChild(child.pid)
         host.emit('childExit', child.pid, null, null)
       } else if (child.disconnectedAt !== undefined && !child.stopSent &&
-        host.clock().now() - child.disconnectedAt >= CHILD_EXIT_GRACE_MS + host.options().checkForDead) {
-        // A child closes its channel as it ends and exits within CHILD_EXIT_GRACE_MS
-        // (on a loaded machine it may need all of it); one that stays is out of control.
+        host.clock().now() - child.disconnectedAt >= CHILD_LINGER_LIMIT_MS + host.options().checkForDead) {
+        // A child closes its channel as it ends and exits within CHILD_EXIT_GRACE_MS, or
+        // a while later on a loaded machine; one that stays far longer is out of control.
         host.log(1, `child ${child.pid} lost its IPC channel and did not exit: killing it`)
         child.killed = child.readyAt !== undefined
         child.signal('SIGKILL')

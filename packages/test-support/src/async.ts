@@ -3,6 +3,7 @@
  * happen, instead of a test that hangs until the runner's own timeout.
  */
 import type { EventEmitter } from 'eventemitter3'
+import { onTestFinished } from 'vitest'
 
 /**
  * Resolves as `promise` does; rejects when it has not settled within `ms`.
@@ -30,6 +31,27 @@ export async function rejection (promise: Promise<unknown>): Promise<any> {
     return err
   }
   throw new Error('expected a rejection')
+}
+
+/** What {@link failOnRejection} saw of a promise that runs beside the test. */
+export interface Watched {
+  /** The promise's rejection, once it has rejected (its message prefixed with what it was). */
+  readonly error: Error | undefined
+}
+
+/**
+ * Watches a promise that runs beside the test and that nothing awaits (a serve loop,
+ * a receive loop, a send queue): should it reject, the test fails when it ends, with
+ * that error and `what` it was, instead of the failure being lost and the test
+ * failing later by some timeout. A helper that can fail sooner reads `error`.
+ */
+export function failOnRejection (promise: Promise<unknown>, what: string): Watched {
+  const watched: { error: Error | undefined } = { error: undefined }
+  promise.catch((err: unknown) => {
+    watched.error = new Error(`${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  })
+  onTestFinished(() => { if (watched.error !== undefined) throw watched.error })
+  return watched
 }
 
 /** A promise and its resolve function: for jobs and steps that a test releases. */

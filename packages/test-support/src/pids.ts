@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { onTestFinished } from 'vitest'
 import { eventually } from './async.js'
 
@@ -22,6 +22,41 @@ export function procStat (pid: number): string[] | undefined {
     return undefined
   }
   return stat.slice(stat.lastIndexOf(')') + 2).trim().split(' ')
+}
+
+/** A process's ids, from the `Uid:`, `Gid:` and `Groups:` lines of `/proc/<pid>/status` (real, effective, saved, filesystem). */
+export interface ProcIds {
+  readonly uid: readonly number[]
+  readonly gid: readonly number[]
+  readonly groups: readonly number[]
+}
+
+/** The ids a running process has now; throws when there is no such process. */
+export function procIds (pid: number): ProcIds {
+  const lines = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')
+  const field = (name: string): number[] => {
+    const line = lines.find((l) => l.startsWith(`${name}:`))
+    if (line === undefined) throw new Error(`/proc/${pid}/status has no ${name} line`)
+    return line.slice(name.length + 1).trim().split(/\s+/).filter((v) => v.length > 0).map(Number)
+  }
+  return { uid: field('Uid'), gid: field('Gid'), groups: field('Groups') }
+}
+
+/**
+ * The paths of the files a process holds open, from `/proc/<pid>/fd`: a file moved
+ * away shows under its new name, so a log that was not reopened shows as the rotated
+ * one. Throws when there is no such process.
+ */
+export function openFiles (pid: number): string[] {
+  const paths: string[] = []
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      paths.push(readlinkSync(`/proc/${pid}/fd/${fd}`))
+    } catch {
+      // Closed between the listing and the read (the fd of the listing itself, say).
+    }
+  }
+  return paths
 }
 
 /** True while a process with this pid runs: it exists and is not a zombie waiting to be reaped. */

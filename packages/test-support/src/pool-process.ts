@@ -56,7 +56,7 @@ export class PoolProcess<E extends PoolEvent = PoolEvent> extends TestProcess<E>
   /** Kills every child not reported gone (an exited pid may belong to another process by now), then the parent. */
   override async kill (): Promise<void> {
     for (const pid of this.live.keys()) {
-      try { process.kill(pid, 'SIGKILL') } catch {}
+      try { process.kill(pid, 'SIGKILL') } catch {} // gone already
     }
     await super.kill()
   }

@@ -237,7 +237,7 @@ export class TestProcess<E extends ProcessEvent = JsonEvent> {
   /** Kills the process (its whole group, where it leads one) and waits for its exit. */
   async kill (): Promise<void> {
     if (this.#group && this.proc.pid !== undefined) {
-      try { process.kill(-this.proc.pid, 'SIGKILL') } catch {}
+      try { process.kill(-this.proc.pid, 'SIGKILL') } catch {} // the group is gone already
     } else if (this.running) {
       this.proc.kill('SIGKILL')
     }

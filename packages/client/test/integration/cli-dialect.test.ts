@@ -62,7 +62,8 @@ describe('zmq-client dialects', () => {
     const broker = await startBroker()
     broker.handler = () => undefined
     // A broker that answers every request as plain REQ, whatever was sent.
-    broker.on('request', (req) => { broker.sendRaw(req.routingId, [EMPTY, Buffer.from('plain')]).catch(() => {}) })
+    // sendRaw never rejects: a failed send fails the test when it ends.
+    broker.on('request', (req) => { broker.sendRaw(req.routingId, [EMPTY, Buffer.from('plain')]) })
     const mdp = await runZmqClient(['-e', broker.endpoint, '-s', 'svc', '-t', '2', '-r', '0'], 'x')
     expect(mdp).toMatchObject({ code: 1, stdout: '' })
     expect(mdp.stderr).toBe('zmq-client: bad reply: the server answered in the req dialect, not MDP/0.1 (MDPC01)\n')

@@ -35,8 +35,9 @@ describe('JSON helpers', () => {
   })
 
   it('refuse a value JSON cannot carry, and decode a reply split over frames', () => {
-    expect(() => encodeJson(undefined)).toThrow(TypeError)
-    expect(() => encodeJson(() => 1)).toThrow(TypeError)
+    const refused = new TypeError('value must be JSON-serializable (got undefined, a function or a symbol)')
+    expect(() => encodeJson(undefined)).toThrow(refused)
+    expect(() => encodeJson(() => 1)).toThrow(refused)
     expect(decodeJson([Buffer.from('{"a":'), Buffer.from('[1,2]}')])).toEqual({ a: [1, 2] })
   })
 })

@@ -4,11 +4,12 @@
  * (delay), duplicate or forge replies. It shares no code with the real broker.
  */
 import { EventEmitter } from 'node:events'
-import { onTestFinished } from 'vitest'
+import { expect, onTestFinished } from 'vitest'
 import { Router } from 'zeromq'
 import {
   ClientErrorCode, type ClientErrorCodeValue, type ClientRequest, Status, decodeClientRequest, encodeClientReply, isDecodeError, replyEnvelope, REQ_ENVELOPE
 } from '@net-server/client'
+import { failOnRejection, type Watched } from '@net-server/test-support'
 
 /** A request the broker received, with the means to answer it. */
 export interface Received {
@@ -38,17 +39,22 @@ export class FakeBroker extends EventEmitter<{ request: [Received] }> {
   duplicate = false
   /** How to answer; upper-cases the body by default. */
   handler: (r: Received) => Answer = (r) => ({ status: Status.OK, body: upper(r.request.body) })
+  /** Sends that failed, as they failed: the test fails with them when it ends. */
+  readonly sendErrors: Error[] = []
   #tail: Promise<unknown> = Promise.resolve()
+  #loop: Watched | undefined
 
+  /** Binds on a fresh loopback port; a failure of its receive loop (a handler that throws) fails the test. */
   static async start (): Promise<FakeBroker> {
     const broker = new FakeBroker()
     await broker.socket.bind('tcp://127.0.0.1:*')
     broker.endpoint = broker.socket.lastEndpoint!
-    broker.#loop().catch(() => {})
+    broker.#loop = failOnRejection(broker.#receive(), 'the fake broker\'s receive loop')
     return broker
   }
 
-  async #loop (): Promise<void> {
+  async #receive (): Promise<void> {
+    // The loop ends without error once the socket is closed.
     for await (const [routingId, ...msg] of this.socket) {
       const request = decodeClientRequest(msg)
       if (isDecodeError(request)) {
@@ -85,15 +91,25 @@ export class FakeBroker extends EventEmitter<{ request: [Received] }> {
   /** Sends frames as they are (the routing id first), serialized behind earlier sends. */
   sendRaw (routingIdOrFrames: Buffer | Buffer[], frames?: Buffer[]): Promise<unknown> {
     const msg = Array.isArray(routingIdOrFrames) ? routingIdOrFrames : [routingIdOrFrames, ...frames!]
-    this.#tail = this.#tail.then(() => this.socket.send(msg)).catch(() => {})
+    // A failed send is kept for the end of the test; the queue goes on.
+    this.#tail = this.#tail.then(() => this.socket.send(msg)).catch((err: unknown) => {
+      if (!this.socket.closed) this.sendErrors.push(err as Error)
+    })
     return this.#tail
   }
 
-  /** Resolves once `condition` holds, checked on each request; rejects after `deadline` ms. */
+  /** Resolves once `condition` holds, checked on each request; rejects after `deadline` ms, or with the receive loop's failure. */
   async until (condition: () => boolean, deadline = 10_000): Promise<void> {
     if (condition()) return
     await new Promise<void>((resolve, reject) => {
       const check = () => {
+        const failed = this.#loop?.error
+        if (failed !== undefined) {
+          clearTimeout(timer)
+          this.off('request', check)
+          reject(failed)
+          return
+        }
         if (!condition()) return
         clearTimeout(timer)
         this.off('request', check)
@@ -101,7 +117,7 @@ export class FakeBroker extends EventEmitter<{ request: [Received] }> {
       }
       const timer = setTimeout(() => {
         this.off('request', check)
-        reject(new Error(`condition not met within ${deadline} ms (received ${this.received.length})`))
+        reject(this.#loop?.error ?? new Error(`condition not met within ${deadline} ms (received ${this.received.length})`))
       }, deadline)
       this.on('request', check)
     })
@@ -115,7 +131,10 @@ export class FakeBroker extends EventEmitter<{ request: [Received] }> {
 /** A fake broker on a fresh loopback port, closed when the test ends. */
 export async function startBroker (): Promise<FakeBroker> {
   const broker = await FakeBroker.start()
-  onTestFinished(() => broker.close())
+  onTestFinished(() => {
+    broker.close()
+    expect(broker.sendErrors.map((e) => e.message), 'sends of the fake broker that failed').toEqual([])
+  })
   return broker
 }
 

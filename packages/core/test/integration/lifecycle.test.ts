@@ -137,9 +137,18 @@ describe('run()', () => {
     expect(server.steps).toEqual([])
   })
 
-  it.each([
-    'configureHook', 'postConfigureHook', 'preBind', 'bind', 'postBindHook', 'postBind', 'preLoopHook', 'loop'
-  ])('a failure in %s rejects run() and still cleans up', async (step) => {
+  // For each step: whether the pid file existed when it ran (undefined: options not read
+  // yet), and whether the server had bound.
+  it.each<[string, boolean | undefined, boolean]>([
+    ['configureHook', undefined, false],
+    ['postConfigureHook', false, false],
+    ['preBind', false, false],
+    ['bind', false, false],
+    ['postBindHook', false, true],
+    ['postBind', false, true],
+    ['preLoopHook', true, true],
+    ['loop', true, true]
+  ])('a failure in %s rejects run() and still cleans up', async (step, pidFileThen, bound) => {
     const pidFile = join(tempDir(), 'server.pid')
     const server = recording({ pidFile })
     server.failIn = step
@@ -150,8 +159,10 @@ describe('run()', () => {
     expect(server.steps.slice(at)).toEqual([step, 'serverClose', 'preServerCloseHook', 'close'])
     expect(closed).toBe(1)
     expect(existsSync(pidFile)).toBe(false)
-    if (step === 'preLoopHook' || step === 'loop') expect(server.pidFileSeen.get(step)).toBe(true)
-    if (server.boundEndpoints.length > 0) expect(await refused(server.boundEndpoints[0]!)).toBe('ECONNREFUSED')
+    expect(server.pidFileSeen.get(step)).toBe(pidFileThen)
+    // What was bound is closed again.
+    expect(server.boundEndpoints).toHaveLength(bound ? 1 : 0)
+    expect(await Promise.all(server.boundEndpoints.map(refused))).toEqual(bound ? ['ECONNREFUSED'] : [])
     expect(server.stopping).toBe(true)
   })
 

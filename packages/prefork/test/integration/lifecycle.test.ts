@@ -90,7 +90,7 @@ describe('pool lifecycle', () => {
     const pool = await startPool(['--min-servers', '2'])
     const pids = await pool.settled(2)
     const from = pool.events.length
-    const slow = pool.request(`hold ${gate().path}`).catch(() => 'connection lost')
+    const slow = pool.request(`hold ${gate().path}`).catch((err: Error) => `connection lost: ${err.message}`)
     await pool.event((e) => e.event === 'childState' && e.state === 'processing', 'a busy child', from)
     pool.signal('SIGKILL')
     await pool.exit

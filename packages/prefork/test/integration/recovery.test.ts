@@ -1,9 +1,7 @@
-import { rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { writeFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
 import { allGone } from '@net-server/test-support'
-import { startPool } from '../support/pool.js'
+import { faultFile, startPool } from '../support/pool.js'
 
 describe('recovery', () => {
   it('replaces a child that is SIGKILLed', async () => {
@@ -18,13 +16,25 @@ describe('recovery', () => {
   })
 
   it('lets a child that closed its channel exit by itself, however slowly, before killing it', async () => {
-    const fault = join(tmpdir(), `nsz-prefork-slow-exit-${process.pid}`)
-    writeFileSync(fault, 'slow-exit')
-    onTestFinished(() => { rmSync(fault, { force: true }) })
-    // A dead check every 0.1 s: the child's channel is closed for 400 ms before it exits.
+    const fault = faultFile('slow-exit')
+    // A dead check every 0.1 s: the channel is closed for 2 s before the exit, twice the
+    // second the child gives itself, as a loaded machine may make it.
+    writeFileSync(fault, 'slow-exit 2000')
     const pool = await startPool(['--min-servers', '1', '--boot-fault', fault, '--boot-failure-limit', '10'])
-    const exit = await pool.event((e) => e.event === 'childExit', 'the first child to end')
+    const exit = await pool.event((e) => e.event === 'childExit', 'the first child to end', 0, 10_000)
     expect(exit).toMatchObject({ code: 3, signal: null })
+  })
+
+  it('kills a child that closed its channel and stays, and counts it as a boot failure', async () => {
+    const fault = faultFile('disconnect')
+    writeFileSync(fault, 'disconnect')
+    const pool = await startPool(['--min-servers', '1', '--log-level', '1', '--boot-fault', fault, '--boot-failure-limit', '1'])
+    const spawned = await pool.event((e) => e.event === 'childSpawn', 'the first child')
+    // Five seconds of linger, then one dead check.
+    const exit = await pool.event((e) => e.event === 'childExit', 'the first child to be killed', 0, 10_000)
+    expect(exit).toMatchObject({ pid: spawned.pid, code: null, signal: 'SIGKILL' })
+    expect(await pool.event((e) => e.event === 'runError', 'the start to fail')).toMatchObject({ code: 'NSZ_ERR_CRASH_LOOP' })
+    expect(pool.stderr).toContain(`"msg":"child ${spawned.pid} lost its IPC channel and did not exit: killing it"`)
   })
 
   it('replaces a child that crashes while serving', async () => {
@@ -66,9 +76,8 @@ describe('recovery', () => {
     // A child that fails by itself gets a start timeout it cannot reach on a loaded machine,
     // so the failure recorded is its own; only the hanging child is timed out.
     const startTimeout = fault === 'hang' ? '1' : '30'
-    const file = join(tmpdir(), `nsz-prefork-fault-${process.pid}-${fault}`)
+    const file = faultFile(fault)
     writeFileSync(file, fault)
-    onTestFinished(() => { rmSync(file, { force: true }) })
     const pool = await startPool(['--min-servers', '1', '--boot-fault', file, '--boot-failure-limit', '3', '--child-start-timeout', startTimeout])
     const error = await pool.event((e) => e.event === 'runError', 'run() to reject')
     expect(error.code).toBe('NSZ_ERR_CRASH_LOOP')

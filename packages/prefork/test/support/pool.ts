@@ -1,5 +1,9 @@
+import { rmSync } from 'node:fs'
 import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { onTestFinished } from 'vitest'
 import { FAST_POOL, PoolProcess, TSX, type PoolEvent as BaseEvent } from '@net-server/test-support'
 
 /** One JSON line from the fixture pool: the pool's events, and the answer to `status`. */
@@ -9,6 +13,13 @@ export interface PoolEvent extends BaseEvent {
 }
 
 export const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url))
+
+/** A path for the fixture's `--boot-fault` file (what it holds makes children fail at boot), removed when the test ends. */
+export function faultFile (name = 'fault'): string {
+  const file = join(tmpdir(), `nsz-prefork-${name}-${process.pid}-${Math.random().toString(36).slice(2)}`)
+  onTestFinished(() => { rmSync(file, { force: true }) })
+  return file
+}
 
 /**
  * The fixture pool (a LineServer: one line in, one line out over TCP) running as a

@@ -48,28 +48,28 @@ describe('options', () => {
     expect(probe.options).toMatchObject({ checkForDead: 250, gracefulTimeout: 2000, minServers: 3, maxRequests: 0 })
   })
 
-  it.each<[string, PreForkOptions, ErrorConstructor, RegExp]>([
-    ['a negative minServers', { minServers: -1 }, RangeError, /^options\.minServers must be a non-negative integer, got -1$/],
-    ['a fractional minServers', { minServers: 1.5 }, TypeError, /^options\.minServers must be an integer, got 1\.5$/],
-    ['maxServers 0', { maxServers: 0 }, RangeError, /^options\.maxServers must be a positive integer, got 0$/],
-    ['minServers above maxServers', { minServers: 6, maxServers: 4 }, RangeError, /^options\.minServers \(6\) must not exceed options\.maxServers \(4\): raise maxServers or lower minServers$/],
-    ['minSpareServers above maxSpareServers', { minSpareServers: 5, maxSpareServers: 3 }, RangeError, /^options\.minSpareServers \(5\) must not exceed options\.maxSpareServers \(3\)/],
-    ['a negative maxRequests', { maxRequests: -1 }, RangeError, /^options\.maxRequests must be a non-negative integer/],
-    ['a string maxRequestsJitter', { maxRequestsJitter: 'x' as unknown as number }, TypeError, /^options\.maxRequestsJitter must be an integer, got 'x'$/],
-    ['checkForDead 0', { checkForDead: 0 }, RangeError, /^options\.checkForDead must be at least 1 ms, got 0$/],
-    ['a string checkForWaiting', { checkForWaiting: 'fast' as unknown as number }, TypeError, /^options\.checkForWaiting must be a duration in milliseconds/],
-    ['a negative checkForSpawn', { checkForSpawn: -5 }, RangeError, /^options\.checkForSpawn must be at least 1 ms/],
-    ['a negative minChildTtl', { minChildTtl: -1 }, RangeError, /^options\.minChildTtl must be at least 0 ms/],
-    ['childStartTimeout 0', { childStartTimeout: 0 }, RangeError, /^options\.childStartTimeout must be at least 1 ms/],
-    ['a NaN gracefulTimeout', { gracefulTimeout: Number.NaN }, TypeError, /^options\.gracefulTimeout must be a duration in milliseconds/],
-    ['an empty workerModule', { workerModule: '' }, RangeError, /^options\.workerModule must not be empty$/],
-    ['a missing workerModule', { workerModule: '/no/such/worker.js' }, RangeError, /^options\.workerModule: no file '\/no\/such\/worker\.js'/],
-    ['bootFailureLimit 0', { bootFailureLimit: 0 }, RangeError, /^options\.bootFailureLimit must be a positive integer/],
-    ['bootBackoffBase above bootBackoffMax', { bootBackoffBase: 5000, bootBackoffMax: 1000 }, RangeError, /^options\.bootBackoffBase \(5000 ms\) must not exceed options\.bootBackoffMax \(1000 ms\)/]
+  it.each<[string, PreForkOptions, ErrorConstructor, string]>([
+    ['a negative minServers', { minServers: -1 }, RangeError, 'options.minServers must be a non-negative integer, got -1'],
+    ['a fractional minServers', { minServers: 1.5 }, TypeError, 'options.minServers must be an integer, got 1.5'],
+    ['maxServers 0', { maxServers: 0 }, RangeError, 'options.maxServers must be a positive integer, got 0'],
+    ['minServers above maxServers', { minServers: 6, maxServers: 4 }, RangeError, 'options.minServers (6) must not exceed options.maxServers (4): raise maxServers or lower minServers'],
+    ['minSpareServers above maxSpareServers', { minSpareServers: 5, maxSpareServers: 3 }, RangeError, 'options.minSpareServers (5) must not exceed options.maxSpareServers (3): raise maxSpareServers or lower minSpareServers'],
+    ['a negative maxRequests', { maxRequests: -1 }, RangeError, 'options.maxRequests must be a non-negative integer, got -1'],
+    ['a string maxRequestsJitter', { maxRequestsJitter: 'x' as unknown as number }, TypeError, "options.maxRequestsJitter must be an integer, got 'x'"],
+    ['checkForDead 0', { checkForDead: 0 }, RangeError, 'options.checkForDead must be at least 1 ms, got 0'],
+    ['a string checkForWaiting', { checkForWaiting: 'fast' as unknown as number }, TypeError, "options.checkForWaiting must be a duration in milliseconds, got 'fast'"],
+    ['a negative checkForSpawn', { checkForSpawn: -5 }, RangeError, 'options.checkForSpawn must be at least 1 ms, got -5'],
+    ['a negative minChildTtl', { minChildTtl: -1 }, RangeError, 'options.minChildTtl must be at least 0 ms, got -1'],
+    ['childStartTimeout 0', { childStartTimeout: 0 }, RangeError, 'options.childStartTimeout must be at least 1 ms, got 0'],
+    ['a NaN gracefulTimeout', { gracefulTimeout: Number.NaN }, TypeError, 'options.gracefulTimeout must be a duration in milliseconds, got NaN'],
+    ['an empty workerModule', { workerModule: '' }, RangeError, 'options.workerModule must not be empty'],
+    ['a missing workerModule', { workerModule: '/no/such/worker.js' }, RangeError, "options.workerModule: no file '/no/such/worker.js' (resolved to /no/such/worker.js): give the path of the script children run"],
+    ['bootFailureLimit 0', { bootFailureLimit: 0 }, RangeError, 'options.bootFailureLimit must be a positive integer, got 0'],
+    ['bootBackoffBase above bootBackoffMax', { bootBackoffBase: 5000, bootBackoffMax: 1000 }, RangeError, 'options.bootBackoffBase (5000 ms) must not exceed options.bootBackoffMax (1000 ms): raise bootBackoffMax or lower bootBackoffBase']
   ])('refuses %s', async (_, options, type, message) => {
     const error = await resolved(options).then(() => undefined, (err: unknown) => err)
     expect(error).toBeInstanceOf(type)
-    expect((error as Error).message).toMatch(message)
+    expect((error as Error).message).toBe(message)
   })
 
   it('refuses a command-line value that is not a number', async () => {

@@ -44,7 +44,7 @@ describe('PROCESS_SPAWNER', () => {
     const running = server.run()
     onTestFinished(async () => {
       for (const pid of server.pids()) {
-        try { process.kill(pid, 'SIGKILL') } catch {}
+        try { process.kill(pid, 'SIGKILL') } catch {} // gone already
       }
       await server.close()
     })

@@ -453,8 +453,8 @@ describe('guards', () => {
   })
 
   it('refuses timer durations that Node cannot hold', () => {
-    expect(() => new BrokerClass({ jobTimeout: 2 ** 31 })).toThrow(RangeError)
-    expect(() => new BrokerClass({ heartbeatInterval: 2 ** 31 })).toThrow(/at most 2147483647 ms/)
+    expect(() => new BrokerClass({ jobTimeout: 2 ** 31 })).toThrow(new RangeError('options.jobTimeout must be at most 2147483647 ms, got 2147483648'))
+    expect(() => new BrokerClass({ heartbeatInterval: 2 ** 31 })).toThrow(new RangeError('options.heartbeatInterval must be at most 2147483647 ms, got 2147483648'))
   })
 })
 

@@ -1,24 +1,19 @@
 /**
- * `nsz serve --user` started as root, with a log file and a pid file: the files are
- * handed over before the drop, the workers (running as the user) log to the file,
- * and the pid file and the control socket are gone after the stop; or the server
- * refuses to start, saying which directory and what to do.
+ * `nsz serve --user` (and `--group`) started as root: the broker and every worker,
+ * those of a HUP too, run as that user and group (`/proc/<pid>/status`) and serve;
+ * with a log file and a pid file, the files are handed over before the drop, the
+ * workers log to the file, and the pid file and the control socket are gone after the
+ * stop; or the server refuses to start, saying which directory and what to do.
  */
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { eventually, groupGone, tempDir } from '@net-server/test-support'
-import { runNsz, serve, statusJson, zmqClient } from '../support/cli.js'
-import { letUserReachCheckout, unprivilegedUser } from '../support/users.js'
+import { eventually, expectRunsAs, groupGone, letUserReachCheckout, logRecords, otherGroup, tempDir, unprivilegedUser, type LogRecord } from '@net-server/test-support'
+import { runNsz, serve, statusJson, statusUntil, zmqClient } from '../support/cli.js'
+import { fixture } from '../support/fixture.js'
 
 const user = unprivilegedUser()
 if (user !== undefined && process.getuid?.() === 0) letUserReachCheckout(user)
-
-/** The real uid of a running process, from `/proc/<pid>/status`. */
-function uidOf (pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'))
-  return Number(line?.split(/\s+/)[1])
-}
 
 /** A temporary directory that any user may enter (a fresh one is its owner's only). */
 function openDir (): string {
@@ -50,11 +45,11 @@ describe.skipIf(user === undefined)('nsz serve --user, started as root', () => {
     const status = await statusJson(pidFile)
     const children = status.children.map((c) => c.pid)
     expect(children).toHaveLength(2)
-    for (const pid of [proc.pid, ...children]) expect(uidOf(pid)).toBe(uid)
+    for (const pid of [proc.pid, ...children]) expectRunsAs(pid, uid, gid)
     for (const file of [logFile, pidFile, `${pidFile}.sock`]) expect(statSync(file).uid).toBe(uid)
     expect(statSync(pidFile).mode & 0o777).toBe(0o644)
 
-    const records = (): Array<{ pid: number, msg: string }> => readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { pid: number, msg: string })
+    const records = (): LogRecord[] => logRecords(logFile)
     // The children opened the file as the user and wrote to it.
     for (const pid of children) expect(records()).toContainEqual(expect.objectContaining({ pid, msg: 'child ready' }))
     // The log directory is root's: the start said that a moved file cannot be made anew ...
@@ -72,6 +67,30 @@ describe.skipIf(user === undefined)('nsz serve --user, started as root', () => {
     await groupGone(proc.pid)
     expect(proc.stderr).toBe('')
     expect(readdirSync(run)).toEqual([])
+  })
+
+  it('runs the broker and every worker as the user and the group given, the workers of a HUP too, and serves', async () => {
+    const group = otherGroup(user!)
+    const pidFile = join(usersDir(openDir(), 'run'), 'jobs.pid')
+    const { proc, frontend } = await serve(['--min-servers', '2', '--min-spare-servers', '0', '--log-level', '1', '--pid-file', pidFile,
+      '--user', name, '--group', group.name, fixture('cli-app.js')])
+    await proc.line(/^ready workers=2$/)
+    const first = (await statusJson(pidFile)).children.map((c) => c.pid)
+    expect(first).toHaveLength(2)
+    for (const pid of [proc.pid, ...first]) expectRunsAs(pid, uid, group.gid)
+    expect(await zmqClient(frontend, 'hello')).toEqual({ code: 0, stdout: 'HELLO\n', stderr: '' })
+
+    proc.signal('SIGHUP')
+    const renewed = (await statusUntil(pidFile, (s) => s.children.length === 2 && s.children.every((c) => !first.includes(c.pid)), 'two new workers')).children.map((c) => c.pid)
+    for (const pid of renewed) expectRunsAs(pid, uid, group.gid)
+    const answered = await zmqClient(frontend, 'pid')
+    expect(answered).toMatchObject({ code: 0, stderr: '' })
+    expect(renewed).toContain(Number(answered.stdout.trim()))
+
+    proc.signal('SIGTERM')
+    expect(await proc.exited()).toBe(0)
+    await groupGone(proc.pid)
+    expect(proc.stderr).toBe('')
   })
 
   it('reopens a log file moved away in a directory the user owns', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { MDPC, NSZ_WORKER_EXTENSION } from '@net-server/client'
-import { runZmqClient, text } from '@net-server/test-support'
+import { failOnRejection, runZmqClient, text } from '@net-server/test-support'
 import { WorkerAgent } from '@net-server/zmq'
 import { dealer, reqClient } from '../support/broker.js'
 import { nsz } from '../support/cli.js'
@@ -20,14 +20,13 @@ describe('a strict RFC 7 broker', () => {
     onTestFinished(() => agent.close({ graceful: false }))
     let started!: () => void
     const hanging = new Promise<void>((resolve) => { started = resolve })
-    const serving = agent.serve((job) => {
+    failOnRejection(agent.serve((job) => {
       const input = job.body.map(String)
       if (input[0] === 'fail') throw new Error('the job failed on purpose')
       if (input[0] === 'hang') { started(); return new Promise(() => {}) }
       expect(job.service).toBe('echo')
       return input.map((s) => s.toUpperCase())
-    })
-    serving.catch(() => {})
+    }), 'the worker agent')
     await broker.until(() => broker.workers === 1, 'READY')
     expect(broker.readies).toEqual([{ service: 'echo', extra: [NSZ_WORKER_EXTENSION, String(process.pid), 'more'] }])
 

@@ -332,11 +332,10 @@ describe('ZapHandler lifecycle', () => {
   it.each([
     [{}, TypeError, 'options.authorize must be a function'],
     [{ authorize: (): boolean => true, timeout: 0 }, RangeError, 'options.timeout must be a number of milliseconds > 0 and at most 2147483647'],
-    [{ authorize: (): boolean => true, timeout: Number.NaN }, RangeError, 'options.timeout must be'],
+    [{ authorize: (): boolean => true, timeout: Number.NaN }, RangeError, 'options.timeout must be a number of milliseconds > 0 and at most 2147483647'],
     [{ authorize: (): boolean => true, log: 'stderr' }, TypeError, 'options.log must be a function']
-  ])('refuses bad options %#', (options, type, message) => {
-    expect(() => new ZapHandler(options as never)).toThrow(type)
-    expect(() => new ZapHandler(options as never)).toThrow(message)
+  ])('refuses bad options %#', (options, Type, message) => {
+    expect(() => new ZapHandler(options as never)).toThrow(new Type(message))
   })
 })
 
@@ -345,8 +344,7 @@ describe('zapSocketOptions', () => {
     ['', TypeError, 'options.zapDomain must be a non-empty string'],
     [42, TypeError, 'options.zapDomain must be a non-empty string'],
     ['x'.repeat(256), RangeError, 'options.zapDomain must be at most 255 bytes long']
-  ])('refuses %j', (domain, type, message) => {
-    expect(() => zapSocketOptions(domain as string)).toThrow(type)
-    expect(() => zapSocketOptions(domain as string)).toThrow(message)
+  ])('refuses %j', (domain, Type, message) => {
+    expect(() => zapSocketOptions(domain as string)).toThrow(new Type(message))
   })
 })

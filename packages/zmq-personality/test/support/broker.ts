@@ -4,7 +4,7 @@ import {
   Command, MDPW, decodeNszReply, encodeNszRequest, encodeReady, encodeReply, isDecodeError,
   type Body, type NszReply, type WorkerExtension
 } from '@net-server/client'
-import { b, nextEvent, text, track, within } from '@net-server/test-support'
+import { b, failOnRejection, nextEvent, text, track, within } from '@net-server/test-support'
 import { Broker, WorkerAgent, type BrokerOptions, type JobHandler, type SocketFactory, type WorkerAgentOptions } from '@net-server/zmq'
 import { portOf } from '../../src/endpoints.js'
 
@@ -24,8 +24,7 @@ export async function startAgent (broker: Broker, backend: string, handler: JobH
   const agent = new WorkerAgent({ ...FAST, reconnectInterval: 20, ...options, endpoint: backend })
   onTestFinished(() => agent.close({ graceful: false }))
   const joined = nextEvent(broker, 'workerReady', 5000, () => true)
-  const serving = agent.serve(handler)
-  serving.catch(() => {})
+  failOnRejection(agent.serve(handler), 'the worker agent')
   await joined
   return agent
 }
@@ -90,24 +89,29 @@ export async function politeClients (endpoint: string, clients: number, requests
   return latencies
 }
 
-/** A pipelining client of the project's dialect on a DEALER. */
+/**
+ * A pipelining client of the project's dialect on a DEALER. A reply that does not
+ * decode fails every call waiting and every later one, with what was wrong.
+ */
 export class NszClient {
   readonly socket: Dealer
-  readonly #pending = new Map<string, (reply: NszReply) => void>()
+  readonly #pending = new Map<string, { resolve: (reply: NszReply) => void, reject: (err: Error) => void }>()
   #next = 0
+  #failure: Error | undefined
   // One pending send per socket: calls made together are sent one after the other.
   #sending: Promise<void> = Promise.resolve()
 
   constructor (endpoint: string) {
     this.socket = track(new Dealer({ linger: 0 }))
     this.socket.connect(endpoint)
-    this.#read().catch(() => {})
+    this.#read().catch((err: unknown) => { this.#fail(err) })
   }
 
   /** Sends a request and resolves with its reply. */
   async call (service: string, body: Body): Promise<NszReply> {
+    if (this.#failure !== undefined) throw this.#failure
     const id = String(++this.#next)
-    const reply = new Promise<NszReply>((resolve) => this.#pending.set(id, resolve))
+    const reply = new Promise<NszReply>((resolve, reject) => this.#pending.set(id, { resolve, reject }))
     const msg = encodeNszRequest(service, b(id), body)
     this.#sending = this.#sending.then(() => this.socket.send(msg))
     await this.#sending
@@ -115,14 +119,21 @@ export class NszClient {
   }
 
   async #read (): Promise<void> {
+    // The loop ends without error once the socket is closed.
     for await (const msg of this.socket) {
       const reply = decodeNszReply(msg)
-      if (isDecodeError(reply)) throw new Error(reply.error)
+      if (isDecodeError(reply)) throw new Error(`a reply that does not decode: ${reply.error}`)
       const id = reply.requestId.toString()
-      const resolve = this.#pending.get(id)
+      const waiting = this.#pending.get(id)
       this.#pending.delete(id)
-      resolve?.(reply)
+      waiting?.resolve(reply)
     }
+  }
+
+  #fail (err: unknown): void {
+    this.#failure = err instanceof Error ? err : new Error(String(err))
+    for (const { reject } of this.#pending.values()) reject(this.#failure)
+    this.#pending.clear()
   }
 }
 

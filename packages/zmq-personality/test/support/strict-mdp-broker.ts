@@ -3,7 +3,7 @@
  * do too: a frontend ROUTER for MDP/0.1 clients and a backend ROUTER for MDP/0.1
  * workers, written from the RFC alone, with no code of the project's broker. Every
  * frame a peer sends is checked; each deviation is recorded in `violations` and fails
- * the test that started the broker. It never sends the project's ACK, so a worker of
+ * the test that started the broker, as does a failure of its own (`failures`). It never sends the project's ACK, so a worker of
  * the project must speak plain RFC 7 to it.
  */
 import { onTestFinished, expect } from 'vitest'
@@ -46,6 +46,8 @@ export class StrictMdpBroker {
   readonly served = new Map<string, number>()
   /** HEARTBEATs received from registered workers. */
   heartbeats = 0
+  /** Failures of its own (a receive loop or a send that failed): they fail the test too. */
+  readonly failures: string[] = []
   frontendEndpoint = ''
   backendEndpoint = ''
   readonly #workers = new Map<string, StrictWorker>()
@@ -69,6 +71,7 @@ export class StrictMdpBroker {
     onTestFinished(() => {
       broker.close()
       expect(broker.violations, 'deviations from RFC 7').toEqual([])
+      expect(broker.failures, 'failures of the strict broker itself').toEqual([])
     })
     await broker.frontend.bind('tcp://127.0.0.1:*')
     await broker.backend.bind('tcp://127.0.0.1:*')
@@ -88,7 +91,9 @@ export class StrictMdpBroker {
   async until (condition: () => boolean, what: string, timeout = 10_000): Promise<void> {
     if (condition()) return
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error(`timed out waiting for ${what}; violations: ${JSON.stringify(this.violations)}`)) }, timeout)
+      const timer = setTimeout(() => {
+        reject(new Error(`timed out waiting for ${what}; violations: ${JSON.stringify(this.violations)}; failures: ${JSON.stringify(this.failures)}`))
+      }, timeout)
       const check = (): void => {
         if (!condition()) {
           this.#waiters.push(check)
@@ -109,13 +114,19 @@ export class StrictMdpBroker {
 
   #loop (socket: Router, handle: (msg: Buffer[]) => void): void {
     (async () => {
+      // The loop ends without error once the socket is closed.
       for await (const msg of socket) {
         handle(msg)
         const waiters = this.#waiters
         this.#waiters = []
         for (const check of waiters) check()
       }
-    })().catch(() => {})
+    })().catch((err: unknown) => { this.failures.push(`receive loop: ${(err as Error).message}`) })
+  }
+
+  /** Keeps a failed send for the end of the test; one after `close()` is no failure. */
+  #sendFailed (to: string, err: unknown): void {
+    if (!this.frontend.closed && !this.backend.closed) this.failures.push(`send to ${to}: ${(err as Error).message}`)
   }
 
   #violation (peer: string, what: string, msg: readonly Buffer[]): void {
@@ -208,10 +219,10 @@ export class StrictMdpBroker {
   }
 
   #sendClient (msg: Buffer[]): void {
-    this.#toClients = this.#toClients.then(() => this.frontend.send(msg)).catch(() => {})
+    this.#toClients = this.#toClients.then(() => this.frontend.send(msg)).catch((err: unknown) => { this.#sendFailed('a client', err) })
   }
 
   #sendWorker (msg: Buffer[]): void {
-    this.#toWorkers = this.#toWorkers.then(() => this.backend.send(msg)).catch(() => {})
+    this.#toWorkers = this.#toWorkers.then(() => this.backend.send(msg)).catch((err: unknown) => { this.#sendFailed('a worker', err) })
   }
 }

@@ -105,14 +105,15 @@ describe('writeKeyFile / readKeyFile', () => {
     [0o444, 'its group and others', '0444']
   ])('refuses a secret key file of mode %o, naming the file, its mode and the fix', async (mode, who, octal) => {
     const file = join(dir, 'server.json')
-    await writeKeyFile(file, curveKeyPair())
+    const pair = curveKeyPair()
+    await writeKeyFile(file, pair)
     await chmod(file, mode)
     await expect(readKeyFile(file)).rejects.toMatchObject({
       code: ZmqErrorCodes.KEY_FILE,
       message: `key file ${file}: holds a secret key but ${who} can read it (mode ${octal}): run chmod 600 ${file}`
     })
     await chmod(file, 0o600)
-    expect((await readKeyFile(file)).secretKey).toBeDefined()
+    expect(await readKeyFile(file)).toEqual(pair)
   })
 
   it('reads a public certificate whatever its mode: it holds nothing secret', async () => {

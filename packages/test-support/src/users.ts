@@ -1,12 +1,15 @@
 /**
- * A real unprivileged user for the tests of `--user`: `nobody`, or one made with
- * `useradd` (removed when the tests end). They need root, as CI has.
+ * A real unprivileged user and group for the tests of `--user` and `--group`:
+ * `nobody`, or one made with `useradd`, and `users`, or one made with `groupadd`
+ * (removed when the tests end). They need root, as CI has.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { chmodSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { afterAll } from 'vitest'
-import { ROOT, skipRootOnly } from '@net-server/test-support'
+import { afterAll, expect } from 'vitest'
+import { procIds } from './pids.js'
+import { ROOT } from './process.js'
+import { skipRootOnly } from './root.js'
 
 /** A user of the passwd database. */
 export interface TestUser {
@@ -15,7 +18,14 @@ export interface TestUser {
   readonly gid: number
 }
 
+/** A group of the group database. */
+export interface TestGroup {
+  readonly name: string
+  readonly gid: number
+}
+
 const MADE = 'nsz-test'
+const MADE_GROUP = 'nsz-test-group'
 
 function passwd (name: string): TestUser | undefined {
   const found = spawnSync('getent', ['passwd', name], { encoding: 'utf8' })
@@ -40,6 +50,30 @@ export function unprivilegedUser (): TestUser | undefined {
 
 /** What the tests run with when they must fail: a user this process cannot become. */
 const FAILING: TestUser = { name: 'nobody', uid: 65_534, gid: 65_534 }
+
+function group (name: string): TestGroup | undefined {
+  const found = spawnSync('getent', ['group', name], { encoding: 'utf8' })
+  if (found.status !== 0) return undefined
+  return { name, gid: Number(found.stdout.trim().split(':')[2]) }
+}
+
+/**
+ * A group for `--group` that is neither root's nor `user`'s own: `users`, or one made
+ * with `groupadd` (removed when the tests end). Call it once `unprivilegedUser` gave a
+ * user; it throws when there is none to be had.
+ */
+export function otherGroup (user: TestUser): TestGroup {
+  const users = group('users')
+  if (users !== undefined && users.gid !== 0 && users.gid !== user.gid) return users
+  if (process.getuid?.() !== 0) return { name: 'users', gid: 100 }
+  const existing = group(MADE_GROUP)
+  if (existing !== undefined) return existing
+  execFileSync('groupadd', ['--system', MADE_GROUP], { stdio: 'ignore' })
+  afterAll(() => { spawnSync('groupdel', [MADE_GROUP], { stdio: 'ignore' }) })
+  const made = group(MADE_GROUP)
+  if (made === undefined) throw new Error(`groupadd ${MADE_GROUP} made no group`)
+  return made
+}
 
 function findUser (): TestUser | undefined {
   const nobody = passwd('nobody')
@@ -72,4 +106,17 @@ export function letUserReachCheckout (user: TestUser): void {
     if (dirname(dir) === dir) break
   }
   afterAll(() => { for (const [dir, mode] of changed) chmodSync(dir, mode) })
+}
+
+/**
+ * Expects process `pid` to run as `uid` and `gid` (its real, effective, saved and
+ * filesystem ids, from `/proc/<pid>/status`), with `gid` among its groups and none of
+ * root's: what a privilege drop must leave.
+ */
+export function expectRunsAs (pid: number, uid: number, gid: number): void {
+  const ids = procIds(pid)
+  expect(ids.uid, `uids of ${pid}`).toEqual([uid, uid, uid, uid])
+  expect(ids.gid, `gids of ${pid}`).toEqual([gid, gid, gid, gid])
+  expect(ids.groups, `groups of ${pid}`).toContain(gid)
+  expect(ids.groups, `groups of ${pid}`).not.toContain(0)
 }
