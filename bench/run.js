@@ -25,8 +25,9 @@ import memory from './scenarios/memory.js'
 import fairness from './scenarios/fairness.js'
 import startup from './scenarios/startup.js'
 import bullmq from './scenarios/bullmq.js'
+import concurrency from './scenarios/concurrency.js'
 
-const SCENARIOS = [uppercase, pipelined, async10ms, cpu5ms, idle, memory, fairness, startup, bullmq]
+const SCENARIOS = [uppercase, pipelined, async10ms, concurrency, cpu5ms, idle, memory, fairness, startup, bullmq]
 
 function number (name, fallback, { min = 0, integer = false } = {}) {
   const text = process.env[name]

@@ -16,26 +16,40 @@
  * else meanwhile), so a gap between two recorded jobs of a worker is idle time. The
  * tolerance (5 ms) absorbs the hand-over gap between one job's
  * end and the next job's start on the same worker, and clock skew between processes.
+ *
+ * With `slots` jobs per worker (`--concurrency`), "idle" reads "had a free slot": a
+ * short job waited while a worker had fewer than `slots` jobs running for a stretch of
+ * at least `tolerance`.
  */
 import { summarize, round } from './stats.js'
 
 export const TOLERANCE_MS = 10
 
-/** Longest idle stretch of a worker (sorted busy intervals) inside [from, to]. */
-function longestIdle (intervals, from, to) {
-  let cursor = from
-  let longest = 0
+/**
+ * Longest stretch inside [from, to] during which a worker (its busy intervals) ran
+ * fewer than `slots` jobs: with one slot, its longest idle stretch.
+ */
+function longestFree (intervals, from, to, slots) {
+  const edges = []
   for (const [start, end] of intervals) {
-    if (end <= cursor) continue
-    if (start >= to) break
-    longest = Math.max(longest, start - cursor)
-    cursor = Math.max(cursor, end)
+    if (end <= from || start >= to) continue
+    edges.push([Math.max(start, from), 1], [Math.min(end, to), -1])
   }
-  return Math.max(longest, to - cursor)
+  // Ends before starts at the same instant: a slot handed over is not counted twice.
+  edges.sort((a, b) => a[0] - b[0] || a[1] - b[1])
+  let running = 0
+  let freeSince = from
+  let longest = 0
+  for (const [at, step] of edges) {
+    if (running < slots && step > 0 && running + 1 === slots) longest = Math.max(longest, at - freeSince)
+    running += step
+    if (running === slots - 1 && step < 0) freeSince = at
+  }
+  return running < slots ? Math.max(longest, to - freeSince) : longest
 }
 
 /** Analyses a time line; see the module comment for the criterion. */
-export function analyseFairness (timeline, tolerance = TOLERANCE_MS) {
+export function analyseFairness (timeline, tolerance = TOLERANCE_MS, slots = 1) {
   const busy = new Map()
   for (const job of timeline) {
     if (!busy.has(job.pid)) busy.set(job.pid, [])
@@ -62,7 +76,7 @@ export function analyseFairness (timeline, tolerance = TOLERANCE_MS) {
     if (wait <= tolerance) continue
     for (const [pid, intervals] of busy) {
       if (pid === job.pid) continue
-      const idle = longestIdle(intervals, job.send, job.start)
+      const idle = longestFree(intervals, job.send, job.start, slots)
       if (idle >= tolerance) {
         violations++
         if (examples.length < 5) examples.push({ waitMs: round(wait), idleWorker: pid, idleMs: round(idle) })
@@ -74,6 +88,7 @@ export function analyseFairness (timeline, tolerance = TOLERANCE_MS) {
   const long = summarize(longWaits)
   return {
     toleranceMs: tolerance,
+    slots,
     workers: busy.size,
     shortJobs: short.n,
     longJobs: long.n,

@@ -17,18 +17,20 @@ function need (...pairs) {
 
 const fmt = v => (typeof v === 'number' ? Number(v.toPrecision(3)) : v)
 
-const ratioTarget = (id, title, threshold, compare, a, b, field, labels) => results => {
+/** A ratio of one field of two points; with `noFailures`, a failed request in either fails the target too. */
+const ratioTarget = (id, title, threshold, compare, a, b, field, labels, { noFailures = false } = {}) => results => {
   const x = find(results, ...a)
   const y = find(results, ...b)
   const missing = need([labels[0], x], [labels[1], y])
   if (missing) return { id, title, status: 'SKIP', detail: missing }
   const value = x[field] / y[field]
+  const failed = noFailures ? (x.failed ?? 0) + (y.failed ?? 0) : 0
   return {
     id,
     title,
-    status: compare(value, threshold) ? 'PASS' : 'FAIL',
+    status: compare(value, threshold) && failed === 0 ? 'PASS' : 'FAIL',
     value: fmt(value),
-    detail: `${labels[0]} ${x[field]} / ${labels[1]} ${y[field]} = ${fmt(value)}`
+    detail: `${labels[0]} ${x[field]} / ${labels[1]} ${y[field]} = ${fmt(value)}${noFailures ? `, failed ${failed}` : ''}`
   }
 }
 
@@ -50,16 +52,8 @@ export const TARGETS = [
   rowTarget('3', 'async10ms: efficiency (achieved / 400 per s) >= 0.97', 'async10ms', 'c=100', r => ({
     pass: r.efficiency >= 0.97 && !r.failed, value: r.efficiency, detail: `${r.throughput}/s of 400/s = ${r.efficiency}, failed ${r.failed}`
   })),
-  results => {
-    const one = find(results, 'cpu5ms', 'nsz', 'w=1')
-    const two = find(results, 'cpu5ms', 'nsz', 'w=2')
-    const id = '4'
-    const title = 'cpu5ms: 2 workers >= 1.8 x one'
-    const missing = need(['cpu5ms w=1', one], ['cpu5ms w=2', two])
-    if (missing) return { id, title, status: 'SKIP', detail: missing }
-    const value = two.throughput / one.throughput
-    return { id, title, status: value >= 1.8 ? 'PASS' : 'FAIL', value: fmt(value), detail: `${two.throughput}/s / ${one.throughput}/s = ${fmt(value)}` }
-  },
+  ratioTarget('4', 'cpu5ms: 2 workers >= 1.8 x one', 1.8, (v, t) => v >= t,
+    ['cpu5ms', 'nsz', 'w=2'], ['cpu5ms', 'nsz', 'w=1'], 'throughput', ['cpu5ms w=2 /s', 'cpu5ms w=1 /s']),
   results => {
     const r = results.idle?.rows?.find(x => x.system === 'nsz')
     const id = '5'
@@ -82,6 +76,17 @@ export const TARGETS = [
     value: r.violations,
     detail: `${r.violations} of ${m.shortJobs} short jobs waited > ${m.toleranceMs} ms while a worker idled >= ${m.toleranceMs} ms; short p99 wait ${m.shortWaitP99} ms; failed ${r.failed}`
   })),
+  rowTarget('7b', 'fairness with 4 slots per worker: no short job waits while a worker has a free slot', 'fairness', 'c=24 slots=4', (r, m) => ({
+    pass: r.violations === 0 && !r.failed,
+    value: r.violations,
+    detail: `${r.violations} of ${m.slots4?.shortJobs} short jobs waited > ${m.slots4?.toleranceMs} ms while a worker had a free slot; short p99 wait ${m.slots4?.shortWaitP99} ms; failed ${r.failed}`
+  })),
+  ratioTarget('10', 'concurrency: 2 workers of 16 slots >= 8 x 2 workers of one, 10 ms jobs, no failure', 8, (v, t) => v >= t,
+    ['concurrency', 'nsz', 'w=2 slots=16 c=64'], ['concurrency', 'nsz', 'w=2 slots=1 c=64'], 'throughput', ['slots=16 /s', 'slots=1 /s'], { noFailures: true }),
+  ratioTarget('11a', 'concurrency: 4 workers of 16 slots >= 2 x BullMQ with concurrency 16, 10 ms jobs', 2, (v, t) => v >= t,
+    ['concurrency', 'nsz', 'w=4 slots=16 c=128'], ['concurrency', 'bullmq', 'w=4 slots=16 c=128'], 'throughput', ['nsz /s', 'bullmq /s']),
+  ratioTarget('11b', 'concurrency: p50 below BullMQ\'s with concurrency 16', 1, (v, t) => v < t,
+    ['concurrency', 'nsz', 'w=4 slots=16 c=128'], ['concurrency', 'bullmq', 'w=4 slots=16 c=128'], 'p50', ['nsz p50 ms', 'bullmq p50 ms']),
   rowTarget('8', 'startup: SIGHUP roll under load loses no request', 'startup', 'hup roll', (r, m) => ({
     pass: r.failed === 0 && r.rolled,
     value: r.failed,

@@ -38,7 +38,7 @@ async function rpc (config, queue, events, payload) {
   process.send({ type: 'started' })
   const window = new LoadWindow(config.warmup, config.seconds)
   await window.loops(config.clients, async () => {
-    const job = await queue.add('noop', payload)
+    const job = await queue.add(config.job ?? 'noop', payload)
     await job.waitUntilFinished(events, config.timeoutMs)
   })
   return window.result()

@@ -6,8 +6,8 @@
  */
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
+import { startBullmqWorkers } from '../lib/bullmq.js'
 import { PAYLOAD_64 } from '../lib/measure.js'
-import { forkTracked, inbox, stopProcess, tail } from '../lib/procs.js'
 import { startRedis } from '../lib/redis.js'
 import { defineScenario } from '../lib/scenario.js'
 import { benchDir } from '../lib/servers.js'
@@ -15,25 +15,6 @@ import { benchDir } from '../lib/servers.js'
 const WORKERS = 4
 const CLIENTS = 16
 const MODES = [['rpc', `c=${CLIENTS}`, { clients: CLIENTS, workers: WORKERS }], ['bulk', 'bulk', { workers: WORKERS }]]
-
-/** Forks the BullMQ workers of `queue` and resolves once all of them are ready. */
-async function startWorkers (port, queue) {
-  const workers = Array.from({ length: WORKERS }, () => {
-    const worker = forkTracked(resolve(benchDir, 'baselines/bullmq-worker.js'), [String(port), queue], { cwd: benchDir })
-    tail(worker.stdout)
-    tail(worker.stderr)
-    worker.messages = inbox(worker, 'bullmq worker')
-    return worker
-  })
-  const stop = () => Promise.all(workers.map(w => stopProcess(w)))
-  try {
-    await Promise.all(workers.map(w => w.messages.next(['ready'], 30_000)))
-  } catch (error) {
-    await stop()
-    throw error
-  }
-  return { stop }
-}
 
 export default defineScenario({
   name: 'bullmq',
@@ -43,7 +24,7 @@ export default defineScenario({
     stage.log(`  redis ${redis.version} on 127.0.0.1:${redis.port}, bullmq ${version}`)
     for (const [mode, key, extra] of MODES) {
       const queue = `bench-${mode}`
-      await stage.using(() => startWorkers(redis.port, queue), async () => {
+      await stage.using(() => startBullmqWorkers({ port: redis.port, queue, workers: WORKERS }), async () => {
         const result = await stage.load('bullmq-load', {
           port: redis.port, queue, mode, clients: CLIENTS, workers: WORKERS, payload: PAYLOAD_64, count: stage.config.bullmqJobs, maxSeconds: 120
         })

@@ -3,7 +3,7 @@ import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { MDPC, encodeMdpRequest } from '@net-server/client'
 import type { WorkerInfo } from '@net-server/zmq'
-import { nextEvent, startProcess, text } from '@net-server/test-support'
+import { deferred, eventually, nextEvent, startProcess, text } from '@net-server/test-support'
 import { NszClient, dealer, startAgent, startBroker } from '../support/broker.js'
 import { PYTHON } from '../support/clients.js'
 import { fixture } from '../support/fixture.js'
@@ -34,6 +34,40 @@ describe.skipIf(!hasPyzmq && !required)('interoperability with pyzmq', () => {
     // On close the broker sends DISCONNECT, which the Python worker obeys.
     await broker.close()
     await exited
+  })
+
+  it('serves a service with a Python MDP/0.1 worker of one slot beside a worker of ours with 8', async () => {
+    const { broker, frontend, backend } = await startBroker()
+    const child = startProcess(PYTHON, [fixture('mdp_worker.py'), backend, 'mixed'])
+    await nextEvent(broker, 'workerReady', 10_000)
+    // Every job handed out: the worker it went to never holds more than its slots.
+    const handedOut: WorkerInfo[] = []
+    broker.on('workerBusy', (worker) => { handedOut.push(worker) })
+    let running = 0
+    let peak = 0
+    const release = deferred()
+    await startAgent(broker, backend, async (job) => {
+      peak = Math.max(peak, ++running)
+      await release.promise
+      running--
+      return ['ours', ...job.body]
+    }, { services: ['mixed'], concurrency: 8 })
+    await eventually(() => broker.workers().some((w) => w.extended && w.slots === 8), 'our worker\'s 8 slots', 5000)
+    const client = new NszClient(frontend)
+    const replies = Array.from({ length: 40 }, async (_, i) => text((await client.call('mixed', `job ${i}`)).body))
+    // Our 8 slots fill and stay full while the Python worker serves the rest, one at a time.
+    await eventually(() => running === 8, 'our worker to run 8 jobs', 10_000)
+    release.resolve()
+    const answers = await Promise.all(replies)
+    expect(answers.filter((a) => a[0] === 'ours').length).toBeGreaterThanOrEqual(8)
+    expect(answers.filter((a) => a.at(-1) === 'from python').length).toBeGreaterThan(0)
+    expect(peak).toBe(8)
+    const python = handedOut.filter((w) => !w.extended)
+    expect(python.length).toBeGreaterThan(0)
+    for (const w of handedOut) expect(w.jobs, `jobs of worker ${w.id} when one was handed out`).toBeLessThanOrEqual(w.slots)
+    expect(python.every((w) => w.slots === 1)).toBe(true)
+    await broker.close()
+    await child.exit
   })
 
   it('answers a pyzmq REQ client', async () => {
