@@ -47,6 +47,8 @@ describe('concurrency: several jobs per worker', () => {
     expect(Math.max(...starts(server, from).map((e) => e.running!))).toBe(4)
     expect(answers.map(([, peak]) => peak)).toEqual(Array(12).fill(4))
     expect(new Set(answers.map(([pid]) => pid))).toEqual(new Set(pids))
+    // Heartbeats kept flowing while the workers held their jobs: none was dropped.
+    expect(server.events.slice(from).filter((e) => e.event === 'workerGone' || e.event === 'childExit')).toEqual([])
   })
 
   it('answers each job of a worker that dies with N jobs in flight exactly once: 502', async () => {
