@@ -108,12 +108,13 @@ describe('nsz serve flags', () => {
     const dir = tempDir()
     const pidFile = join(dir, 'nsz.pid')
     const conf = join(dir, 'nsz.conf')
-    writeFileSync(conf, ['# the pool', 'min_servers 3', 'max_servers 4', 'min_spare_servers 0', 'log_level 1', `pid_file ${pidFile}`, ''].join('\n'))
+    writeFileSync(conf, ['# the pool', 'min_servers 3', 'max_servers 4', 'min_spare_servers 0', 'concurrency 6', 'log_level 1', `pid_file ${pidFile}`, ''].join('\n'))
     const { proc } = await serve(['--conf-file', conf, '--min-servers', '2'])
     await proc.line(/^ready workers=2$/)
-    const status = await statusJson(pidFile)
+    // Each worker's CREDIT reaches the broker a moment after its READY.
+    const status = await statusUntil(pidFile, (s) => s.slots.total === 12, 'both workers\' 6 slots')
     expect(status.limits).toEqual({ minServers: 2, maxServers: 4 })
-    expect(status.children).toHaveLength(2)
+    expect(status.children.map((c) => c.slots)).toEqual([6, 6])
   })
 
   it('--control-endpoint is where nsz status --control asks', async () => {

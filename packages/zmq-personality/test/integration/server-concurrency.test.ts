@@ -122,6 +122,15 @@ describe('concurrency: several jobs per worker', () => {
     expect(await server.exited()).toBe(0)
   })
 
+  it('on TERM answers each of the N jobs in flight once (503) and exits without waiting for them', async () => {
+    const server = await startServer(['--min-servers', '1', '--max-servers', '1', '--concurrency', '4'], APP)
+    await server.serving(1)
+    const { replies } = await holdJobs(server, gate(), 4)
+    server.signal('SIGTERM')
+    expect(await Promise.all(replies.map(async (r) => await statusOf(r)))).toEqual([503, 503, 503, 503])
+    expect(await server.exited()).toBe(0)
+  })
+
   it('on HUP drains the old worker\'s jobs while a new worker takes the new ones', async () => {
     const server = await startServer(['--min-servers', '1', '--max-servers', '2', '--concurrency', '4'], APP)
     const [old] = await server.serving(1)
