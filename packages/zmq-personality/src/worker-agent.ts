@@ -180,7 +180,7 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
    */
   next (): Promise<Job | undefined> {
     if (this.#state === 'closing' || this.#state === 'closed') return Promise.resolve(undefined)
-    if (this.#waiters.length === 0 && this.#running.size < this.#slots) {
+    if (this.#waiters.length === 0 && this.#hasFreeSlot()) {
       const job = this.#jobs.shift()
       if (job !== undefined) {
         this.#running.add(job)
@@ -190,9 +190,17 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     return new Promise((resolve) => { this.#waiters.push(resolve) })
   }
 
+  /**
+   * True while fewer jobs run than the slots. A broker that takes no CREDIT sends one
+   * job at a time and cannot be told to stop: what it sends runs.
+   */
+  #hasFreeSlot (): boolean {
+    return this.#creditMax === 0 || this.#running.size < this.#slots
+  }
+
   /** Hands received jobs to the callers of next() that wait, while fewer than `slots` run. */
   #handOut (): void {
-    while (this.#waiters.length > 0 && this.#jobs.length > 0 && this.#running.size < this.#slots) {
+    while (this.#waiters.length > 0 && this.#jobs.length > 0 && this.#hasFreeSlot()) {
       const job = this.#jobs.shift()!
       this.#running.add(job)
       this.#waiters.shift()!(job)

@@ -72,6 +72,17 @@ describe('slots and credit', () => {
     expect(text((await reply).body)).toEqual(['now'])
   })
 
+  it('follows a WorkerAgent\'s setSlots: CREDIT to the broker each time, and a RangeError past its concurrency', async () => {
+    const { broker, backend } = await startBroker()
+    const agent = await startAgent(broker, backend, () => 'ok', { concurrency: 4 })
+    await eventually(() => broker.workers()[0]?.slots === 4, 'the agent\'s 4 slots', 3000)
+    agent.setSlots(2)
+    await eventually(() => broker.workers()[0]?.slots === 2, 'the lowered credit', 3000)
+    expect(agent.slots).toBe(2)
+    expect(() => { agent.setSlots(5) }).toThrow(new RangeError('slots must be an integer from 0 to options.concurrency (4), not 5'))
+    expect(() => { agent.setSlots(-1) }).toThrow(RangeError)
+  })
+
   it.each([
     ['a plain MDP/0.1 worker', undefined, encodeCredit(2), 'CREDIT from a worker that did not announce the extension'],
     ['past 1024 slots', EXTENSION, [Buffer.from(''), Buffer.from('MDPW01'), Buffer.from([Command.CREDIT]), Buffer.from('1025')], 'CREDIT needs one frame with the slots, an integer from 0 to 1024']
