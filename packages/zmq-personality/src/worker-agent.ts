@@ -254,6 +254,7 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
   }
 
   #wakeReplyWaiters (): void {
+    if (this.#replyWaiters.length === 0) return
     const waiting = this.#replyWaiters
     this.#replyWaiters = []
     for (const resolve of waiting) resolve()
