@@ -31,11 +31,13 @@ function levelOf (kind: LossKind | 'descriptors' | 'jobTimeout'): LogLevel {
 /**
  * Logs every loss the broker reports, each job timeout (504) and each descriptor
  * shortage, rate-limited per kind (the first line at once, then "N more in the last
- * 10 s"). Returns a function that writes the pending summaries and stops.
+ * 10 s"). `peerName` says how a peer is written (a server hides its children's
+ * routing-id tags behind it). Returns a function that writes the pending summaries
+ * and stops.
  */
-export function logBrokerLosses (broker: Broker, log: LogLine, windowMs?: number): () => void {
+export function logBrokerLosses (broker: Broker, log: LogLine, windowMs?: number, peerName: (peer: string) => string = (peer) => peer): () => void {
   const limiter = new RateLimiter((kind, line) => { log(levelOf(kind as LossKind), line) }, windowMs)
-  broker.on('loss', (kind, peer, detail) => { limiter.note(kind, `${kind}: ${detail} (peer ${peer})`) })
+  broker.on('loss', (kind, peer, detail) => { limiter.note(kind, `${kind}: ${detail} (peer ${peerName(peer)})`) })
   broker.on('jobTimeout', (worker, jobId) => {
     limiter.note('jobTimeout', `jobTimeout: job ${jobId} ran past jobTimeout (${broker.options.jobTimeout} ms) on worker ${worker.pid ?? worker.id}: answered 504; the worker is replaced${worker.retiring ? ' once its other jobs are answered' : ''} (a child of this server is killed, a remote worker dropped)`)
   })

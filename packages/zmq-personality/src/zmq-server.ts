@@ -228,7 +228,7 @@ export class ZmqServer<
   #watchBroker (broker: Broker): void {
     const log = (level: LogLevel, message: string): void => { this.log(level, message) }
     warnLowOpenFiles(log)
-    this.#stopLossLog = logBrokerLosses(broker, log)
+    this.#stopLossLog = logBrokerLosses(broker, log, undefined, (peer) => this.#local.peerName(peer))
     broker.on('workerBusy', (worker) => {
       // Every job handed out counts: under load a worker goes from job to job without
       // ever being idle in between.

@@ -131,6 +131,18 @@ export class LocalWorkers {
     return tag !== undefined && worker.id.startsWith(tag)
   }
 
+  /**
+   * How a log names a peer: a routing id (hex) that starts with a child's tag becomes
+   * `child <pid> <rest>`, so that no log line gives the tag away (with it, a process
+   * that may reach the backend could pass for the child); any other peer is left as it is.
+   */
+  peerName (peer: string): string {
+    for (const [pid, tag] of this.#tags) {
+      if (peer.startsWith(tag)) return `child ${pid} ${peer.slice(tag.length)}`
+    }
+    return peer
+  }
+
   /** Removes the private directory (after the backend closed). */
   close (): void {
     if (this.#dir !== undefined) rmSync(this.#dir, { recursive: true, force: true })

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Status, type NszReply } from '@net-server/client'
-import { freePorts, groupGone, tempDir, text } from '@net-server/test-support'
+import { eventually, freePorts, groupGone, tempDir, text } from '@net-server/test-support'
 import { NszClient } from '../support/broker.js'
 import { runNsz, serve, statusJson, statusUntil, zmqClient } from '../support/cli.js'
 import { fixture } from '../support/fixture.js'
@@ -50,7 +50,7 @@ describe('nsz serve flags', () => {
   })
 
   it('--job-timeout (seconds, fractions allowed) answers 504 and replaces the worker', async () => {
-    const { frontend, proc } = await serve([...SMALL, '--job-timeout', '0.3', fixture('cli-app.js')])
+    const { frontend, proc } = await serve([...SMALL, '--log-level', '2', '--job-timeout', '0.3', fixture('cli-app.js')])
     await proc.line(/^ready workers=1$/)
     const client = new NszClient(frontend)
     const first = text((await client.call('default', 'pid')).body)[0]
@@ -60,6 +60,12 @@ describe('nsz serve flags', () => {
     const next = await client.call('default', 'pid')
     expect(next.status).toBe(200)
     expect(text(next.body)[0]).not.toBe(first)
+    // The log names the dropped worker by its child's pid: never by the routing-id tag
+    // that the child alone was given.
+    const dropped = (): string | undefined => proc.stderr.split('\n').find((l) => l.includes('workerDropped:timeout'))
+    await eventually(() => dropped() !== undefined, 'the worker-dropped log line', 10_000)
+    expect(dropped()).toMatch(new RegExp(`\\(peer child ${first} [0-9a-f]+\\)`))
+    expect(dropped()).not.toMatch(/peer [0-9a-f]{30,}/)
   })
 
   it('--max-queue bounds the requests waiting for a worker: past it, 503 at once', async () => {

@@ -3,7 +3,7 @@ import { curveKeyPair } from 'zeromq'
 import type { ZapRequest } from '@net-server/zmq'
 import { resolveBrokerOptions, resolveWorkerAgentOptions } from '../../src/options.js'
 import { brokerSecurity, checkServerSecurity, type BrokerSecurityHost, type ServerSecurityOptions } from '../../src/security/server-security.js'
-import { readWorkerBootstrap, workerCurveOptions } from '../../src/security/local-workers.js'
+import { LocalWorkers, readWorkerBootstrap, workerCurveOptions } from '../../src/security/local-workers.js'
 
 const NONE: ServerSecurityOptions = {
   curve: undefined, curveSecretKey: undefined, curveKeyFile: undefined, clientKeys: [], workerKeys: [], insecureBackend: false, allow: [], deny: [], cidrAllow: [], cidrDeny: []
@@ -97,5 +97,18 @@ describe('socket option seams', () => {
     expect(resolveBrokerOptions({ frontendSocketOptions: { zapDomain: 'frontend' } }).frontendSocketOptions).toEqual({ zapDomain: 'frontend' })
     expect(() => resolveBrokerOptions({ backendSocketOptions: 5 as never })).toThrow('options.backendSocketOptions must be an object of zeromq.js socket options')
     expect(() => resolveWorkerAgentOptions({ endpoint: 'tcp://127.0.0.1:1', socketOptions: [] as never })).toThrow('options.socketOptions must be an object')
+  })
+})
+
+describe('LocalWorkers.peerName', () => {
+  it('writes a child\'s routing id without its tag, and leaves other peers alone', () => {
+    const local = new LocalWorkers()
+    const tag = local.issue(4242)
+    const id = Buffer.concat([Buffer.from(tag), Buffer.from([0xab, 0xcd])]).toString('hex')
+    expect(local.peerName(id)).toBe('child 4242 abcd')
+    expect(local.peerName(id)).not.toContain(Buffer.from(tag).toString('hex'))
+    expect(local.peerName('00a1b2')).toBe('00a1b2')
+    local.forget(4242)
+    expect(local.peerName(id)).toBe(id)
   })
 })
