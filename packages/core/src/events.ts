@@ -19,10 +19,11 @@ export interface ServerEvents {
   /** A child's state in the tally changed. */
   childState: [pid: number, state: ChildState]
   /**
-   * A busy child says that its event loop runs (`reportAlive` in the child): what a
-   * watchdog of children stuck in a blocked loop listens to.
+   * A child says that its event loop runs (`reportAlive` in the child), while it holds
+   * requests (`busy`), or once it holds none (`busy` false): what a watchdog of
+   * children stuck in a blocked loop listens to.
    */
-  childAlive: [pid: number]
+  childAlive: [pid: number, busy: boolean]
   /** A child process ended. */
   childExit: [pid: number, code: number | null, signal: string | null]
 }

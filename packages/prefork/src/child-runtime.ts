@@ -141,23 +141,23 @@ export class ChildRuntime {
   }
 
   /**
-   * Runs one request (`run`): `processing` before it and `waiting` after it for the
-   * parent's tally (when the child reports its state), then, once the request
-   * limit is reached, one request to be replaced. Nothing is reported once the
+   * Runs one request (`run`): `processing` when it takes the last of the child's
+   * `slots` and `waiting` when it frees one, for the parent's tally (when the child
+   * reports its state); then, once the request limit is reached, asks to be replaced. Nothing is reported once the
    * child is stopping.
    */
-  async runRequest (reportsState: boolean, run: () => Promise<void>): Promise<void> {
+  async runRequest (reportsState: boolean, run: () => Promise<void>, slots = 1): Promise<void> {
     this.#started++
-    // With several requests at once, the state changes with the first that starts
-    // and the last that ends.
-    if (this.#running++ === 0 && reportsState) this.tell({ nsz: 'state', state: 'processing' })
+    // With several requests at once (`slots`), the child is busy once all are taken,
+    // and waiting again as soon as one is free.
+    if (++this.#running === slots && reportsState) this.tell({ nsz: 'state', state: 'processing' })
     try {
       await run()
     } finally {
       this.#served++
-      const idle = --this.#running === 0
+      const freed = this.#running-- === slots
       if (!this.#host.stopping()) {
-        if (reportsState && idle) this.tell({ nsz: 'state', state: 'waiting' })
+        if (reportsState && freed) this.tell({ nsz: 'state', state: 'waiting' })
         this.#retireOnLimit()
       }
     }

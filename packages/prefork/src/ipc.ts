@@ -36,7 +36,7 @@ export type ChildMessage =
   | { nsz: 'ready' }
   | { nsz: 'state', state: 'waiting' | 'processing' }
   | { nsz: 'retire', jobs: number, reason?: string }
-  | { nsz: 'alive' }
+  | { nsz: 'alive', busy: boolean }
 
 /**
  * What the parent tells a child: its bootstrap data (the answer to `boot`; `null`

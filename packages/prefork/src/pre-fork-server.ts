@@ -69,9 +69,19 @@ export abstract class PreForkServer<
     this.#child?.retire(reason)
   }
 
-  /** In a busy child: tells the parent that its event loop runs (`childAlive`), for a watchdog of blocked children. */
-  protected reportAlive (): void {
-    this.#child?.tell({ nsz: 'alive' })
+  /** In a child: tells the parent that its event loop runs, busy or not (`childAlive`), for a watchdog of blocked children. */
+  protected reportAlive (busy = true): void {
+    this.#child?.tell({ nsz: 'alive', busy })
+  }
+
+  /**
+   * In a child that reports its state: how many requests it runs at once. It counts
+   * as `processing` (busy, for the spare-server rules) only while all of them are
+   * taken, `waiting` while it can take one more. 1 here; a personality that runs
+   * several at once says how many.
+   */
+  protected get childSlots (): number {
+    return 1
   }
 
   /**
@@ -251,7 +261,7 @@ export abstract class PreForkServer<
   /** In a child, reports `processing` before and `waiting` after the request, and asks to retire after `maxRequests`. */
   protected override async runClientConnection (request: Q): Promise<void> {
     if (this.#child === undefined) return await super.runClientConnection(request)
-    await this.#child.runRequest(this.childReportsState, async () => { await super.runClientConnection(request) })
+    await this.#child.runRequest(this.childReportsState, async () => { await super.runClientConnection(request) }, this.childSlots)
   }
 
   // -------------------------------------------------------------------------

@@ -356,7 +356,7 @@ export class Supervisor {
         this.#retire(child, message.reason ?? `served ${message.jobs} requests`)
         break
       case 'alive':
-        host.emit('childAlive', child.pid)
+        host.emit('childAlive', child.pid, message.busy !== false)
         break
     }
   }

@@ -122,8 +122,9 @@ export class Dispatcher {
     }
     this.#tables.ready(worker)
     const events = this.#host.events
+    // Idle: it holds no job, or it was full and has a free slot again.
     if (isNew) events.emit('workerReady', info(worker))
-    else if (worker.jobs.size === 0 && events.listenerCount('workerIdle') > 0) events.emit('workerIdle', info(worker))
+    else if ((worker.jobs.size === 0 || worker.freeSlots === 1) && worker.freeSlots > 0 && events.listenerCount('workerIdle') > 0) events.emit('workerIdle', info(worker))
   }
 
   /** The one place where a job goes to a worker, for a new request, a free worker and a job sent again alike. */

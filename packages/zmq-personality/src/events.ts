@@ -12,7 +12,10 @@ export interface BrokerEvents {
   workerBusy: [worker: WorkerInfo, jobId: number]
   /** A request waits for a worker; `depth` is its service's queue length. Emitted only while someone listens. */
   requestQueued: [service: string, depth: number]
-  /** A worker finished its job and found nothing queued. Emitted only while someone listens. */
+  /**
+   * A worker answered a job and found nothing queued: it holds no job now, or it was
+   * full and has a free slot again. Emitted only while someone listens.
+   */
   workerIdle: [worker: WorkerInfo]
   /**
    * A worker left the pool; its jobs in flight were answered 502 or requeued. With

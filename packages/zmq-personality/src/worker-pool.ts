@@ -95,6 +95,11 @@ export class WorkerPool<
     super.validateOptions(options)
   }
 
+  /** A child counts as busy for the spare-server rules only once all its `concurrency` slots hold a job. */
+  protected override get childSlots (): number {
+    return this.options.concurrency
+  }
+
   /** Without a broker, each child reports its state over IPC, as in any prefork pool. */
   protected override get childReportsState (): boolean {
     return true
@@ -138,7 +143,8 @@ export class WorkerPool<
    * a process on this host: the pool applies the broker's rule to its children. A child
    * busy with jobs shows every heartbeat interval that its event loop runs; one that has
    * not for `jobTimeout` plus a heartbeat interval is blocked (a CPU-bound job, say) and
-   * is killed at once, its other jobs lost with it. (Inside the child, a job that runs
+   * is killed at once, its other jobs lost with it. A child busy with any job says so
+   * at its first and every heartbeat (`childAlive`), and says when it holds none. (Inside the child, a job that runs
    * past the same deadline while the loop runs is given up: see `runClientConnection`.)
    * Set `jobTimeout` as the broker's.
    */
@@ -158,11 +164,13 @@ export class WorkerPool<
         this.killChild(pid, 'SIGKILL')
       }, jobTimeout + heartbeatInterval))
     }
-    this.on('childState', (pid, state) => {
-      if (state === 'processing') arm(pid)
+    // A child says when it takes its first job and every heartbeat while it holds any,
+    // and once it holds none: the deadline runs from its last word while it is busy.
+    this.on('childAlive', (pid, busy) => {
+      if (busy) arm(pid)
       else clear(pid)
     })
-    this.on('childAlive', (pid) => { if (deadlines.has(pid)) arm(pid) })
+    this.on('childState', (pid, state) => { if (state === 'exiting') clear(pid) })
     this.on('childExit', clear)
     this.once('close', () => { for (const pid of [...deadlines.keys()]) clear(pid) })
   }
@@ -177,7 +185,7 @@ export class WorkerPool<
     const { jobTimeout, heartbeatInterval } = this.options
     if (!this.isChild || jobTimeout === 0) return await super.runClientConnection(request)
     this.#alive ??= setInterval(() => { if (this.#inRequests > 0) this.reportAlive() }, heartbeatInterval).unref()
-    this.#inRequests++
+    if (this.#inRequests++ === 0) this.reportAlive()
     const stuck = setTimeout(() => {
       this.log(1, `job ${request.job.id} has run for more than ${jobTimeout + heartbeatInterval} ms: giving it up, this worker is replaced`)
       this.abandonJob(request)
@@ -188,7 +196,7 @@ export class WorkerPool<
       await super.runClientConnection(request)
     } finally {
       clearTimeout(stuck)
-      this.#inRequests--
+      if (--this.#inRequests === 0) this.reportAlive(false)
     }
   }
 

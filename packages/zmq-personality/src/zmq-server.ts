@@ -233,7 +233,8 @@ export class ZmqServer<
       // Every job handed out counts: under load a worker goes from job to job without
       // ever being idle in between.
       this.#rate.tick()
-      this.#tally(worker, 'processing')
+      // A worker with a free slot is still a spare for the pool's rules.
+      if (worker.jobs >= worker.slots) this.#tally(worker, 'processing')
     })
     broker.on('workerIdle', (worker) => { this.#tally(worker, 'waiting') })
     // logBrokerLosses says each timeout, rate-limited.
