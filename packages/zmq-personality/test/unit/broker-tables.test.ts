@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { MMI_SERVICE, REQ_ENVELOPE } from '@net-server/client'
+import { REQ_ENVELOPE } from '@net-server/client'
 import { BrokerTables, ReadySet, info, type Job, type Service, type Worker } from '../../src/broker-tables.js'
 
 const NOW = 1_700_000_000_000
@@ -104,7 +104,6 @@ describe('services', () => {
     expect(answer(['empty'])).toBe('404')
     expect(answer(['nothing'])).toBe('404')
     expect(answer([])).toBe('404')
-    expect(MMI_SERVICE).toBe('mmi.service')
   })
 })
 
