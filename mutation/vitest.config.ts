@@ -11,6 +11,7 @@ import { defineConfig } from 'vitest/config'
 const source = (dir: string): string => fileURLToPath(new URL(`../packages/${dir}/src/index.ts`, import.meta.url))
 
 export const MUTATION_TESTS = [
+  'mutation/modules-load.test.ts',
   'packages/client/test/unit/protocol.test.ts',
   'packages/core/test/unit/access.test.ts',
   'packages/core/test/unit/options.test.ts',
