@@ -14,6 +14,7 @@ export const MUTATION_TESTS = [
   'mutation/modules-load.test.ts',
   'packages/client/test/unit/protocol.test.ts',
   'packages/core/test/unit/access.test.ts',
+  'packages/core/test/unit/option-specs.test.ts',
   'packages/core/test/unit/options.test.ts',
   'packages/prefork/test/unit/options.test.ts',
   'packages/prefork/test/unit/scaling.test.ts',
@@ -21,8 +22,10 @@ export const MUTATION_TESTS = [
   'packages/zmq-personality/test/unit/broker-tables.test.ts',
   'packages/zmq-personality/test/unit/dispatch.test.ts',
   'packages/zmq-personality/test/unit/fair-queue.test.ts',
+  'packages/zmq-personality/test/unit/options-docs.test.ts',
   'packages/zmq-personality/test/unit/options.test.ts',
   'packages/zmq-personality/test/unit/security-server-options.test.ts',
+  'packages/zmq-personality/test/unit/server-options.test.ts',
   'packages/zmq-personality/test/unit/zap-policy.test.ts'
 ]
 
