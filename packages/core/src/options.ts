@@ -303,7 +303,8 @@ export function parseCommandLine (argv: readonly string[], specs: OptionSpecs): 
     if (raw === undefined) {
       const isFlag = typeof spec.default === 'boolean'
       const next = argv[i + 1]
-      if (isFlag && (next === undefined || next.startsWith('--') || !/^(true|false|yes|no|on|off|0|1)$/i.test(next))) {
+      // A flag takes the next argument only when it is a boolean word: `--verbose app.js`, `--verbose --port 1`.
+      if (isFlag && (next === undefined || !/^(true|false|yes|no|on|off|0|1)$/i.test(next))) {
         raw = 'true'
       } else {
         if (next === undefined) throw commandLineError(`option --${kebabCase(key)} needs a value`)
@@ -367,7 +368,8 @@ function accumulate (out: Record<string, unknown>, key: string, spec: OptionSpec
 }
 
 function parseNumber (raw: string, name: string): number {
-  const n = Number(raw.trim())
+  // Number() ignores white space around the digits, and reads blank text as 0.
+  const n = Number(raw)
   if (raw.trim() === '' || !Number.isFinite(n)) throw new TypeError(`options.${name} must be a number, got '${raw}'`)
   return n
 }

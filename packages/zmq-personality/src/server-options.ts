@@ -81,7 +81,8 @@ function checkPort (value: unknown, name: string): readonly [number, number] {
   return Object.freeze([list[0], list[1]]) as readonly [number, number]
 }
 
-function curveKey (description: string, secret: boolean): OptionSpec<string | undefined> {
+/** A CURVE secret key in Z85; never echoed in an error, since error messages end up in logs. */
+function curveSecretKey (description: string): OptionSpec<string | undefined> {
   return {
     kind: 'string',
     description,
@@ -90,8 +91,7 @@ function curveKey (description: string, secret: boolean): OptionSpec<string | un
     parse: (raw) => raw.trim(),
     validate: (value, name) => {
       if (value === undefined) return undefined
-      // A secret key is never echoed: error messages end up in logs.
-      if (!isCurveKey(value)) throw new TypeError(`options.${name} must be a 40-character Z85 key${secret ? '' : `, got ${describe(value)}`}`)
+      if (!isCurveKey(value)) throw new TypeError(`options.${name} must be a 40-character Z85 key`)
       return value
     }
   }
@@ -135,7 +135,8 @@ export function zmqServerOptionSpecs (): OptionSpecs {
       group: 'Sockets',
       placeholder: '<front,back>',
       scope: 'broker',
-      parse: (raw) => raw.split(',').map((p) => Number(p.trim())),
+      // Number() ignores white space around the digits: ' 6660, 6661' reads as it looks.
+      parse: (raw) => raw.split(',').map((p) => Number(p)),
       validate: checkPort
     },
     host: string({ description: 'address both sockets bind to', default: '127.0.0.1', nonEmpty: true, group: 'Sockets', placeholder: '<address>', scope: 'broker' }),
@@ -158,7 +159,7 @@ export function zmqServerOptionSpecs (): OptionSpecs {
       group: 'Security',
       scope: 'broker'
     }) as OptionSpec<CurveSockets | undefined>,
-    curveSecretKey: curveKey('CURVE secret key of the broker sockets (Z85; a WorkerPool: of its workers)', true),
+    curveSecretKey: curveSecretKey('CURVE secret key of the broker sockets (Z85; a WorkerPool: of its workers)'),
     curveKeyFile: string<string | undefined>({ description: 'file holding the CURVE secret key (JSON or ZPL)', default: undefined, nonEmpty: true, group: 'Security', placeholder: '<file>' }),
     clientKeys: keyList('public keys of the clients admitted (default: any client with the server key)'),
     workerKeys: keyList('public keys of the remote workers admitted (default: none but the server\'s own children)'),

@@ -28,9 +28,17 @@ describe('AccessControl (Net::Server allow_deny)', () => {
     ['cidrAllow IPv6', { cidrAllow: ['2001:db8::/32'] }, '2001:db8:1::5', true],
     ['cidrAllow IPv6 refuses outside', { cidrAllow: ['2001:db8::/32'] }, '2001:db9::5', false],
     ['cidrAllow a single host without prefix', { cidrAllow: ['192.0.2.7'] }, '192.0.2.7', true],
+    ['cidrAllow a single host without prefix, and no other', { cidrAllow: ['192.0.2.7'] }, '192.0.2.8', false],
+    ['cidrAllow a single IPv6 host without prefix', { cidrAllow: ['2001:db8::7'] }, '2001:db8::7', true],
+    ['cidrAllow a single IPv6 host without prefix, and no other', { cidrAllow: ['2001:db8::7'] }, '2001:db8::8', false],
     ['cidrAllow IPv4 does not admit an IPv6 peer', { cidrAllow: ['0.0.0.0/0'] }, '2001:db8::1', false],
     ['IPv4-mapped IPv6 peer matches IPv4 CIDR', { cidrAllow: ['127.0.0.0/8'] }, '::ffff:127.0.0.1', true],
     ['IPv4-mapped IPv6 peer matches an IPv4 pattern', { allow: ['127\\.0\\.0\\.1'] }, '::ffff:127.0.0.1', true],
+    ['IPv4-mapped IPv6 peer with groups of several digits', { allow: ['10\\.100\\.22\\.3'] }, '::FFFF:10.100.22.3', true],
+    ['no IPv4 is read out of a mapped address followed by more text', { allow: ['10\\.1\\.2\\.3'] }, '::ffff:10.1.2.3x', false],
+    ['no IPv4 is read out of a mapped address after other text', { cidrAllow: ['10.0.0.0/8'] }, 'x::ffff:10.1.2.3', false],
+    ['white space around an address is ignored', { allow: ['127\\.0\\.0\\.1'] }, ' 127.0.0.1 ', true],
+    ['white space around a mapped address is ignored', { allow: ['127\\.0\\.0\\.1'] }, ' ::ffff:127.0.0.1 ', true],
     // deny wins over allow
     ['deny beats allow', { allow: ['.*'], deny: ['10\\.0\\.0\\.5'] }, '10.0.0.5', false],
     ['deny leaves others to allow', { allow: ['.*'], deny: ['10\\.0\\.0\\.5'] }, '10.0.0.6', true],
@@ -57,6 +65,18 @@ describe('AccessControl (Net::Server allow_deny)', () => {
   it('refuses a peer without an address when allow rules exist', () => {
     expect(rules({ cidrAllow: ['10.0.0.0/8'] }).allows({})).toBe(false)
   })
+
+  it('matches no pattern against a name that is empty or absent', () => {
+    // An inproc peer has an empty address: even a pattern that takes anything has nothing to match.
+    expect(rules({ allow: ['.*'] }).allows({ address: '', hostname: '' })).toBe(false)
+    expect(rules({ deny: ['undefined'] }).allows({ address: '10.0.0.1' })).toBe(true)
+    expect(rules({ allow: ['undefined'] }).allows({ address: '10.0.0.1' })).toBe(false)
+  })
+
+  it('names the option that holds a bad CIDR block', () => {
+    expect(() => rules({ cidrAllow: ['10.0.0.0/40'] })).toThrow("options.cidrAllow must hold CIDR blocks like 10.0.0.0/8 or ::1/128, got '10.0.0.0/40'")
+    expect(() => rules({ cidrDeny: ['nowhere'] })).toThrow("options.cidrDeny must hold CIDR blocks like 10.0.0.0/8 or ::1/128, got 'nowhere'")
+  })
 })
 
 describe('option checks', () => {
@@ -64,7 +84,7 @@ describe('option checks', () => {
     expect(() => checkCidr(value, 'cidrAllow')).not.toThrow()
   })
 
-  it.each(['', '10.0.0.0/', '10.0.0.0/33', '::1/129', '10.0.0.0/8/1', '10.0.0/8', 'localhost', '10.0.0.0/-1', '10.0.0.0/ 8', '10.0.0.0/8x'])('refuses CIDR %j', (value) => {
+  it.each(['', '10.0.0.0/', '10.0.0.0/33', '::1/129', '10.0.0.0/8/1', '10.0.0/8', 'localhost', '10.0.0.0/-1', '10.0.0.0/ 8', '10.0.0.0/8x', '10.0.0.0/8.0', '10.0.0.0/1e1', '10.0.0.0/0x8'])('refuses CIDR %j', (value) => {
     expect(() => checkCidr(value, 'cidrDeny')).toThrow(new RangeError(`options.cidrDeny must hold CIDR blocks like 10.0.0.0/8 or ::1/128, got '${value}'`))
   })
 

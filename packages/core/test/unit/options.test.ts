@@ -1,11 +1,15 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
   CoreErrorCode, NszError, OPTION_GROUPS, boolean, custom, duration, integer, kebabCase, optionDefaults,
   pickOptions, resolveOptions, serverOptionSpecs, string, stringList, type OptionSources, type OptionSpecs
 } from '@net-server/core'
-import { camelCase, parseCommandLine, parseConfText } from '../../src/options.js'
+import { tempDir } from '@net-server/test-support'
+import { camelCase, describe as describeValue, parseCommandLine, parseConfFile, parseConfText } from '../../src/options.js'
 
-const specs: OptionSpecs = {
+// Built in each test (`specs()`), so that a table that fails to build fails the tests.
+const specs = (): OptionSpecs => ({
   ...serverOptionSpecs(),
   minServers: integer({ description: 'fewest', default: 1, min: 1 }),
   maxRequests: integer<number | undefined>({ description: 'most', default: undefined }),
@@ -13,7 +17,7 @@ const specs: OptionSpecs = {
   verbose: boolean({ description: 'chatty', default: false }),
   mode: string({ description: 'mode', default: 'fast', choices: ['fast', 'slow'] }),
   ports: stringList({ description: 'ports', default: ['6660'] })
-}
+})
 
 describe('names', () => {
   it('turns kebab and snake case into camelCase and back', () => {
@@ -21,6 +25,8 @@ describe('names', () => {
     expect(camelCase('min_servers')).toBe('minServers')
     expect(camelCase('cidr_allow')).toBe('cidrAllow')
     expect(camelCase('minServers')).toBe('minServers')
+    expect(camelCase('min--servers')).toBe('minServers')
+    expect(camelCase('min__servers')).toBe('minServers')
     expect(kebabCase('cidrAllow')).toBe('cidr-allow')
   })
 })
@@ -37,34 +43,49 @@ describe('parseCommandLine', () => {
     [['--verbose', 'false'], { verbose: false }],
     [['--verbose=no'], { verbose: false }],
     [['--verbose', 'app.js'], { verbose: true }],
+    [['--verbose', 'untrue'], { verbose: true }],
+    [['--verbose', 'yesterday'], { verbose: true }],
+    [['--verbose', '--'], { verbose: true }],
     [['--no-verbose'], { verbose: false }],
     [['--no-handle-signals'], { handleSignals: false }],
     [['--handle-signals'], { handleSignals: true }],
     [['--log-file', '/tmp/x.log', '--pid-file=/tmp/x.pid'], { logFile: '/tmp/x.log', pidFile: '/tmp/x.pid' }]
   ])('%j parses to %j', (argv, expected) => {
-    expect(parseCommandLine(argv, specs)).toEqual(expected)
+    expect(parseCommandLine(argv, specs())).toEqual(expected)
   })
 
   it('leaves positional arguments alone and stops at --', () => {
-    expect(parseCommandLine(['serve', 'app.js', '--min-servers', '3', '--', '--not-ours'], specs)).toEqual({ minServers: 3 })
+    expect(parseCommandLine(['serve', 'app.js', '--min-servers', '3', '--', '--not-ours'], specs())).toEqual({ minServers: 3 })
+  })
+
+  it('never reads an option whose own name starts with no as a negation', () => {
+    const table: OptionSpecs = { delay: boolean({ description: 'd', default: true }), nodelay: boolean({ description: 'n', default: false }) }
+    expect(parseCommandLine(['--nodelay'], table)).toEqual({ nodelay: true })
+    expect(parseCommandLine(['--no-delay'], table)).toEqual({ delay: false })
+  })
+
+  it('lets a later flag replace an earlier one unless the option is a list', () => {
+    const table: OptionSpecs = { ...specs(), tags: { description: 'tags', default: [], parse: (raw) => [raw], validate: (v) => v } }
+    expect(parseCommandLine(['--tags', 'a', '--tags', 'b', '--min-servers', '2', '--min-servers', '3'], table)).toEqual({ tags: ['b'], minServers: 3 })
   })
 
   it('accumulates repeated list options and splits commas, but never splits regular expressions', () => {
-    expect(parseCommandLine(['--ports', '1', '--ports=2,3'], specs)).toEqual({ ports: ['1', '2', '3'] })
-    expect(parseCommandLine(['--cidr-allow', '10.0.0.0/8,192.168.0.0/16', '--cidr_allow=::1'], specs))
+    expect(parseCommandLine(['--ports', '1', '--ports=2,3'], specs())).toEqual({ ports: ['1', '2', '3'] })
+    expect(parseCommandLine(['--cidr-allow', '10.0.0.0/8,192.168.0.0/16', '--cidr_allow=::1'], specs()))
       .toEqual({ cidrAllow: ['10.0.0.0/8', '192.168.0.0/16', '::1'] })
-    expect(parseCommandLine(['--allow', '10\\.0\\.\\d{1,3}\\.\\d{1,3}', '--allow', 'localhost'], specs))
+    expect(parseCommandLine(['--allow', '10\\.0\\.\\d{1,3}\\.\\d{1,3}', '--allow', 'localhost'], specs()))
       .toEqual({ allow: ['10\\.0\\.\\d{1,3}\\.\\d{1,3}', 'localhost'] })
+    expect(parseCommandLine(['--deny', 'h{1,2}', '--cidr-deny', '10.0.0.0/8,::1'], specs())).toEqual({ deny: ['h{1,2}'], cidrDeny: ['10.0.0.0/8', '::1'] })
   })
 
   it('reads durations in seconds and returns milliseconds', () => {
-    expect(parseCommandLine(['--job-timeout', '2.5'], specs)).toEqual({ jobTimeout: 2500 })
-    expect(parseCommandLine(['--job-timeout=0'], specs)).toEqual({ jobTimeout: 0 })
+    expect(parseCommandLine(['--job-timeout', '2.5'], specs())).toEqual({ jobTimeout: 2500 })
+    expect(parseCommandLine(['--job-timeout=0'], specs())).toEqual({ jobTimeout: 0 })
   })
 
   it('refuses durations longer than a Node timer holds (2^31 - 1 ms), which would fire at once', () => {
-    expect(() => parseCommandLine(['--job-timeout', '2147484'], specs)).toThrow(/options\.jobTimeout must be at most 2147483647 ms/)
-    expect(parseCommandLine(['--job-timeout', '2147483'], specs)).toEqual({ jobTimeout: 2_147_483_000 })
+    expect(() => parseCommandLine(['--job-timeout', '2147484'], specs())).toThrow(/options\.jobTimeout must be at most 2147483647 ms/)
+    expect(parseCommandLine(['--job-timeout', '2147483'], specs())).toEqual({ jobTimeout: 2_147_483_000 })
   })
 
   it.each([
@@ -78,11 +99,19 @@ describe('parseCommandLine', () => {
     [['--verbose=maybe'], TypeError, undefined, /options\.verbose must be a boolean/],
     [['--mode', 'medium'], RangeError, undefined, /options\.mode must be one of fast, slow, got 'medium'/],
     [['--cidr-deny', '10.0.0.0/'], RangeError, undefined, /options\.cidrDeny must hold CIDR blocks/],
-    [['--allow', '(unclosed'], RangeError, undefined, /options\.allow must hold regular expressions, got '\(unclosed'/]
+    [['--allow', '(unclosed'], RangeError, undefined, /options\.allow must hold regular expressions, got '\(unclosed'/],
+    // Only the no- prefix of a boolean option, with no value, negates it.
+    [['--no-verbose=yes'], NszError, CoreErrorCode.COMMAND_LINE, /^command line: unknown option 'noVerbose' in the command line/],
+    [['--ab-verbose'], NszError, CoreErrorCode.COMMAND_LINE, /^command line: unknown option 'abVerbose' in the command line/],
+    [['--no-mode'], NszError, CoreErrorCode.COMMAND_LINE, /^command line: unknown option 'noMode' in the command line/],
+    [['--no-such'], NszError, CoreErrorCode.COMMAND_LINE, /^command line: unknown option 'noSuch' in the command line/],
+    [['--no'], NszError, CoreErrorCode.COMMAND_LINE, /^command line: unknown option 'no' in the command line/],
+    [['--min-servers='], TypeError, undefined, /^options\.minServers must be a number, got ''$/],
+    [['--min-servers', '  '], TypeError, undefined, /^options\.minServers must be a number, got ' {2}'$/]
   ])('%j is refused', (argv, type, code, message) => {
     let error: unknown
     try {
-      parseCommandLine(argv, specs)
+      parseCommandLine(argv, specs())
     } catch (err) {
       error = err
     }
@@ -108,7 +137,7 @@ describe('parseConfText', () => {
       '\t',
       'ports 1'
     ].join('\n')
-    expect(parseConfText(text, specs, 'x.conf')).toEqual({
+    expect(parseConfText(text, specs(), 'x.conf')).toEqual({
       minServers: 3,
       jobTimeout: 1500,
       verbose: true,
@@ -121,7 +150,21 @@ describe('parseConfText', () => {
   })
 
   it('takes the last value of a repeated scalar key and reads CRLF files', () => {
-    expect(parseConfText('min_servers 2\r\nmin_servers 4\r\n', specs)).toEqual({ minServers: 4 })
+    expect(parseConfText('min_servers 2\r\nmin_servers 4\r\n', specs())).toEqual({ minServers: 4 })
+  })
+
+  it('names the text <conf> when it has no file name', () => {
+    expect(() => parseConfText('min_servres 3', specs())).toThrow(/^conf file <conf>: line 1: unknown option 'minServres'/)
+  })
+
+  it('reads a file, and says which one it cannot read and why', () => {
+    const file = join(tempDir(), 'server.conf')
+    writeFileSync(file, 'min_servers 3\n')
+    expect(parseConfFile(file, specs())).toEqual({ minServers: 3 })
+    const missing = join(tempDir(), 'none.conf')
+    expect(() => parseConfFile(missing, specs())).toThrow(expect.objectContaining({
+      code: CoreErrorCode.CONF_FILE, message: `conf file ${missing}: cannot be read (ENOENT): check options.confFile`
+    }))
   })
 
   it.each([
@@ -133,12 +176,13 @@ describe('parseConfText', () => {
     ['cidr_deny 300.0.0.0/8', /line 1: options\.cidrDeny must hold CIDR blocks/],
     ['deny [a-', /line 1: options\.deny must hold regular expressions/],
     ['= 5', /conf file my\.conf: line 1 is not 'key value': = 5/],
+    ['9lives 1', /conf file my\.conf: line 1 is not 'key value': 9lives 1/],
     ['argv --x', /line 1: option argv can only be set from code/],
     ['log_file', /line 1: options\.logFile must not be empty/]
   ])('%j is refused with the file and line', (text, message) => {
     let error: unknown
     try {
-      parseConfText(text, specs, 'my.conf')
+      parseConfText(text, specs(), 'my.conf')
     } catch (err) {
       error = err
     }
@@ -161,11 +205,11 @@ describe('resolveOptions', () => {
   it.each(subsets.map((s) => [s.join(' + ') || 'defaults only', s] as const))('%s: the highest source wins', (_, present) => {
     const chosen = Object.fromEntries(present.map((n) => [n, sources[n]]))
     const expected = present.length === 0 ? 1 : sources[present[0]!].minServers
-    expect(resolveOptions<{ minServers: number }>(specs, chosen as unknown as OptionSources).minServers).toBe(expected)
+    expect(resolveOptions<{ minServers: number }>(specs(), chosen as unknown as OptionSources).minServers).toBe(expected)
   })
 
   it('lets an undefined value fall through to the next source, fills defaults and freezes the result', () => {
-    const o = resolveOptions<Record<string, unknown>>(specs, { constructor: { minServers: undefined }, run: { minServers: 7 } })
+    const o = resolveOptions<Record<string, unknown>>(specs(), { constructor: { minServers: undefined }, run: { minServers: 7 } })
     expect(o.minServers).toBe(7)
     expect(o.jobTimeout).toBe(30_000)
     expect(o.maxRequests).toBeUndefined()
@@ -175,12 +219,12 @@ describe('resolveOptions', () => {
   })
 
   it('does not merge list options across sources: the higher source replaces the list', () => {
-    const o = resolveOptions<{ ports: string[] }>(specs, { constructor: { ports: ['1'] }, confFile: { ports: ['2', '3'] } })
+    const o = resolveOptions<{ ports: string[] }>(specs(), { constructor: { ports: ['1'] }, confFile: { ports: ['2', '3'] } })
     expect(o.ports).toEqual(['1'])
   })
 
   it('accepts a single string for a list option', () => {
-    expect(resolveOptions<{ deny: string[] }>(specs, { constructor: { deny: 'a' } }).deny).toEqual(['a'])
+    expect(resolveOptions<{ deny: string[] }>(specs(), { constructor: { deny: 'a' } }).deny).toEqual(['a'])
   })
 
   it.each([
@@ -189,14 +233,14 @@ describe('resolveOptions', () => {
     ['run', 'the run() options'],
     ['confFile', 'the conf file']
   ] as const)('refuses an unknown name in %s with a did-you-mean', (source, where) => {
-    expect(() => resolveOptions(specs, { [source]: { minServer: 2 } } as unknown as OptionSources)).toThrow(
+    expect(() => resolveOptions(specs(), { [source]: { minServer: 2 } } as unknown as OptionSources)).toThrow(
       expect.objectContaining({ code: CoreErrorCode.UNKNOWN_OPTION, message: `unknown option 'minServer' in ${where} (did you mean 'minServers'?)` })
     )
   })
 
   it('gives no hint when nothing is close', () => {
-    expect(() => resolveOptions(specs, { constructor: { zzzzzzzz: 1 } })).toThrow("unknown option 'zzzzzzzz' in the constructor options")
-    expect(() => resolveOptions(specs, { constructor: { zzzzzzzz: 1 } })).not.toThrow(/did you mean/)
+    expect(() => resolveOptions(specs(), { constructor: { zzzzzzzz: 1 } })).toThrow("unknown option 'zzzzzzzz' in the constructor options")
+    expect(() => resolveOptions(specs(), { constructor: { zzzzzzzz: 1 } })).not.toThrow(/did you mean/)
   })
 })
 
@@ -232,6 +276,30 @@ describe('spec metadata', () => {
       expect(OPTION_GROUPS, name).toContain(spec.group)
     }
     expect(serverOptionSpecs().handleSignals!.flag).toBe(false)
+  })
+})
+
+describe('the options every server has', () => {
+  it('refuses an empty file, user or group name', () => {
+    const core = serverOptionSpecs()
+    for (const name of ['logFile', 'pidFile', 'confFile', 'user', 'group']) {
+      expect(() => core[name]!.validate('', name), name).toThrow(new RangeError(`options.${name} must not be empty`))
+      expect(core[name]!.validate(undefined, name), name).toBeUndefined()
+    }
+  })
+
+  it('reads the process\'s own command line, or none with false, and keeps a frozen copy of one it is given', () => {
+    const { argv } = serverOptionSpecs()
+    expect(argv!.default).toEqual(process.argv.slice(2))
+    expect(argv!.validate(false, 'argv')).toBe(false)
+    const given = ['--min-servers', '2']
+    const kept = argv!.validate(given, 'argv')
+    expect(kept).toEqual(given)
+    expect(kept).not.toBe(given)
+    expect(Object.isFrozen(kept)).toBe(true)
+    for (const bad of [true, '--x', ['--x', 1], undefined]) {
+      expect(() => argv!.validate(bad, 'argv'), String(bad)).toThrow(new TypeError(`options.argv must be an array of strings or false, got ${describeValue(bad)}`))
+    }
   })
 })
 

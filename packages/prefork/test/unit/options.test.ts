@@ -42,6 +42,11 @@ describe('options', () => {
     expect(options.maxSpareServers).toBe(10)
   })
 
+  it('takes bounds that are equal: a fixed pool, a fixed number of spares, a fixed back-off', async () => {
+    const { options } = await resolved({ minServers: 3, maxServers: 3, minSpareServers: 2, maxSpareServers: 2, bootBackoffBase: 1000, bootBackoffMax: 1000 })
+    expect(options).toMatchObject({ minServers: 3, maxServers: 3, minSpareServers: 2, maxSpareServers: 2, bootBackoffBase: 1000, bootBackoffMax: 1000 })
+  })
+
   it('reads durations from the command line in seconds', async () => {
     const probe = new Probe({ handleSignals: false, logLevel: 0 })
     await probe.run({ argv: ['--check-for-dead', '0.25', '--graceful-timeout', '2', '--min-servers', '3', '--max-requests', '0'] })

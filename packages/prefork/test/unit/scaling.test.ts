@@ -30,6 +30,11 @@ describe('countChildren', () => {
     ]
     expect(countChildren(children)).toEqual({ total: 4, starting: 1, waiting: 2, ready: 3, retiring: 1 })
   })
+
+  it('counts as waiting only the idle children, not the busy or starting ones', () => {
+    const children = [child('a', 'waiting', 1), child('b', 'waiting', 2), child('c', 'waiting', 3), child('d', 'processing', 4)]
+    expect(countChildren(children)).toEqual({ total: 4, starting: 0, waiting: 3, ready: 4, retiring: 0 })
+  })
 })
 
 describe('childrenToStart', () => {
@@ -67,6 +72,7 @@ describe('childrenToStop', () => {
     ['not within minChildTtl of the last spawn', tally({ total: 8, ready: 8, waiting: 6 }), bounds(2, 50), 999, { count: 0, busy: false }],
     ['maxSpareServers idle children stay', tally({ total: 8, ready: 8, waiting: 2 }), bounds(2, 50), 1000, { count: 0, busy: false }],
     ['a pool at minServers stays', tally({ total: 2, ready: 2, waiting: 2 }), bounds(2, 50), 1000, { count: 0, busy: false }],
+    ['a pool below minServers (after TTIN) stops none, idle or not', tally({ total: 5, ready: 5, waiting: 5 }), bounds(6, 50), 1000, { count: 0, busy: false }],
     ['past maxServers (TTOU): the extra ones leave, busy ones too, at once', tally({ total: 5, ready: 5 }), bounds(2, 3), 0, { count: 2, busy: true }],
     ['at maxServers: nothing to do', tally({ total: 3, ready: 3, waiting: 1 }), bounds(2, 3), 1000, { count: 0, busy: false }]
   ]

@@ -13,7 +13,7 @@ describe('ipcPeer', () => {
   })
 
   it('never takes an IP address for one', () => {
-    for (const address of ['', '127.0.0.1', '::1', '1:2::3', '1::2:3', 'fe80::1:2:3', '2001:db8:0:0:0:12:34:5678', '::ffff:127.0.0.1']) {
+    for (const address of ['', '127.0.0.1', '::1', '1:2::3', '1::2:3', 'fe80::1:2:3', '2001:db8:0:0:0:12:34:5678', '::ffff:127.0.0.1', 'localhost:1:1:7:9', 'localhost:1:1:7x']) {
       expect(ipcPeer(address)).toBeUndefined()
     }
   })
@@ -48,6 +48,18 @@ describe('createBackendPolicy', () => {
     expect(refusals.at(-1)).toMatch(/is not in workerKeys/)
     expect(p(request('10.0.0.5'))).toBe(false)
     expect(refusals.at(-1)).toMatch(/a NULL worker/)
+  })
+
+  it('trusts a public key only when the worker proved it with CURVE', () => {
+    const p = policy({ workerKeys: [listed] })
+    expect(p({ ...request('10.0.0.5'), publicKey: listed })).toBe(false)
+    expect(refusals.at(-1)).toBe('workerKey: a NULL worker; workerKeys admit CURVE workers only')
+  })
+
+  it('refuses without telling anyone when no one asked to be told', () => {
+    const p = createBackendPolicy({ workerKeys: [], insecureBackend: false, isOwnChild: () => false })
+    expect(p(request('10.0.0.5'))).toBe(false)
+    expect(p(request('localhost:1:1:8'))).toBe(false)
   })
 
   it('admits every worker with insecureBackend', () => {

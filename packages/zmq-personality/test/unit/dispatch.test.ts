@@ -95,6 +95,10 @@ describe('the default dispatch policy (leastRecentlyUsed)', () => {
     z.waiting.take(again)
     expect(leastRecentlyUsed.pickJob(w, w.services)?.id).toBe(3)
     expect(leastRecentlyUsed.pickJob(w, [x, z])?.id).toBe(5)
+    // A service with nothing waiting is passed over, wherever it comes.
+    const idle = service('idle')
+    expect(leastRecentlyUsed.pickJob(w, [x, idle])?.id).toBe(5)
+    expect(leastRecentlyUsed.pickJob(w, [idle, x])?.id).toBe(5)
   })
 
   it('takes waiting jobs round-robin across clients, each client\'s own oldest first', () => {
@@ -106,7 +110,7 @@ describe('the default dispatch policy (leastRecentlyUsed)', () => {
     s.waiting.push(job(7, s, 'polite-b'))
     s.waiting.push(job(8, s, 'polite-a'))
     const order: number[] = []
-    for (let next = leastRecentlyUsed.pickJob(w, w.services); next !== undefined; next = leastRecentlyUsed.pickJob(w, w.services)) {
+    for (let next = leastRecentlyUsed.pickJob(w, w.services); next !== undefined && order.length < 8; next = leastRecentlyUsed.pickJob(w, w.services)) {
       s.waiting.take(next as QueuedJob)
       order.push(next.id)
     }
@@ -124,7 +128,9 @@ describe('checkDispatchPolicy', () => {
     }
     const mine = new Mine()
     expect(checkDispatchPolicy(mine)).toBe(mine)
-    for (const bad of [null, 5, 'lru', () => undefined, { pickWorker: () => undefined }, { pickJob: () => undefined }]) {
+    // A function is no policy, even with both methods attached.
+    const callable = Object.assign(() => undefined, { pickWorker: () => undefined, pickJob: () => undefined })
+    for (const bad of [null, 5, 'lru', () => undefined, callable, { pickWorker: () => undefined }, { pickJob: () => undefined }]) {
       expect(() => checkDispatchPolicy(bad)).toThrow(new TypeError('options.dispatchPolicy must be an object with pickWorker and pickJob methods (a DispatchPolicy)'))
     }
     // The message names the option it was given as.

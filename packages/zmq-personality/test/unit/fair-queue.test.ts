@@ -10,15 +10,21 @@ const job = (id: number, client: string): QueuedJob =>
 
 const ids = (jobs: Iterable<QueuedJob>): number[] => [...jobs].map((j) => j.id)
 
-/** Takes the job in turn until none is left; the ids in the order taken. */
+/**
+ * Takes the job in turn until none is left; the ids in the order taken. Stops after as
+ * many takes as there were jobs, so that a queue that never empties fails, not hangs.
+ */
 function takeAll (q: FairQueue<QueuedJob>): number[] {
   const out: number[] = []
   let taken = true
-  for (let next = q.nextInTurn(); next !== undefined; next = q.nextInTurn()) {
+  const jobs = q.length
+  for (let next = q.nextInTurn(); next !== undefined && out.length < jobs; next = q.nextInTurn()) {
     taken &&= q.take(next)
     out.push(next.id)
   }
   expect(taken).toBe(true)
+  expect(q.length, 'jobs left after taking each in turn').toBe(0)
+  expect(q.nextInTurn()).toBeUndefined()
   return out
 }
 
@@ -32,8 +38,11 @@ describe('the fair queue of a service', () => {
     // The arrival order stays what the view iterates and indexes.
     expect(ids(q)).toEqual([1, 2, 3, 4, 5, 6])
     expect(q.peek()?.id).toBe(1)
+    expect(q.at(0)?.id).toBe(1)
     expect(q.at(3)?.id).toBe(4)
+    expect(q.at(5)?.id).toBe(6)
     expect(q.at(6)).toBeUndefined()
+    expect(q.at(7)).toBeUndefined()
     expect(q.at(-1)).toBeUndefined()
     expect(takeAll(q)).toEqual([1, 4, 5, 2, 6, 3])
     expect(q.length).toBe(0)
@@ -53,12 +62,29 @@ describe('the fair queue of a service', () => {
     expect(takeAll(q)).toEqual([1, 2, 0, 3])
   })
 
+  it('takes a job sent again into an empty queue as its only job, first and last', () => {
+    const q = new FairQueue<QueuedJob>()
+    const again = job(1, 'a')
+    q.unshift(again)
+    expect(q.length).toBe(1)
+    expect(q.peek()).toBe(again)
+    expect(q.nextInTurn()).toBe(again)
+    q.push(job(2, 'b'))
+    q.unshift(job(0, 'c'))
+    // The newest job is still the last pushed: the next one arrives after it.
+    q.push(job(3, 'd'))
+    expect(ids(q)).toEqual([0, 1, 2, 3])
+    expect(q.length).toBe(4)
+    expect(takeAll(q)).toEqual([0, 1, 2, 3])
+  })
+
   it('removes a job without passing its client\'s turn, and forgets a client with none left', () => {
     const q = new FairQueue<QueuedJob>()
     const [a1, a2, b1, c1] = [job(1, 'a'), job(2, 'a'), job(3, 'b'), job(4, 'c')]
     for (const j of [a1, a2, b1, c1]) q.push(j)
     expect(q.remove(a1)).toBe(true)
     expect(q.remove(a1)).toBe(false)
+    expect(q.remove(job(9, 'nobody'))).toBe(false)
     expect(q.nextInTurn()).toBe(a2)
     expect(q.remove(b1)).toBe(true)
     expect(q.clients).toBe(2)

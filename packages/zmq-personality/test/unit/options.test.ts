@@ -44,7 +44,40 @@ describe('broker options', () => {
   })
 
   it('rejects options that are not an object', () => {
-    expect(() => resolveBrokerOptions(null as never)).toThrow(new TypeError('options must be an object'))
+    for (const bad of [null, 'fast', 5]) expect(() => resolveBrokerOptions(bad as never)).toThrow(new TypeError('options must be an object'))
+  })
+
+  it('leaves alone the names it does not know: a server hands its own options through', () => {
+    expect(resolveBrokerOptions({ minServers: 5, maxQueue: 7 } as never)).toMatchObject({ maxQueue: 7 })
+    expect(resolveBrokerOptions({ minServers: 5 } as never)).not.toHaveProperty('minServers')
+  })
+
+  it('lists every default but serviceGrace, which follows the heartbeat settings', () => {
+    expect(Object.keys(BROKER_DEFAULTS)).not.toContain('serviceGrace')
+    expect(Object.keys(BROKER_DEFAULTS).sort()).toEqual(Object.keys(brokerOptionSpecs).filter((n) => n !== 'serviceGrace').sort())
+  })
+
+  it('counts time in whole milliseconds where a timer takes it', () => {
+    const whole = Object.entries(brokerOptionSpecs).filter(([, spec]) => spec.whole === true).map(([name]) => name)
+    expect(whole).toEqual(['jobTimeout', 'queueTimeout', 'serviceGrace', 'heartbeatInterval'])
+    for (const name of whole) expect(() => resolveBrokerOptions({ [name]: 1.5 }), name).toThrow(`options.${name} must be a whole number of milliseconds, got 1.5`)
+  })
+
+  it.each([
+    [{ services: [5] }, TypeError, 'options.services[0] must be a string, got 5'],
+    [{ frontendSocketOptions: null }, TypeError, 'options.frontendSocketOptions must be an object of zeromq.js socket options'],
+    [{ backendSocketOptions: [] }, TypeError, 'options.backendSocketOptions must be an object of zeromq.js socket options'],
+    [{ backendSocketOptions: 'curve' }, TypeError, 'options.backendSocketOptions must be an object of zeromq.js socket options']
+  ])('names what is wrong in %j', (options, Type, message) => {
+    expect(() => resolveBrokerOptions(options as never)).toThrow(new Type(message))
+  })
+
+  it('keeps a frozen copy of the socket options it is given', () => {
+    const given = { zapDomain: 'frontend' }
+    const o = resolveBrokerOptions({ frontendSocketOptions: given })
+    expect(o.frontendSocketOptions).toEqual(given)
+    expect(o.frontendSocketOptions).not.toBe(given)
+    expect(Object.isFrozen(o.frontendSocketOptions)).toBe(true)
   })
 })
 
@@ -52,6 +85,21 @@ describe('worker agent options', () => {
   it('fills in the defaults and deduplicates services', () => {
     expect(resolveWorkerAgentOptions({ endpoint: 'tcp://127.0.0.1:1' })).toEqual({ ...WORKER_AGENT_DEFAULTS, endpoint: 'tcp://127.0.0.1:1' })
     expect(resolveWorkerAgentOptions({ endpoint: 'ipc:///tmp/x', services: ['a', 'b', 'a'] }).services).toEqual(['a', 'b'])
+    expect(Object.keys(WORKER_AGENT_DEFAULTS)).not.toContain('endpoint')
+  })
+
+  it('takes a routing id prefix of up to 200 bytes, and equal reconnect delays', () => {
+    const endpoint = 'tcp://127.0.0.1:1'
+    expect(resolveWorkerAgentOptions({ endpoint, routingIdPrefix: 'w1-' }).routingIdPrefix).toBe('w1-')
+    expect(resolveWorkerAgentOptions({ endpoint, routingIdPrefix: 'é'.repeat(100) }).routingIdPrefix).toBe('é'.repeat(100))
+    expect(resolveWorkerAgentOptions({ endpoint, reconnectInterval: 500, reconnectMaxInterval: 500 })).toMatchObject({ reconnectInterval: 500, reconnectMaxInterval: 500 })
+  })
+
+  it('counts time in whole milliseconds', () => {
+    for (const name of ['heartbeatInterval', 'reconnectInterval', 'reconnectMaxInterval']) {
+      expect(() => resolveWorkerAgentOptions({ endpoint: 'tcp://127.0.0.1:1', reconnectMaxInterval: 60_000, [name]: 1000.5 }), name)
+        .toThrow(`options.${name} must be a whole number of milliseconds, got 1000.5`)
+    }
   })
 
   it.each<[Partial<WorkerAgentOptions>, ErrorConstructor, string]>([
@@ -64,7 +112,11 @@ describe('worker agent options', () => {
     [{ extension: 1 as never }, TypeError, 'options.extension must be a boolean, got 1'],
     [{ concurrency: 0 }, RangeError, 'options.concurrency must be an integer from 1 to 1024, got 0'],
     [{ concurrency: 1025 }, RangeError, 'options.concurrency must be an integer from 1 to 1024, got 1025'],
-    [{ concurrency: 1.5 }, TypeError, 'options.concurrency must be an integer, got 1.5']
+    [{ concurrency: 1.5 }, TypeError, 'options.concurrency must be an integer, got 1.5'],
+    [{ routingIdPrefix: '' }, TypeError, 'options.routingIdPrefix must be a non-empty string of at most 200 bytes, not starting with a zero byte'],
+    [{ routingIdPrefix: 'é'.repeat(101) }, TypeError, 'options.routingIdPrefix must be a non-empty string of at most 200 bytes, not starting with a zero byte'],
+    [{ routingIdPrefix: '\0w' }, TypeError, 'options.routingIdPrefix must be a non-empty string of at most 200 bytes, not starting with a zero byte'],
+    [{ routingIdPrefix: 7 as never }, TypeError, 'options.routingIdPrefix must be a non-empty string of at most 200 bytes, not starting with a zero byte']
   ])('rejects %o', (options, Type, message) => {
     const all = { endpoint: 'tcp://127.0.0.1:1', ...options } as WorkerAgentOptions
     expect(() => resolveWorkerAgentOptions(all)).toThrow(new Type(message))

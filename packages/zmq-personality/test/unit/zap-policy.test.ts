@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { curveKeyPair } from 'zeromq'
 import { AccessControl } from '@net-server/core'
-import type { ZapRequest } from '../../src/security/zap-handler.js'
+import type { ZapAuthorize, ZapRequest } from '../../src/security/zap-handler.js'
 import { BACKEND_DOMAIN, FRONTEND_DOMAIN, createZapPolicy } from '../../src/security/zap-policy.js'
 
 const client = curveKeyPair().publicKey
@@ -17,13 +17,16 @@ function plain (domain: string, address = '127.0.0.1'): ZapRequest {
 }
 
 describe('createZapPolicy', () => {
-  const access = new AccessControl({ allow: [], deny: ['10\\.9\\..*'], cidrAllow: ['127.0.0.0/8', '10.0.0.0/8'], cidrDeny: [] })
-  const policy = createZapPolicy({
-    clientKeys: [client],
-    workerKeys: [worker],
-    keys: { admin: [stranger] },
-    allowAddress: ({ address }) => access.allows({ address })
-  })
+  // Built in each test, so that a policy that fails to build fails the tests.
+  const policy = (request: ZapRequest): ReturnType<ZapAuthorize> => {
+    const access = new AccessControl({ allow: [], deny: ['10\\.9\\..*'], cidrAllow: ['127.0.0.0/8', '10.0.0.0/8'], cidrDeny: [] })
+    return createZapPolicy({
+      clientKeys: [client],
+      workerKeys: [worker],
+      keys: { admin: [stranger] },
+      allowAddress: ({ address }) => access.allows({ address })
+    })(request)
+  }
 
   it.each([
     ['a listed client on the frontend', curve(FRONTEND_DOMAIN, client), true],
@@ -60,7 +63,10 @@ describe('createZapPolicy', () => {
     [{ clientKeys: [client, 'abc'] }, TypeError, 'options.clientKeys[1] must be a 40-character Z85 key'],
     [{ workerKeys: [42] }, TypeError, 'options.workerKeys[0] must be a 40-character Z85 key'],
     [{ keys: { admin: [null] } }, TypeError, 'options.keys.admin[0] must be a 40-character Z85 key'],
+    [null, TypeError, 'options must be an object'],
+    ['clients', TypeError, 'options must be an object'],
     [{ keys: 'admin' }, TypeError, 'options.keys must be an object'],
+    [{ keys: null }, TypeError, 'options.keys must be an object'],
     [{ allowAddress: true }, TypeError, 'options.allowAddress must be a function'],
     [{ frontendDomain: '' }, TypeError, 'options.frontendDomain must be a non-empty string'],
     [{ backendDomain: 7 }, TypeError, 'options.backendDomain must be a non-empty string']
