@@ -5,36 +5,61 @@
  * keeps them, else user + system clock ticks from /proc/<pid>/stat.
  */
 import { performance } from 'node:perf_hooks'
-import { cpuSeconds, cpuSecondsPrecise, processTree } from './system.js'
+import { readFileSync, readdirSync } from 'node:fs'
+import { cpuSeconds, processTree } from './system.js'
 import { round } from './stats.js'
 
-/** The CPU seconds so far of `pid` and each descendant, in one reading, and when it was taken. */
-export function readTree (pid) {
-  const before = performance.now()
-  const pids = processTree(pid)
-  const precise = new Map(pids.map(p => [p, cpuSecondsPrecise(p)]))
-  const ticks = new Map(pids.map(p => [p, cpuSeconds(p)]))
-  return { root: pid, at: (before + performance.now()) / 2, precise, ticks }
+/** The threads of `pid` with their on-CPU seconds (schedstat) and kind, or undefined when unreadable. */
+function threadsOf (pid) {
+  try {
+    return readdirSync(`/proc/${pid}/task`).map(tid => {
+      const dir = `/proc/${pid}/task/${tid}`
+      const seconds = Number(readFileSync(`${dir}/schedstat`, 'utf8').split(' ')[0]) / 1e9
+      // The thread that runs main() (JavaScript, or the C program), libzmq's I/O threads, and the rest (V8, libuv).
+      const kind = tid === String(pid) ? 'main' : readFileSync(`${dir}/comm`, 'utf8').startsWith('ZMQbg') ? 'zmq' : 'other'
+      return { id: `${pid}/${tid}`, pid, kind, seconds }
+    })
+  } catch {
+    return undefined
+  }
 }
 
 /**
- * The CPU that the tree used between readings `first` and `last`, split into the root
- * (the broker) and the rest (its workers), in seconds, with the wall seconds between
- * the readings. A process that started in between counts from zero; one that ended is
- * missing from `last` and counts nothing (the load keeps every worker alive).
+ * One reading of the tree under `pid`: each process's user + system seconds, each
+ * thread's on-CPU seconds (undefined when the kernel keeps no schedstat), and when.
+ */
+export function readTree (pid) {
+  const before = performance.now()
+  const pids = processTree(pid)
+  const ticks = new Map(pids.map(p => [p, cpuSeconds(p)]))
+  const perProcess = pids.map(threadsOf)
+  const threads = perProcess.every(Boolean) ? new Map(perProcess.flat().map(t => [t.id, t])) : undefined
+  return { root: pid, at: (before + performance.now()) / 2, ticks, threads }
+}
+
+/**
+ * The CPU seconds that the tree used between readings `first` and `last`: the root
+ * (the broker), the rest (its workers), and with schedstat each side split by thread
+ * kind (`broker main`, `broker zmq`, `workers other` ...), with the wall seconds between
+ * the readings. A process or thread that started in between counts from zero; one that
+ * ended is missing from `last` and counts nothing (the load keeps every worker alive).
  */
 export function used (first, last) {
-  const precise = [...last.precise.values(), ...first.precise.values()].every(v => v !== undefined)
-  const source = precise ? 'schedstat' : 'stat'
-  const readings = precise ? [first.precise, last.precise] : [first.ticks, last.ticks]
-  let broker = 0
-  let workers = 0
-  for (const [pid, end] of readings[1]) {
-    const delta = (end ?? 0) - (readings[0].get(pid) ?? 0)
-    if (pid === last.root) broker += delta
-    else workers += delta
+  const side = pid => (pid === last.root ? 'broker' : 'workers')
+  const sums = { broker: 0, workers: 0 }
+  const threads = {}
+  const precise = first.threads !== undefined && last.threads !== undefined
+  if (precise) {
+    for (const t of last.threads.values()) {
+      const delta = t.seconds - (first.threads.get(t.id)?.seconds ?? 0)
+      sums[side(t.pid)] += delta
+      const key = `${side(t.pid)} ${t.kind}`
+      threads[key] = (threads[key] ?? 0) + delta
+    }
+  } else {
+    for (const [pid, end] of last.ticks) sums[side(pid)] += (end ?? 0) - (first.ticks.get(pid) ?? 0)
   }
-  return { source, wallSeconds: (last.at - first.at) / 1000, broker, workers, processes: readings[1].size }
+  return { source: precise ? 'schedstat' : 'stat', wallSeconds: (last.at - first.at) / 1000, ...sums, threads, processes: last.ticks.size }
 }
 
 /**
@@ -50,7 +75,8 @@ export function perJob (usage, throughput) {
     cpuWorkersUs: us(usage.workers),
     cpuTotalUs: us(usage.broker + usage.workers),
     cpuSource: usage.source,
-    cpuProcesses: usage.processes
+    cpuProcesses: usage.processes,
+    cpuThreadsUs: Object.fromEntries(Object.entries(usage.threads).sort().map(([kind, seconds]) => [kind, us(seconds)]))
   }
 }
 

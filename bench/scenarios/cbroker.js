@@ -4,8 +4,9 @@
  * payloads, 16 REQ clients, then 1 client. The two systems run in alternated rounds
  * (`BENCH_CBROKER_ROUNDS`, 3 by default; the first system of a round alternates too),
  * and each point reports the median of the rounds: throughput, p50, p99 and the CPU per
- * job of the broker process, of its workers together, and of both. The C broker's points
- * are skipped with the reason when it cannot be built.
+ * job of the broker process, of its workers together, and of both; the scenario's details
+ * split the CPU of each side by thread (the main thread, libzmq's I/O threads, the rest).
+ * The C broker's points are skipped with the reason when it cannot be built.
  */
 import os from 'node:os'
 import { buildCBroker, startCBroker } from '../lib/cbroker.js'
@@ -34,11 +35,18 @@ async function measureRound (stage, system, { pid, frontend }, samples) {
     const { result, cpu } = await loadWithCpu(stage, pid, 'req-load', { endpoint: frontend, clients, payload: PAYLOAD_64, verify: 'upper' })
     const r = row('cbroker', system, `c=${clients}`, result, cpu)
     samples[system][r.key].push(r)
-    stage.log(`    ${system.padEnd(7)} c=${String(clients).padEnd(2)} ${r.throughput}/s p50 ${r.p50} ms p99 ${r.p99} ms, CPU per job: broker ${r.cpuBrokerUs} us, workers ${r.cpuWorkersUs} us, total ${r.cpuTotalUs} us${r.failed ? `, failed ${r.failed}` : ''}`)
+    const split = side => ['main', 'zmq', 'other'].map(kind => r.cpuThreadsUs?.[`${side} ${kind}`] ?? '-').join('/')
+    stage.log(`    ${system.padEnd(7)} c=${String(clients).padEnd(2)} ${r.throughput}/s p50 ${r.p50} ms p99 ${r.p99} ms, CPU per job (main/zmq/other threads): broker ${r.cpuBrokerUs} us (${split('broker')}), workers ${r.cpuWorkersUs} us (${split('workers')}), total ${r.cpuTotalUs} us${r.failed ? `, failed ${r.failed}` : ''}`)
   }
 }
 
-/** The median point of the rounds of `system` at `key`. */
+/** The median over `rounds` of each thread kind's CPU per job (see `used` in lib/cpu.js). */
+function threadMedians (rounds) {
+  const kinds = [...new Set(rounds.flatMap(r => Object.keys(r.cpuThreadsUs ?? {})))].sort()
+  return Object.fromEntries(kinds.map(kind => [kind, median(rounds.map(r => r.cpuThreadsUs?.[kind]))]))
+}
+
+/** The median point of the rounds of `system` at `key` (the split by thread goes to the scenario's details). */
 function medianPoint (system, key, rounds) {
   const point = { scenario: 'cbroker', system, key, status: 'ok', clients: rounds[0].clients, workers: WORKERS, rounds: rounds.length }
   for (const field of MEDIANS) point[field] = median(rounds.map(r => r[field]))
@@ -88,8 +96,10 @@ export default defineScenario({
         cpuTotal: round(r.cpuTotalUs / samples.cbroker[key][i].cpuTotalUs)
       }))
       : undefined
+    const threads = Object.fromEntries(systems.map(system => [system, Object.fromEntries(keys.map(([key]) => [key, threadMedians(samples[system][key])]))]))
     return {
       rounds,
+      cpuThreadsUs: threads,
       zmqVersion: build?.zmqVersion,
       loadAverageBefore: loadBefore,
       loadAverageAfter: loadAverage(),
