@@ -26,8 +26,9 @@ import fairness from './scenarios/fairness.js'
 import startup from './scenarios/startup.js'
 import bullmq from './scenarios/bullmq.js'
 import concurrency from './scenarios/concurrency.js'
+import cbroker from './scenarios/cbroker.js'
 
-const SCENARIOS = [uppercase, pipelined, async10ms, concurrency, cpu5ms, idle, memory, fairness, startup, bullmq]
+const SCENARIOS = [uppercase, pipelined, async10ms, concurrency, cpu5ms, idle, memory, fairness, startup, bullmq, cbroker]
 
 function number (name, fallback, { min = 0, integer = false } = {}) {
   const text = process.env[name]
@@ -49,7 +50,8 @@ function settings () {
     rollSeconds: number('BENCH_ROLL_SECONDS', 6, { min: 2 }),
     bullmqJobs: number('BENCH_BULLMQ_JOBS', 20_000, { min: 1000, integer: true }),
     timeoutMs: number('BENCH_TIMEOUT_MS', 10_000, { min: 100, integer: true }),
-    fairnessToleranceMs: number('BENCH_FAIRNESS_TOLERANCE_MS', 10, { min: 1 })
+    fairnessToleranceMs: number('BENCH_FAIRNESS_TOLERANCE_MS', 10, { min: 1 }),
+    cbrokerRounds: number('BENCH_CBROKER_ROUNDS', 3, { min: 1, integer: true })
   }
 }
 
@@ -62,8 +64,9 @@ function usage () {
     '',
     'settings (environment): BENCH_SECONDS=3 BENCH_WARMUP=0.5 BENCH_IDLE_SECONDS=10 BENCH_IDLE_SETTLE=30',
     '  BENCH_MEMORY_JOBS=100000 BENCH_ROLL_SECONDS=6 BENCH_BULLMQ_JOBS=20000 BENCH_TIMEOUT_MS=10000',
-    '  BENCH_FAIRNESS_TOLERANCE_MS=10',
-    '  BENCH_NSZ=<path to nsz.js> BENCH_NODE_ARGS=<node flags for nsz> BENCH_INSTALL_REDIS=0 BENCH_STRICT=1 BENCH_OUT=<results dir>'
+    '  BENCH_FAIRNESS_TOLERANCE_MS=10 BENCH_CBROKER_ROUNDS=3',
+    '  BENCH_NSZ=<path to nsz.js> BENCH_NODE_ARGS=<node flags for nsz> BENCH_INSTALL_REDIS=0 BENCH_INSTALL_ZMQ=0',
+    '  BENCH_STRICT=1 BENCH_OUT=<results dir>'
   ].join('\n')
 }
 

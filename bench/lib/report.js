@@ -2,8 +2,8 @@
  * The outputs of a run: the markdown table and the hand-written SVG chart.
  */
 
-const SYSTEMS = { nsz: 'nsz (job server)', echo: 'direct ROUTER echo', bullmq: 'BullMQ' }
-const COLORS = { nsz: '#2563eb', echo: '#9ca3af', bullmq: '#ea580c' }
+const SYSTEMS = { nsz: 'nsz (job server)', echo: 'direct ROUTER echo', bullmq: 'BullMQ', cbroker: 'C broker (libzmq)' }
+const COLORS = { nsz: '#2563eb', echo: '#9ca3af', bullmq: '#ea580c', cbroker: '#16a34a' }
 const EXTRA_SKIP = new Set(['scenario', 'system', 'key', 'status', 'reason', 'throughput', 'p50', 'p99', 'ok', 'failed', 'errors', 'windowSeconds'])
 
 const cell = v => (v === undefined || v === null ? '' : String(v))

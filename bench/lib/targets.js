@@ -95,7 +95,13 @@ export const TARGETS = [
   ratioTarget('9a', 'bullmq: 16 waiting callers slower than uppercase at 16 clients', 1, (v, t) => v < t,
     ['bullmq', 'bullmq', 'c=16'], ['uppercase', 'nsz', 'c=16'], 'throughput', ['bullmq c=16 /s', 'nsz c=16 /s']),
   ratioTarget('9b', 'bullmq: bulk no-op throughput below the pipelined Client', 1, (v, t) => v < t,
-    ['bullmq', 'bullmq', 'bulk'], ['pipelined', 'nsz', 'inflight=256'], 'throughput', ['bullmq bulk /s', 'nsz pipelined /s'])
+    ['bullmq', 'bullmq', 'bulk'], ['pipelined', 'nsz', 'inflight=256'], 'throughput', ['bullmq bulk /s', 'nsz pipelined /s']),
+  ratioTarget('12a', 'cbroker: CPU per job of broker + workers <= 1.1 x the C broker + C workers, 16 clients', 1.1, (v, t) => v <= t,
+    ['cbroker', 'nsz', 'c=16'], ['cbroker', 'cbroker', 'c=16'], 'cpuTotalUs', ['nsz c=16 us/job', 'C c=16 us/job']),
+  ratioTarget('12b', 'cbroker: throughput at 16 clients >= 0.9 x the C broker', 0.9, (v, t) => v >= t,
+    ['cbroker', 'nsz', 'c=16'], ['cbroker', 'cbroker', 'c=16'], 'throughput', ['nsz c=16 /s', 'C c=16 /s']),
+  ratioTarget('12c', 'cbroker: p50 at 1 client <= 1.3 x the C broker', 1.3, (v, t) => v <= t,
+    ['cbroker', 'nsz', 'c=1'], ['cbroker', 'cbroker', 'c=1'], 'p50', ['nsz c=1 p50 ms', 'C c=1 p50 ms'])
 ]
 
 /** Judges every target against the results of one run. */
