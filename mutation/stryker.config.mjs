@@ -29,7 +29,8 @@ export default {
     'packages/zmq-personality/src/security/zap-policy.ts',
     'packages/zmq-personality/src/security/backend-policy.ts',
     // the broker's tables
-    'packages/zmq-personality/src/broker-tables.ts'
+    'packages/zmq-personality/src/broker-tables.ts',
+    'packages/zmq-personality/src/ready-set.ts'
   ],
   ignorePatterns: ['**/dist', 'bench/results', 'coverage', '.vitest-*'],
   concurrency: 2,

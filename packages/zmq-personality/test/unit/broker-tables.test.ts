@@ -466,3 +466,82 @@ describe('the ready set', () => {
     expect(ready.first()!.id).toBe('one')
   })
 })
+
+describe('several jobs per worker', () => {
+  it('keys a job by the first 6 bytes of its 8-byte id, and finds it only by the whole id', () => {
+    const id = Buffer.from([1, 2, 3, 4, 5, 6, 7, 8])
+    expect(jobKey(id)).toBe(id.readUIntLE(0, 6))
+    expect(jobKey(Buffer.from([1, 2, 3]))).toBe(-1)
+    expect(jobKey(Buffer.alloc(9))).toBe(-1)
+    const t = tables()
+    const w = join(t, ['s'])
+    t.setSlots(w, 2)
+    const job = request(t, w.services[0]!)
+    t.assign(w, job)
+    expect(t.jobOf(w, Buffer.from(job.idFrame))).toBe(job)
+    // Same first 6 bytes, another last byte: not that job.
+    const near = Buffer.from(job.idFrame)
+    near[7] = near[7]! ^ 0xff
+    expect(t.jobOf(w, near)).toBeUndefined()
+    expect(t.jobOf(w, Buffer.from('short'))).toBeUndefined()
+  })
+
+  it('counts free slots as slots minus jobs held, whatever the CREDIT says', () => {
+    const t = tables()
+    const w = join(t, ['s'])
+    const s = w.services[0]!
+    t.setSlots(w, 4)
+    expect(w.freeSlots).toBe(4)
+    const [a, b] = [request(t, s), request(t, s)]
+    t.assign(w, a)
+    t.assign(w, b)
+    expect(w).toMatchObject({ slots: 4, freeSlots: 2 })
+    expect(s.ready.has(w)).toBe(true)
+    t.release(w, a)
+    expect(w.freeSlots).toBe(3)
+    // A lower credit than the jobs held leaves no free slot, and no negative count.
+    t.setSlots(w, 0)
+    expect(w.freeSlots).toBe(0)
+    expect(s.ready.has(w)).toBe(false)
+    t.setSlots(w, 1)
+    expect(w.freeSlots).toBe(0)
+    t.setSlots(w, 3)
+    expect(w.freeSlots).toBe(2)
+  })
+
+  it('lets a timed-out job keep its slot until its worker answers it', () => {
+    const t = tables()
+    const w = join(t, ['s'])
+    const s = w.services[0]!
+    t.setSlots(w, 2)
+    const [late, other] = [request(t, s), request(t, s)]
+    t.assign(w, late)
+    vi.advanceTimersByTime(5)
+    t.assign(w, other)
+    t.expire(late)
+    expect(late.timedOut).toBe(true)
+    expect(w).toMatchObject({ timedOut: 1, freeSlots: 0 })
+    expect(t.inFlight.has(late.id)).toBe(false)
+    expect(t.inFlight.has(other.id)).toBe(true)
+    // The snapshot's start is the oldest job still running.
+    expect(info(w)).toMatchObject({ jobs: 2, jobStartedAt: NOW + 5 })
+    t.release(w, late)
+    expect(w).toMatchObject({ timedOut: 0, freeSlots: 1 })
+    expect(w.jobs.size).toBe(1)
+  })
+
+  it('takes every job off a worker that leaves and returns those still running, oldest first', () => {
+    const t = tables()
+    const w = join(t, ['s'])
+    const s = w.services[0]!
+    t.setSlots(w, 3)
+    const jobs = [request(t, s), request(t, s), request(t, s)]
+    for (const job of jobs) t.assign(w, job)
+    t.expire(jobs[1]!)
+    expect(t.releaseAll(w)).toEqual([jobs[0], jobs[2]])
+    expect(w.jobs.size).toBe(0)
+    expect(w).toMatchObject({ timedOut: 0, freeSlots: 3 })
+    for (const job of jobs) expect(job.worker).toBeUndefined()
+    expect(t.releaseAll(w)).toEqual([])
+  })
+})
