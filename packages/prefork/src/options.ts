@@ -56,7 +56,7 @@ export function preForkOptionSpecs (): OptionSpecs {
   return {
     ...serverOptionSpecs(),
     minServers: integer({ description: 'children to keep running at least', default: 5, min: 0, group: 'Workers' }),
-    maxServers: integer({ description: 'children to run at most', default: 50, min: 1, group: 'Workers' }),
+    maxServers: integer({ description: 'children to run at most (0: a broker with no children of its own, for remote pools)', default: 50, min: 0, group: 'Workers' }),
     minSpareServers: integer({ description: 'idle children to keep ready', default: 2, min: 0, group: 'Workers' }),
     maxSpareServers: integer({ description: 'idle children above which extra ones are stopped', default: 10, min: 0, group: 'Workers' }),
     maxRequests: integer({ description: 'requests a child serves before it is replaced (0: no limit)', default: 1000, min: 0, group: 'Workers' }),

@@ -5,7 +5,7 @@
 import type { ChildInfo } from '@net-server/prefork'
 import type { Broker } from './broker.js'
 import { noLosses } from './loss-counters.js'
-import type { BrokerEndpoints, WorkerInfo, ZmqServerStatus } from './types.js'
+import type { BrokerEndpoints, RemoteWorkerStatus, WorkerInfo, ZmqServerStatus } from './types.js'
 
 /** What a server knows of itself, for {@link poolStatus}. */
 export interface StatusSource {
@@ -41,6 +41,7 @@ export function poolStatus (src: StatusSource): ZmqServerStatus {
     }),
     slots: stats === undefined ? { total: src.children.length * src.concurrency } : { total: stats.slots, inUse: stats.slotsInUse },
     remoteWorkers: workers.length - local.size,
+    remote: workers.filter((w) => !src.isLocal(w)).map((w) => remoteStatus(w, now)),
     queued: stats?.queued ?? 0,
     inFlight: stats?.inFlight ?? 0,
     served: stats?.served ?? 0,
@@ -48,5 +49,29 @@ export function poolStatus (src: StatusSource): ZmqServerStatus {
     errors: stats?.errors ?? {},
     heldBytes: stats?.heldBytes ?? 0,
     losses: stats?.losses ?? noLosses()
+  }
+}
+
+/**
+ * The host a worker's routing id names: a pool of ours (`WorkerPool`) starts its
+ * workers' routing ids with `<hostname>/`. The peer chose it: a label, not a proof.
+ */
+export function hostOf (id: string): string | undefined {
+  const text = Buffer.from(id, 'hex').toString('latin1')
+  return /^([\x21-\x2e\x30-\x7e]{1,64})\//.exec(text)?.[1]
+}
+
+function remoteStatus (w: WorkerInfo, now: number): RemoteWorkerStatus {
+  const host = hostOf(w.id)
+  return {
+    id: w.id,
+    ...(host === undefined ? {} : { host }),
+    ...(w.pid === undefined ? {} : { pid: w.pid }),
+    services: w.services,
+    state: w.state,
+    running: w.jobs,
+    slots: w.slots,
+    served: w.served,
+    age: (now - w.connectedAt) / 1000
   }
 }

@@ -202,6 +202,8 @@ export interface ZmqServerStatus {
     readonly inUse?: number
   }
   readonly remoteWorkers: number
+  /** The broker's workers that are not its own children (remote pools, foreign MDP/0.1 workers); empty in a `WorkerPool`. */
+  readonly remote: readonly RemoteWorkerStatus[]
   readonly queued: number
   readonly inFlight: number
   readonly served: number
@@ -212,6 +214,26 @@ export interface ZmqServerStatus {
   readonly heldBytes: number
   /** Every loss since start, by kind (`Broker.stats().losses`); all zero in a `WorkerPool`. */
   readonly losses: BrokerLosses
+}
+
+/** A worker of the broker that is not one of its children, as `nsz status` lists it. */
+export interface RemoteWorkerStatus {
+  /** Its routing id, in hex. */
+  readonly id: string
+  /** The host its pool names itself by (the start of its routing id), when it is a pool of ours. */
+  readonly host?: string
+  /** Its pid, when it announced the extension. */
+  readonly pid?: number
+  readonly services: readonly string[]
+  readonly state: WorkerState
+  /** Jobs it holds now. */
+  readonly running: number
+  /** Jobs it takes at once. */
+  readonly slots: number
+  /** Jobs it has answered. */
+  readonly served: number
+  /** Seconds since it joined. */
+  readonly age: number
 }
 
 /** One job, as the per-request steps pass it along in a worker. */
