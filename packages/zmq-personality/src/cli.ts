@@ -230,8 +230,9 @@ function serverClassFor (kind: 'serve' | 'worker', loaded: LoadedApp, appPath: s
 
 /**
  * Prints the ready lines on stdout, in the parent only: `listening frontend=… backend=…`
- * once the broker is bound (`connecting backend=…` for a worker pool), then `ready
- * workers=N` once `minServers` workers serve.
+ * once the broker is bound (`connecting backend=…` for a worker pool), with
+ * `--metrics-port` `metrics url=http://…/metrics`, then `ready workers=N` once
+ * `minServers` workers serve.
  */
 function announce (kind: 'serve' | 'worker', server: ZmqServer, io: NszIo): void {
   let announced = false
@@ -243,6 +244,7 @@ function announce (kind: 'serve' | 'worker', server: ZmqServer, io: NszIo): void
   server.once('listening', (endpoints) => {
     if (kind === 'serve') {
       io.stdout.write(`listening frontend=${endpoints[0] ?? ''} backend=${endpoints[1] ?? ''}\n`)
+      if (server.metricsUrl !== undefined) io.stdout.write(`metrics url=${server.metricsUrl}\n`)
       const broker = server.broker
       const onReady = (): void => {
         ready(broker?.workers().length ?? 0)

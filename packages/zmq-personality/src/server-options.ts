@@ -27,6 +27,10 @@ export interface ResolvedZmqServerOptions extends ResolvedPreForkOptions, Option
   readonly service: string
   /** Where `nsz status` reaches the broker; default `ipc://<pidFile>.sock` when there is a pid file. */
   readonly controlEndpoint: string | undefined
+  /** The TCP port of the Prometheus endpoint (`GET /metrics`); 0 picks a free one; none by default. */
+  readonly metricsPort: number | undefined
+  /** The address the metrics endpoint listens on. */
+  readonly metricsHost: string
   /**
    * Jobs each worker runs at once (1 to 1024): the per-request steps of up to that many
    * jobs interleave in one child. 1, the default, suits CPU-bound jobs.
@@ -151,6 +155,8 @@ export function zmqServerOptionSpecs (): OptionSpecs {
     // Broker built in code takes down to 1 ms.
     heartbeatInterval: duration({ ...brokerServerOptionSpecs.heartbeatInterval, min: 10 }),
     controlEndpoint: endpointOption({ description: 'endpoint for nsz status (default ipc://<pidFile>.sock)', default: undefined, optional: true, group: 'Sockets' }),
+    metricsPort: integer<number | undefined>({ description: 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics (0 picks a free port)', default: undefined, max: 65535, group: 'Sockets', placeholder: '<port>', scope: 'broker' }),
+    metricsHost: string({ description: 'address the metrics endpoint listens on', default: '127.0.0.1', nonEmpty: true, group: 'Sockets', placeholder: '<address>', scope: 'broker' }),
     curve: string<CurveSockets | undefined>({
       description: 'sockets CURVE encrypts: frontend, backend, both, none (default both with a key)',
       default: undefined,

@@ -19,6 +19,8 @@ export interface StatusSource {
   readonly endpoints: BrokerEndpoints
   readonly jobsPerSecond: number
   readonly startedAt: number
+  readonly childSpawns: number
+  readonly childExits: number
 }
 
 /** The status of a server: its children with their slots from the broker's table, the queue, the counters. */
@@ -48,8 +50,22 @@ export function poolStatus (src: StatusSource): ZmqServerStatus {
     jobsPerSecond: src.jobsPerSecond,
     errors: stats?.errors ?? {},
     heldBytes: stats?.heldBytes ?? 0,
-    losses: stats?.losses ?? noLosses()
+    losses: stats?.losses ?? noLosses(),
+    jobs: stats?.jobs ?? {},
+    queuedByService: stats?.queuedByService ?? {},
+    workersByHost: byHost(workers, src.isLocal),
+    protocolErrors: stats?.protocolErrors ?? 0,
+    jobTimeouts: stats?.jobTimeouts ?? 0,
+    requeued: stats?.requeued ?? 0,
+    childSpawns: src.childSpawns,
+    childExits: src.childExits
   }
+}
+
+function byHost (workers: readonly WorkerInfo[], isLocal: (w: WorkerInfo) => boolean): ZmqServerStatus['workersByHost'] {
+  const counts = { local: { idle: 0, busy: 0 }, remote: { idle: 0, busy: 0 } }
+  for (const w of workers) counts[isLocal(w) ? 'local' : 'remote'][w.state]++
+  return counts
 }
 
 /**

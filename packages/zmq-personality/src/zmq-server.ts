@@ -8,6 +8,8 @@ import { Broker } from './broker.js'
 import { logBrokerLosses, warnLowOpenFiles } from './broker-log.js'
 import type { BrokerEndpoints, WorkerInfo, ZmqRequest, ZmqServerStatus } from './types.js'
 import { connectable, portOf, tcpEndpoint } from './endpoints.js'
+import { ServerMetrics } from './metrics.js'
+import { serveMetrics, type MetricsEndpoint } from './metrics-endpoint.js'
 import { brokerServerOptionSpecs } from './options.js'
 import { RateMeter } from './rate-meter.js'
 import { poolStatus } from './server-status.js'
@@ -69,6 +71,8 @@ export class ZmqServer<
   #controlOptions: SocketOptions<Reply> = {}
   #backend: Router | undefined
   #stopLossLog: (() => void) | undefined
+  #metrics: MetricsEndpoint | undefined
+  readonly #childCounts = { spawns: 0, exits: 0 }
   #boot: WorkerBootstrap | undefined
   // Parent: the children's private backend endpoint and their per-child tags.
   readonly #local = new LocalWorkers()
@@ -82,6 +86,13 @@ export class ZmqServer<
 
   constructor (options: ZmqServerOptions & Partial<R> = {}, container?: ConstructorParameters<typeof PreForkServer>[1]) {
     super(options as Partial<R>, container)
+    this.on('childSpawn', () => { this.#childCounts.spawns++ })
+    this.on('childExit', () => { this.#childCounts.exits++ })
+  }
+
+  /** The URL Prometheus scrapes (`http://127.0.0.1:9464/metrics`), in the parent once bound with `metricsPort`; `undefined` otherwise. */
+  get metricsUrl (): string | undefined {
+    return this.#metrics?.url
   }
 
   /** The broker, in the parent once bound; `undefined` in a worker. */
@@ -213,6 +224,7 @@ export class ZmqServer<
     if (security.serverKey !== undefined) this.log(2, `CURVE on ${security.curve === 'both' ? 'frontend and backend' : security.curve}: server public key ${security.serverKey}`)
     this.#watchBroker(broker)
     await this.bindStatusEndpoint()
+    if (o.metricsPort !== undefined) await this.#serveMetrics(broker, o.metricsHost, o.metricsPort)
     this.log(2, `broker listening: frontend ${this.#endpoints.frontend}, backend ${this.#endpoints.backend}`)
   }
 
@@ -223,6 +235,14 @@ export class ZmqServer<
   protected override async postBind (): Promise<void> {
     await super.postBind()
     if (this.#backend !== undefined) this.log(3, `local workers join the backend on ${await this.#local.bind(this.#backend)}`)
+  }
+
+  /** Serves the Prometheus endpoint: the status figures at each scrape, the job timings from the broker's observer. */
+  async #serveMetrics (broker: Broker, host: string, port: number): Promise<void> {
+    const metrics = new ServerMetrics(() => this.status())
+    broker.observeJobs(metrics.observer)
+    this.#metrics = await serveMetrics(host, port, metrics.registry.contentType, () => metrics.text(), (message) => { this.log(1, message) })
+    this.log(2, `metrics at ${this.#metrics.url}`)
   }
 
   #watchBroker (broker: Broker): void {
@@ -300,6 +320,8 @@ export class ZmqServer<
       this.#stopLossLog?.()
       this.#local.close()
       await this.#zap?.close()
+      await this.#metrics?.close()
+      this.#metrics = undefined
       this.#control?.close()
       this.#control = undefined
       await this.#agent?.close({ graceful: false })
@@ -319,7 +341,9 @@ export class ZmqServer<
       // A WorkerPool has no broker: its one endpoint is the backend it connects to.
       endpoints: { frontend: this.#endpoints?.frontend ?? '', backend: this.#endpoints?.backend ?? this.endpoints[0] ?? '' },
       jobsPerSecond: this.#rate.perSecond(),
-      startedAt: this.#startedAt
+      startedAt: this.#startedAt,
+      childSpawns: this.#childCounts.spawns,
+      childExits: this.#childCounts.exits
     })
   }
 

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect } from 'vitest'
-import type { BrokerLosses, RemoteWorkerStatus } from '@net-server/zmq'
+import type { ZmqServerStatus } from '@net-server/zmq'
 import { fileURLToPath } from 'node:url'
 import { BUILT_PACKAGES, TSX, TestProcess, groupGone, requireFreshBuild, runZmqClient } from '@net-server/test-support'
 
@@ -81,25 +81,7 @@ export async function statusJson (pidFile: string): Promise<StatusJson> {
 }
 
 /** What `nsz status --json` prints. */
-export interface StatusJson {
-  pid: number
-  title: string
-  frontend: string
-  backend: string
-  uptime: number
-  limits: { minServers: number, maxServers: number }
-  children: Array<{ pid: number, state: string, jobs: number, slots: number, running?: number, age: number }>
-  slots: { total: number, inUse?: number }
-  remoteWorkers: number
-  remote: RemoteWorkerStatus[]
-  queued: number
-  inFlight: number
-  served: number
-  jobsPerSecond: number
-  errors: Record<string, number>
-  heldBytes: number
-  losses: BrokerLosses
-}
+export type StatusJson = ZmqServerStatus
 
 /**
  * Asks `nsz status --json` until `match` holds: for changes no output line reports

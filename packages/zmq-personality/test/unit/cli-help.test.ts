@@ -31,7 +31,7 @@ const PROCESS = ['--log-level <0-4>', '--log-file <file>', '--pid-file <file>', 
 describe('nsz --help, built from the option specs', () => {
   it('lists each flag of nsz serve under its group, in order, with its placeholder', async () => {
     expect(groups(await help('serve'))).toEqual([
-      ['Sockets:', ['--port <front,back>', '--host <address>', '--frontend <endpoint>', '--backend <endpoint>', '--service <name>', '--control-endpoint <endpoint>']],
+      ['Sockets:', ['--port <front,back>', '--host <address>', '--frontend <endpoint>', '--backend <endpoint>', '--service <name>', '--control-endpoint <endpoint>', '--metrics-port <port>', '--metrics-host <address>']],
       ['Workers:', WORKERS],
       ['Jobs:', ['--job-timeout <seconds>', '--max-queue <n>', '--max-queue-per-client <n>', '--queue-timeout <seconds>', '--max-client-buffer <n>', '--max-services-per-worker <n>', '--max-services <n>', '--max-message-size <n>', '--requeue', '--service-grace <seconds>', '--heartbeat-interval <seconds>', '--heartbeat-liveness <n>', '--graceful-timeout <seconds>']],
       ['Process:', PROCESS],
