@@ -232,6 +232,11 @@ export class Broker extends EventEmitter<BrokerEvents> {
     this.#jobs.observe(observer)
   }
 
+  /** When the request waiting longest was accepted (ms since the epoch), over all services; `undefined` when none waits. */
+  oldestQueuedAt (): number | undefined {
+    return this.#tables.oldestQueuedAt()
+  }
+
   /**
    * Counts a connection that ZAP refused (`stats().losses.zapRefused`, a `loss` event): the
    * broker never sees such a peer, so whoever runs the ZAP handler tells it, as `ZmqServer` does.

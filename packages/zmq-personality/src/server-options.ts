@@ -132,6 +132,9 @@ export function zmqServerOptionSpecs (): OptionSpecs {
     // second, so recycling is off unless asked for (gunicorn's default too).
     maxRequests: integer({ ...preForkOptionSpecs().maxRequests!, description: 'jobs a worker serves before it is replaced (0: no limit)', default: 0 }),
     concurrency: concurrencyOption,
+    // A pool of workers does not see the queue of its broker elsewhere.
+    scaleUpWait: { ...preForkOptionSpecs().scaleUpWait!, scope: 'broker' },
+    scaleUpCooldown: { ...preForkOptionSpecs().scaleUpCooldown!, scope: 'broker' },
     ...accessRules(),
     port: {
       description: 'frontend and backend ports, e.g. 6660,6661 (0 picks a free port)',

@@ -256,6 +256,8 @@ export class ZmqServer<
       this.#tally(worker, 'processing')
     })
     broker.on('workerIdle', (worker) => { this.#tally(worker, 'waiting') })
+    // Only while requests queue: the pool grows when they wait past scaleUpWait.
+    if (this.options.scaleUpWait > 0) broker.on('requestQueued', () => { this.requestWaiting() })
     // logBrokerLosses says each timeout, rate-limited.
     replaceTimedOut(broker, {
       gracefulTimeout: this.options.gracefulTimeout,
@@ -274,6 +276,12 @@ export class ZmqServer<
       if (worker !== undefined) broker.disconnectWorker(worker.id, { immediate: true })
       this.#local.forget(pid)
     })
+  }
+
+  /** How long the request waiting longest in the broker's queues has waited, for `scaleUpWait`. */
+  protected override queueWait (): number {
+    const at = this.#broker?.oldestQueuedAt()
+    return at === undefined ? 0 : Math.max(1, Date.now() - at)
   }
 
   /** True for a worker of one of this server's own children (its routing id carries the tag issued to its pid). */
