@@ -11,13 +11,18 @@ export type Samples = ReadonlyMap<string, number>
 export async function scrape (url: string): Promise<{ status: number, type: string, samples: Samples, text: string }> {
   const res = await within(fetch(url), 5000, `an answer from ${url}`)
   const text = await res.text()
+  return { status: res.status, type: res.headers.get('content-type') ?? '', samples: parseSamples(text), text }
+}
+
+/** The samples of a Prometheus text body, comments left out. */
+export function parseSamples (text: string): Samples {
   const samples = new Map<string, number>()
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue
     const at = line.lastIndexOf(' ')
     samples.set(line.slice(0, at), Number(line.slice(at + 1)))
   }
-  return { status: res.status, type: res.headers.get('content-type') ?? '', samples, text }
+  return samples
 }
 
 /** The value of `series`; fails when the scrape has no such series. */
