@@ -1,6 +1,7 @@
 /**
  * Faults across hosts made of network namespaces: a broker without children, two
- * remote pools and a load client, each in its own network stack, with a link cut short
+ * remote pools with their own keys (CURVE on the backend) and a load client, each in
+ * its own network stack, with a link cut short
  * and long, a pool's parent killed, the broker restarted. Every request gets one reply,
  * the right one or a typed error, none twice, none lost; a cut shorter than the
  * heartbeat window costs only latency; the pool is whole again within the window; the
@@ -22,7 +23,7 @@ describe.skipIf(skipWithoutNetns('the tests across network namespaces'))('faults
   })
 
   async function running (): Promise<{ d: Deployment, broker: TestProcess, pools: Record<'pool-a' | 'pool-b', TestProcess> }> {
-    deployment = new Deployment()
+    deployment = await Deployment.create()
     const d = deployment
     const broker = await d.broker()
     const [a, b] = await Promise.all([d.pool('pool-a'), d.pool('pool-b')])

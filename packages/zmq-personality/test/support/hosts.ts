@@ -8,7 +8,7 @@
 import { join } from 'node:path'
 import { expect } from 'vitest'
 import { BUILT_PACKAGES, NetLab, TSX, TestProcess, requireFreshBuild, run, tempDir } from '@net-server/test-support'
-import { NSZ, statusJson, statusUntil, type StatusJson } from './cli.js'
+import { NSZ, keyPair, statusJson, statusUntil, type StatusJson } from './cli.js'
 import { fixture } from './fixture.js'
 import { parseSamples, sample, type Samples } from './metrics.js'
 
@@ -23,7 +23,13 @@ const METRICS_PORT = 9464
 export const ROLES = ['broker', 'pool-a', 'pool-b', 'clients'] as const
 export type Role = typeof ROLES[number]
 
-/** A broker, pools and clients on the hosts of a lab. */
+/** The CURVE key pairs of the deployment, made with `nsz keygen`: the broker's and each pool's. */
+interface Keys {
+  readonly broker: { readonly file: string, readonly publicKey: string }
+  readonly pools: Record<'pool-a' | 'pool-b', { readonly file: string, readonly publicKey: string }>
+}
+
+/** A broker, pools and clients on the hosts of a lab; the backend uses CURVE, and admits the two pools' keys only. */
 export class Deployment {
   readonly lab = NetLab.create(ROLES)
   readonly dir = tempDir('nsz-hosts-')
@@ -32,8 +38,18 @@ export class Deployment {
   readonly backend = `tcp://${this.lab.host('broker').address}:${BACKEND_PORT}`
   readonly metricsUrl = `http://127.0.0.1:${METRICS_PORT}/metrics`
 
-  constructor () {
+  readonly #keys: Keys
+
+  private constructor (keys: Keys) {
+    this.#keys = keys
+  }
+
+  /** Makes the hosts and the keys. */
+  static async create (): Promise<Deployment> {
     requireFreshBuild(BUILT_PACKAGES)
+    const dir = tempDir('nsz-hosts-keys-')
+    const [broker, a, b] = await Promise.all(['broker', 'pool-a', 'pool-b'].map(async (name) => await keyPair(dir, name)))
+    return new Deployment({ broker: broker!, pools: { 'pool-a': a!, 'pool-b': b! } })
   }
 
   /** Starts `node ARGS` on host `role`; the process group is killed when the test ends. */
@@ -45,7 +61,8 @@ export class Deployment {
   /** The broker, with no children of its own, once it is listening. */
   async broker (extra: readonly string[] = []): Promise<TestProcess> {
     const proc = this.spawn('broker', [...NSZ, 'serve', '--min-servers', '0', '--max-servers', '0', '--frontend', this.frontend, '--backend', this.backend,
-      '--insecure-backend', '--heartbeat-interval', String(HEARTBEAT.interval), '--heartbeat-liveness', String(HEARTBEAT.liveness),
+      '--curve', 'backend', '--curve-key-file', this.#keys.broker.file,
+      '--worker-keys', this.#keys.pools['pool-a'].publicKey, '--worker-keys', this.#keys.pools['pool-b'].publicKey, '--heartbeat-interval', String(HEARTBEAT.interval), '--heartbeat-liveness', String(HEARTBEAT.liveness),
       '--metrics-port', String(METRICS_PORT), '--log-level', '1', '--pid-file', this.brokerPidFile, ...extra])
     await proc.line(/^ready workers=0$/)
     return proc
@@ -54,6 +71,7 @@ export class Deployment {
   /** A pool of two workers of two slots on host `role`, once both serve. */
   async pool (role: 'pool-a' | 'pool-b'): Promise<TestProcess> {
     const proc = this.spawn(role, [...NSZ, 'worker', '--connect', this.backend, '--min-servers', '2', '--min-spare-servers', '0', '--concurrency', '2',
+      '--curve-server-key', this.#keys.broker.publicKey, '--curve-key-file', this.#keys.pools[role].file,
       '--heartbeat-interval', String(HEARTBEAT.interval), '--heartbeat-liveness', String(HEARTBEAT.liveness), '--log-level', '1', fixture('cli-app.js')])
     await proc.line(/^ready workers=2$/)
     return proc
