@@ -1,11 +1,11 @@
 import type { Serializable } from 'node:child_process'
-import { pickOptions, registerDefault, type LogLevel, type OptionSpecs } from '@net-server/core'
+import { pickOptions, registerDefault, type OptionSpecs } from '@net-server/core'
 import { PreForkServer, type ProcessRole } from '@net-server/prefork'
 import { Status } from '@net-server/client'
 import { Context, type Dealer, type Reply, type Router, type SocketOptions } from 'zeromq'
 import { appServices, replyFrames, type App, type JobFunction } from './app.js'
 import { Broker } from './broker.js'
-import { logBrokerLosses, warnLowOpenFiles } from './broker-log.js'
+import { watchBroker } from './broker-watch.js'
 import type { BrokerEndpoints, WorkerInfo, ZmqRequest, ZmqServerStatus } from './types.js'
 import { connectable, portOf, tcpEndpoint } from './endpoints.js'
 import { ServerMetrics } from './metrics.js'
@@ -13,7 +13,6 @@ import { serveMetrics, type MetricsEndpoint } from './metrics-endpoint.js'
 import { brokerServerOptionSpecs } from './options.js'
 import { RateMeter } from './rate-meter.js'
 import { poolStatus } from './server-status.js'
-import { replaceTimedOut } from './timed-out.js'
 import { zmqServerOptionSpecs, type ResolvedZmqServerOptions, type ZmqServerOptions } from './server-options.js'
 import { WorkerAgent } from './worker-agent.js'
 import { brokerSecurity, checkServerSecurity, zapPeer } from './security/server-security.js'
@@ -246,35 +245,25 @@ export class ZmqServer<
   }
 
   #watchBroker (broker: Broker): void {
-    const log = (level: LogLevel, message: string): void => { this.log(level, message) }
-    warnLowOpenFiles(log)
-    this.#stopLossLog = logBrokerLosses(broker, log)
-    broker.on('workerBusy', (worker) => {
-      // Every job handed out counts: under load a worker goes from job to job without
-      // ever being idle in between.
-      this.#rate.tick()
-      this.#tally(worker, 'processing')
-    })
-    broker.on('workerIdle', (worker) => { this.#tally(worker, 'waiting') })
-    // Only while requests queue: the pool grows when they wait past scaleUpWait.
-    if (this.options.scaleUpWait > 0) broker.on('requestQueued', () => { this.requestWaiting() })
-    // logBrokerLosses says each timeout, rate-limited.
-    replaceTimedOut(broker, {
+    this.#stopLossLog = watchBroker(broker, {
       gracefulTimeout: this.options.gracefulTimeout,
-      // A remote worker's pid is another host's: only our own children are killed.
-      kill: (worker) => { if (worker.pid !== undefined && this.#isLocal(worker)) this.killChild(worker.pid, 'SIGKILL') }
-    })
-    broker.on('error', (err) => { this.emit('error', err) })
-    // A child told to stop gets no more jobs from now on, before the stop reaches it,
-    // so that no job is sent to a worker that is closing its socket.
-    this.on('childState', (pid, state) => {
-      const worker = state === 'exiting' ? this.#localWorker(pid) : undefined
-      if (worker !== undefined) broker.disconnectWorker(worker.id, { wait: true })
-    })
-    this.on('childExit', (pid) => {
-      const worker = this.#localWorker(pid)
-      if (worker !== undefined) broker.disconnectWorker(worker.id, { immediate: true })
-      this.#local.forget(pid)
+      scaleUp: this.options.scaleUpWait > 0,
+      log: (level, message) => { this.log(level, message) },
+      jobSent: () => { this.#rate.tick() },
+      childOf: (worker) => (worker.pid !== undefined && this.#isLocal(worker) ? worker.pid : undefined),
+      workerOf: (pid) => this.#localWorker(pid),
+      setChildState: (pid, state) => { this.setChildState(pid, state) },
+      killChild: (pid) => { this.killChild(pid, 'SIGKILL') },
+      requestWaiting: () => { this.requestWaiting() },
+      error: (err) => { this.emit('error', err) },
+      onChildState: (listener) => { this.on('childState', listener) },
+      // The child's tag is forgotten once its worker is out of the broker's table.
+      onChildExit: (listener) => {
+        this.on('childExit', (pid) => {
+          listener(pid)
+          this.#local.forget(pid)
+        })
+      }
     })
   }
 
@@ -291,10 +280,6 @@ export class ZmqServer<
 
   #localWorker (pid: number): WorkerInfo | undefined {
     return this.#broker?.workers().find((w) => w.pid === pid && this.#isLocal(w))
-  }
-
-  #tally (worker: WorkerInfo, state: 'waiting' | 'processing'): void {
-    if (worker.pid !== undefined && this.#isLocal(worker)) this.setChildState(worker.pid, state)
   }
 
   /**
