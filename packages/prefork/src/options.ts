@@ -18,6 +18,13 @@ export interface ResolvedPreForkOptions extends ResolvedServerOptions {
   readonly minSpareServers: number
   /** Net::Server::PreFork `max_spare_servers`: idle children above this are stopped, down to `minServers`. */
   readonly maxSpareServers: number
+  /**
+   * Grow the pool by one child when a request has waited this long for one (ms),
+   * within `maxServers`; 0, the default, never. For personalities with a queue (`ZmqServer`).
+   */
+  readonly scaleUpWait: number
+  /** After a growth for waiting requests, none again for this long (ms): the new child gets time to boot and take work. */
+  readonly scaleUpCooldown: number
   /** Net::Server::PreFork `max_requests`: a child retires after this many requests; 0 never. */
   readonly maxRequests: number
   /** gunicorn's `max_requests_jitter`: each child adds a random 0…jitter to `maxRequests`, so children do not retire together. */
@@ -56,9 +63,11 @@ export function preForkOptionSpecs (): OptionSpecs {
   return {
     ...serverOptionSpecs(),
     minServers: integer({ description: 'children to keep running at least', default: 5, min: 0, group: 'Workers' }),
-    maxServers: integer({ description: 'children to run at most', default: 50, min: 1, group: 'Workers' }),
+    maxServers: integer({ description: 'children to run at most (0: a broker with no children of its own, for remote pools)', default: 50, min: 0, group: 'Workers' }),
     minSpareServers: integer({ description: 'idle children to keep ready', default: 2, min: 0, group: 'Workers' }),
     maxSpareServers: integer({ description: 'idle children above which extra ones are stopped', default: 10, min: 0, group: 'Workers' }),
+    scaleUpWait: duration({ description: 'seconds a request may wait for a child before the pool grows by one (0: never)', default: 0, group: 'Workers' }),
+    scaleUpCooldown: duration({ description: 'seconds after a growth for waiting requests before the next one', default: 5000, group: 'Workers' }),
     maxRequests: integer({ description: 'requests a child serves before it is replaced (0: no limit)', default: 1000, min: 0, group: 'Workers' }),
     maxRequestsJitter: integer({ description: 'random extra requests per child, so children do not retire together', default: 0, min: 0, group: 'Workers' }),
     checkForDead: duration({ description: 'seconds between checks that every child still exists', default: 30_000, min: 1, group: 'Supervision' }),

@@ -94,3 +94,12 @@ export class PoolChild implements ChildInfo, StopCandidate {
     this.killTimer = undefined
   }
 }
+
+/** Sets the process title; some platforms refuse, and the title is cosmetic. */
+export function setTitle (title: string): void {
+  try {
+    process.title = title
+  } catch {
+    // Refused: the process keeps its title.
+  }
+}

@@ -57,6 +57,15 @@ export abstract class PreForkBase<
   // Extension points of a personality
 
   /**
+   * Parent: milliseconds the request waiting longest for a child has waited, 0 when
+   * none waits (the default). A personality with a queue overrides it, and calls
+   * `requestWaiting()` when a request begins to wait, for `scaleUpWait`.
+   */
+  protected queueWait (): number {
+    return 0
+  }
+
+  /**
    * True (the default) when each child reports `processing` / `waiting` over IPC
    * around every request. A personality that knows the states itself (the ZeroMQ
    * broker's worker table) returns false and calls {@link PreForkServer.setChildState}.

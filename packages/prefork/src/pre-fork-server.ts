@@ -3,6 +3,7 @@ import { CLOCK, type Clock, type RequestContext, type SignalHandlers } from '@ne
 import { isProbing, spawnWait } from './boot-backoff.js'
 import { ChildRuntime, type ChildHost } from './child-runtime.js'
 import { deferred, type Deferred } from './deferred.js'
+import { setTitle } from './pool-child.js'
 import { notAChildError } from './errors.js'
 import type { ResolvedPreForkOptions } from './options.js'
 import type { ChildInfo } from './pool-child.js'
@@ -13,6 +14,7 @@ import {
 } from './scaling.js'
 import { Supervisor, type SupervisorHost } from './supervisor.js'
 import { PROCESS_SPAWNER, type ProcessSpawner } from './tokens.js'
+import { WaitScaler } from './wait-scaler.js'
 
 /**
  * Net::Server::PreFork for Node: a parent that binds, then keeps a pool of child
@@ -58,6 +60,7 @@ export abstract class PreForkServer<
   #coordinating = false
   #coordinateAgain = false
   #bootstrapData: unknown
+  #scaler: WaitScaler | undefined
 
   /** A snapshot of the tally, one entry per live child (parent only; empty in a child). */
   children (): readonly ChildInfo[] {
@@ -100,6 +103,14 @@ export abstract class PreForkServer<
    */
   protected get bootstrapData (): unknown {
     return this.#bootstrapData
+  }
+
+  /**
+   * Parent, for a personality with a queue: a request began to wait. With `scaleUpWait`,
+   * the pool watches `queueWait()` until nothing waits, and grows when it passes `scaleUpWait`.
+   */
+  protected requestWaiting (): void {
+    this.#scaler?.waiting()
   }
 
   /** The pool's bounds now: the options, as moved by TTIN / TTOU. */
@@ -199,12 +210,13 @@ export abstract class PreForkServer<
   protected override async loop (): Promise<void> {
     if (this.isChild) return await super.loop()
     const o = this.options
-    this.#setTitle(this.processTitle('parent'))
+    setTitle(this.processTitle('parent'))
     this.#bounds = initialBounds(o)
     this.#started = deferred()
     this.#drained = deferred()
     this.#looping = true
     this.#pool.startTimers(() => { this.#checkForWaiting() })
+    if (o.scaleUpWait > 0) this.#scaler = this.#waitScaler()
     this.log(3, `starting the pool (${o.minServers} children)`)
     this.#checkStarted()
     this.#coordinate()
@@ -224,6 +236,7 @@ export abstract class PreForkServer<
     await super.stopLoop(graceful)
     if (this.isChild) return
     this.#pool.stopTimers()
+    this.#scaler?.close()
     this.#started?.resolve()
     this.#pool.stopAll(graceful)
     this.#checkDrained()
@@ -244,6 +257,7 @@ export abstract class PreForkServer<
       return
     }
     this.#pool.stopTimers()
+    this.#scaler?.close()
     if (this.#pool.size > 0) {
       this.#drained ??= deferred()
       this.#pool.stopAll(false)
@@ -298,7 +312,7 @@ export abstract class PreForkServer<
     this.#child.start(this.signalHandlers())
     this.#bootstrapData = await this.#child.bootstrap()
     if (this.stopping) return
-    this.#setTitle(this.processTitle('child'))
+    setTitle(this.processTitle('child'))
     await this.childInitHook()
     await this.childConnect()
     if (this.stopping) return
@@ -459,14 +473,6 @@ export abstract class PreForkServer<
     this.emit('error', error)
   }
 
-  #setTitle (title: string): void {
-    try {
-      process.title = title
-    } catch {
-      // Some platforms refuse; the title is cosmetic.
-    }
-  }
-
   #supervisorHost (): SupervisorHost {
     return {
       options: () => this.options,
@@ -492,6 +498,16 @@ export abstract class PreForkServer<
         return true
       }
     }
+  }
+
+  /** Grows the pool for waiting requests: one more child asked for, the bounds unmoved; the spare rules take it back once idle. */
+  #waitScaler (): WaitScaler {
+    return new WaitScaler(this.options, { wait: () => this.queueWait(), tally: () => this.#pool.tally(), bounds: () => this.#bounds }, (wait) => {
+      if (!this.#supervising) return
+      this.#bounds = { ...this.#bounds, extra: this.#bounds.extra + 1 }
+      this.log(2, `a request has waited ${wait} ms (scaleUpWait ${this.options.scaleUpWait} ms): one more child`)
+      this.#coordinate()
+    })
   }
 
   #childHost (): ChildHost {

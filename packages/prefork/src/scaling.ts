@@ -160,3 +160,29 @@ export function boundsAfterSpawn (bounds: PoolBounds, spawned: number): PoolBoun
 export function poolStarted (tally: PoolTally, bounds: PoolBounds): boolean {
   return tally.ready >= bounds.minServers
 }
+
+/** The options the queue-wait rule reads. */
+export type WaitOptions = Pick<ResolvedPreForkOptions, 'scaleUpWait' | 'scaleUpCooldown'>
+
+/** What the queue-wait rule decides: one more child now or not, and when to look again (`undefined`: not until a request waits anew). */
+export interface WaitDecision {
+  readonly grow: boolean
+  readonly recheck: number | undefined
+}
+
+/**
+ * Whether the wait of the oldest waiting request asks for one more child: it has
+ * waited at least `scaleUpWait` ms (`wait`; 0 when none waits), the last growth for
+ * waiting was at least `scaleUpCooldown` ms ago (`sinceGrowth`), no child is starting
+ * (one on its way will take from the queue) and the pool is under `maxServers`. Off
+ * with `scaleUpWait` 0. While requests wait it says when to look again; at
+ * `maxServers`, or with nothing waiting, it stops looking.
+ */
+export function growForWait (wait: number, sinceGrowth: number, tally: PoolTally, bounds: PoolBounds, options: WaitOptions): WaitDecision {
+  const { scaleUpWait, scaleUpCooldown } = options
+  if (scaleUpWait === 0 || wait <= 0 || tally.total + bounds.extra >= bounds.maxServers) return { grow: false, recheck: undefined }
+  const due = Math.max(scaleUpWait - wait, scaleUpCooldown - sinceGrowth)
+  if (due > 0) return { grow: false, recheck: due }
+  if (tally.starting > 0) return { grow: false, recheck: scaleUpWait }
+  return { grow: true, recheck: Math.max(scaleUpWait, scaleUpCooldown) }
+}

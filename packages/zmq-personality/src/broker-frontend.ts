@@ -14,6 +14,7 @@ import type { Dispatcher } from './broker-dispatch.js'
 import type { BrokerTables, Job } from './broker-tables.js'
 import { ClientOutbox } from './client-outbox.js'
 import type { BrokerEvents } from './events.js'
+import type { JobCounts } from './job-counts.js'
 import type { LossCounters } from './loss-counters.js'
 import type { ResolvedBrokerOptions } from './options.js'
 import { SendQueue } from './send-queue.js'
@@ -42,6 +43,8 @@ export interface FrontendHost {
   readonly tables: BrokerTables
   readonly dispatcher: Dispatcher
   readonly losses: LossCounters
+  /** How accepted jobs ended: the ones this side answers count there too. */
+  readonly jobs: JobCounts
   /** Where the broker is: only a `'bound'` broker takes requests. */
   state (): BrokerState
   /** True once the startup grace is over: a service no worker offered is then unknown. */
@@ -158,7 +161,10 @@ export class Frontend {
         tables.services.delete(service.name)
       }
       const why = reason === 'noService' ? `no worker offered service ${service.name} in the startup grace` : 'the broker stops'
-      for (const job of tables.drainQueue(service)) this.refuse(reason, job.client, job.envelope, why)
+      for (const job of tables.drainQueue(service)) {
+        this.#host.jobs.ended(job, REFUSAL_STATUS[reason])
+        this.refuse(reason, job.client, job.envelope, why)
+      }
     }
   }
 

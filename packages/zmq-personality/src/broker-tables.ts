@@ -64,7 +64,7 @@ export interface Job extends FairJob<Job> {
   /** True while it is in its service's waiting queue. */
   waiting: boolean
   worker: Worker | undefined
-  /** When it was sent to its worker (ms since the epoch), while it runs. */
+  /** When it was sent to its worker (ms since the epoch); 0 until it is, and again while it waits to be sent again. */
   startedAt: number
   timer: NodeJS.Timeout | undefined
   /** It ran past `jobTimeout` (its client got 504) and its worker has not answered it yet. */
@@ -235,6 +235,8 @@ export class BrokerTables {
     if (front) service.waiting.unshift(job)
     else service.waiting.push(job)
     job.waiting = true
+    // A job sent again has not started anywhere until it is.
+    job.startedAt = 0
     this.queued++
     this.queuedByClient.set(job.clientKey, this.clientQueued(job.clientKey) + 1)
   }

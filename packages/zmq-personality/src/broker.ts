@@ -9,11 +9,12 @@ import { bindBrokerSockets, receiveLoop, watchDescriptors, type BrokerSockets } 
 import { leastRecentlyUsed, type DispatchPolicy } from './dispatch.js'
 import { brokerStateError } from './errors.js'
 import type { BrokerEvents } from './events.js'
+import { JobCounts } from './job-counts.js'
 import { LossCounters } from './loss-counters.js'
 import { resolveBrokerOptions, type BrokerOptions, type ResolvedBrokerOptions } from './options.js'
 import { SendQueue } from './send-queue.js'
 import { zeromqSocketFactory, type SocketFactory } from './tokens.js'
-import type { BrokerEndpoints, BrokerState, BrokerStats, DisconnectWorkerOptions, WorkerGoneReason, WorkerInfo, ZapRefusal } from './types.js'
+import type { BrokerEndpoints, BrokerState, BrokerStats, DisconnectWorkerOptions, JobObserver, WorkerGoneReason, WorkerInfo, ZapRefusal } from './types.js'
 
 /** The ACK's parameters: the broker takes CREDIT, up to {@link MAX_SLOTS} slots per worker. */
 const ACK_PARAMS = Object.freeze({ [ACK_CREDIT]: String(MAX_SLOTS) })
@@ -57,6 +58,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   readonly #counts = { served: 0, protocolErrors: 0, jobTimeouts: 0, requeued: 0 }
   readonly #losses = new LossCounters(this)
+  readonly #jobs = new JobCounts()
 
   readonly #sockets: SocketFactory
 
@@ -75,6 +77,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       jobTimedOut: this.#onJobTimeout,
       retire: (worker) => { this.#dropWorker(worker, worker.retireReason, true) },
       queueTimedOut: (job) => {
+        this.#jobs.ended(job, Status.UNAVAILABLE)
         this.#frontend!.refuse('queueTimeout', job.client, job.envelope, `the request waited too long: ${this.options.queueTimeout} ms for a worker of service ${job.service.name} (queueTimeout)`)
       }
     }, this.options)
@@ -120,6 +123,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
       tables: this.#tables,
       dispatcher: this.#dispatcher,
       losses: this.#losses,
+      jobs: this.#jobs,
       state: () => this.#state,
       graceOver: () => this.#graceOver
     })
@@ -189,6 +193,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     for (const worker of workers) {
       for (const job of this.#tables.releaseAll(worker)) {
         this.#endJob(job)
+        this.#jobs.ended(job, Status.UNAVAILABLE)
         this.#frontend!.answer(job.client, job.envelope, Status.UNAVAILABLE)
       }
       this.#dropWorker(worker, reason, true)
@@ -213,8 +218,23 @@ export class Broker extends EventEmitter<BrokerEvents> {
       errors: { ...front?.errors },
       heldBytes: front?.heldBytes ?? 0,
       slowClients: front?.slowClients ?? 0,
-      losses: this.#losses.snapshot()
+      losses: this.#losses.snapshot(),
+      jobs: this.#jobs.snapshot()
     }
+  }
+
+  /**
+   * Sets the one observer that learns each job's service, status, queue wait and run
+   * time as it ends (metrics histograms); `undefined` removes it. A direct call on the
+   * job's path, not an event: keep it quick.
+   */
+  observeJobs (observer: JobObserver | undefined): void {
+    this.#jobs.observe(observer)
+  }
+
+  /** When the request waiting longest was accepted (ms since the epoch), over all services; `undefined` when none waits. */
+  oldestQueuedAt (): number | undefined {
+    return this.#tables.oldestQueuedAt()
   }
 
   /**
@@ -326,6 +346,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     } else {
       worker.served++
       this.#endJob(job)
+      this.#jobs.ended(job, status ?? Status.OK)
       this.#counts.served++
       this.#frontend!.forward(job, status ?? Status.OK, body)
     }
@@ -394,6 +415,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     const worker = job.worker!
     this.#counts.jobTimeouts++
     this.#tables.expire(job)
+    this.#jobs.ended(job, Status.TIMEOUT)
     this.#frontend!.answer(job.client, job.envelope, Status.TIMEOUT)
     const drains = worker.jobs.size > worker.timedOut && worker.seenTick >= this.#tick - 1
     if (drains) {
@@ -435,6 +457,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     this.#endJob(job)
     if (!this.options.requeue || job.requeued || this.#state !== 'bound') {
       this.#losses.jobLost(job.client, `job ${job.id} of service ${job.service.name} lost with its worker: 502`)
+      this.#jobs.ended(job, Status.WORKER_LOST)
       this.#frontend!.answer(job.client, job.envelope, Status.WORKER_LOST)
       return
     }
@@ -462,6 +485,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   #undelivered (job: Job): void {
     this.#endJob(job)
     if (this.#state !== 'bound') {
+      this.#jobs.ended(job, Status.UNAVAILABLE)
       this.#frontend!.answer(job.client, job.envelope, Status.UNAVAILABLE)
       return
     }

@@ -17,6 +17,7 @@ import type { App } from './app.js'
 import { curveClientSocketOptions } from './security/curve.js'
 import { readKeyFile } from './security/key-file.js'
 import { keygen } from './security/keygen.js'
+import { statusTable } from './status-table.js'
 import { WorkerPool } from './worker-pool.js'
 import { ZmqServer, type ZmqServerStatus } from './zmq-server.js'
 
@@ -229,8 +230,9 @@ function serverClassFor (kind: 'serve' | 'worker', loaded: LoadedApp, appPath: s
 
 /**
  * Prints the ready lines on stdout, in the parent only: `listening frontend=… backend=…`
- * once the broker is bound (`connecting backend=…` for a worker pool), then `ready
- * workers=N` once `minServers` workers serve.
+ * once the broker is bound (`connecting backend=…` for a worker pool), with
+ * `--metrics-port` `metrics url=http://…/metrics`, then `ready workers=N` once
+ * `minServers` workers serve.
  */
 function announce (kind: 'serve' | 'worker', server: ZmqServer, io: NszIo): void {
   let announced = false
@@ -242,6 +244,7 @@ function announce (kind: 'serve' | 'worker', server: ZmqServer, io: NszIo): void
   server.once('listening', (endpoints) => {
     if (kind === 'serve') {
       io.stdout.write(`listening frontend=${endpoints[0] ?? ''} backend=${endpoints[1] ?? ''}\n`)
+      if (server.metricsUrl !== undefined) io.stdout.write(`metrics url=${server.metricsUrl}\n`)
       const broker = server.broker
       const onReady = (): void => {
         ready(broker?.workers().length ?? 0)
@@ -315,33 +318,6 @@ async function askStatus (pidFile: string | undefined, control: string | undefin
   const answer = JSON.parse(reply?.toString() ?? '{}') as ZmqServerStatus & { error?: string }
   if (typeof answer.error === 'string') throw new Error(`the server at ${endpoint} answered: ${answer.error}`)
   return answer
-}
-
-/** `75` → `1m15s`: ages and uptimes for people. */
-function age (seconds: number): string {
-  const s = Math.floor(seconds)
-  if (s < 60) return `${s}s`
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
-  if (s < 86_400) return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`
-  return `${Math.floor(s / 86_400)}d${String(Math.floor(s / 3600) % 24).padStart(2, '0')}h`
-}
-
-function statusTable (s: ZmqServerStatus): string {
-  const remote = s.remoteWorkers > 0 ? `, ${s.remoteWorkers} remote` : ''
-  const lines = [
-    `${s.title}  pid ${s.pid}  up ${age(s.uptime)}`,
-    `frontend ${s.frontend}  backend ${s.backend}`,
-    `workers  ${s.children.length} (min ${s.limits.minServers}, max ${s.limits.maxServers})${remote}`,
-    `slots    ${s.slots.inUse === undefined ? `${s.slots.total}` : `${s.slots.inUse}/${s.slots.total} in use`}`,
-    `queue    ${s.queued} waiting, ${s.inFlight} in flight`,
-    `jobs     ${s.served} served, ${s.jobsPerSecond.toFixed(1)}/s`,
-    ''
-  ]
-  const slots = (c: ZmqServerStatus['children'][number]): string => c.running === undefined ? String(c.slots) : `${c.running}/${c.slots}`
-  const rows = [['PID', 'STATE', 'JOBS', 'SLOTS', 'AGE'], ...s.children.map((c) => [String(c.pid), c.state, String(c.jobs), slots(c), age(c.age)])]
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)))
-  for (const row of rows) lines.push(row.map((cell, i) => (i < 4 ? cell.padEnd(widths[i]!) : cell)).join('  '))
-  return `${lines.join('\n')}\n`
 }
 
 function program (io: NszIo, run: (task: () => Promise<number>) => void): Command {

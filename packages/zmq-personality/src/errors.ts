@@ -32,6 +32,8 @@ export const ZmqErrorCodes = {
   JOB_REPLIED: 'NSZ_ERR_JOB_REPLIED',
   /** The status endpoint (`nsz status`) could not be bound. */
   STATUS_BIND: 'NSZ_ERR_STATUS_BIND',
+  /** The metrics endpoint (`metricsPort`) could not listen. */
+  METRICS_BIND: 'NSZ_ERR_METRICS_BIND',
   /** A key file cannot be read, does not parse, or holds keys that do not match. */
   KEY_FILE: 'NSZ_ERR_KEY_FILE',
   /** The ZAP handler could not bind `inproc://zeromq.zap.01` in its context. */
@@ -75,6 +77,11 @@ export function workerStateError (action: string, state: string): ZmqPersonality
 /** `NSZ_ERR_JOB_REPLIED`: `reply()` was called a second time for the same job. */
 export function jobRepliedError (jobId: string): ZmqPersonalityError {
   return new ZmqPersonalityError(ZmqErrorCodes.JOB_REPLIED, `job ${jobId} has already been replied to`)
+}
+
+/** `NSZ_ERR_METRICS_BIND`: the metrics HTTP server could not listen on `host:port`; the system error is the cause. */
+export function metricsBindError (host: string, port: number, cause: unknown): ZmqPersonalityError {
+  return new ZmqPersonalityError(ZmqErrorCodes.METRICS_BIND, `cannot serve metrics on ${host}:${port} (options.metricsHost, options.metricsPort): ${messageOf(cause)}`, { cause })
 }
 
 /** `NSZ_ERR_STATUS_BIND`: the status endpoint could not be bound; the ZeroMQ error is the cause. */

@@ -31,7 +31,7 @@ export type { CurveSockets, ResolvedZmqServerOptions, ZmqServerOptions } from '.
 export { DISPATCH_POLICY, SOCKET_FACTORY, zeromqSocketFactory } from './tokens.js'
 export type { SocketFactory } from './tokens.js'
 export type {
-  BrokerEndpoints, BrokerLosses, BrokerState, BrokerStats, DisconnectWorkerOptions, LossKind, RefusalReason, RegistrationRefusal,
+  BrokerEndpoints, BrokerLosses, BrokerState, BrokerStats, DisconnectWorkerOptions, JobObserver, LossKind, RefusalReason, RegistrationRefusal, RemoteWorkerStatus,
   UndeliveredReason, WorkerGoneReason, WorkerInfo, WorkerState, ZapRefusal
 } from './types.js'
 export { WorkerAgent } from './worker-agent.js'

@@ -27,6 +27,10 @@ export interface ResolvedZmqServerOptions extends ResolvedPreForkOptions, Option
   readonly service: string
   /** Where `nsz status` reaches the broker; default `ipc://<pidFile>.sock` when there is a pid file. */
   readonly controlEndpoint: string | undefined
+  /** The TCP port of the Prometheus endpoint (`GET /metrics`); 0 picks a free one; none by default. */
+  readonly metricsPort: number | undefined
+  /** The address the metrics endpoint listens on. */
+  readonly metricsHost: string
   /**
    * Jobs each worker runs at once (1 to 1024): the per-request steps of up to that many
    * jobs interleave in one child. 1, the default, suits CPU-bound jobs.
@@ -128,6 +132,9 @@ export function zmqServerOptionSpecs (): OptionSpecs {
     // second, so recycling is off unless asked for (gunicorn's default too).
     maxRequests: integer({ ...preForkOptionSpecs().maxRequests!, description: 'jobs a worker serves before it is replaced (0: no limit)', default: 0 }),
     concurrency: concurrencyOption,
+    // A pool of workers does not see the queue of its broker elsewhere.
+    scaleUpWait: { ...preForkOptionSpecs().scaleUpWait!, scope: 'broker' },
+    scaleUpCooldown: { ...preForkOptionSpecs().scaleUpCooldown!, scope: 'broker' },
     ...accessRules(),
     port: {
       description: 'frontend and backend ports, e.g. 6660,6661 (0 picks a free port)',
@@ -152,6 +159,8 @@ export function zmqServerOptionSpecs (): OptionSpecs {
     // Broker built in code takes down to 1 ms.
     heartbeatInterval: duration({ ...brokerServerOptionSpecs.heartbeatInterval, min: 10 }),
     controlEndpoint: endpointOption({ description: 'endpoint for nsz status (default ipc://<pidFile>.sock)', default: undefined, optional: true, group: 'Sockets' }),
+    metricsPort: integer<number | undefined>({ description: 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics (0 picks a free port)', default: undefined, max: 65535, group: 'Sockets', placeholder: '<port>', scope: 'broker' }),
+    metricsHost: string({ description: 'address the metrics endpoint listens on', default: '127.0.0.1', nonEmpty: true, group: 'Sockets', placeholder: '<address>', scope: 'broker' }),
     curve: string<CurveSockets | undefined>({
       description: 'sockets CURVE encrypts: frontend, backend, both, none (default both with a key)',
       default: undefined,

@@ -5,7 +5,7 @@
 import type { ChildInfo } from '@net-server/prefork'
 import type { Broker } from './broker.js'
 import { noLosses } from './loss-counters.js'
-import type { BrokerEndpoints, WorkerInfo, ZmqServerStatus } from './types.js'
+import type { BrokerEndpoints, RemoteWorkerStatus, WorkerInfo, ZmqServerStatus } from './types.js'
 
 /** What a server knows of itself, for {@link poolStatus}. */
 export interface StatusSource {
@@ -19,6 +19,8 @@ export interface StatusSource {
   readonly endpoints: BrokerEndpoints
   readonly jobsPerSecond: number
   readonly startedAt: number
+  readonly childSpawns: number
+  readonly childExits: number
 }
 
 /** The status of a server: its children with their slots from the broker's table, the queue, the counters. */
@@ -41,12 +43,51 @@ export function poolStatus (src: StatusSource): ZmqServerStatus {
     }),
     slots: stats === undefined ? { total: src.children.length * src.concurrency } : { total: stats.slots, inUse: stats.slotsInUse },
     remoteWorkers: workers.length - local.size,
+    remote: workers.filter((w) => !src.isLocal(w)).map((w) => remoteStatus(w, now)),
     queued: stats?.queued ?? 0,
     inFlight: stats?.inFlight ?? 0,
     served: stats?.served ?? 0,
     jobsPerSecond: src.jobsPerSecond,
     errors: stats?.errors ?? {},
     heldBytes: stats?.heldBytes ?? 0,
-    losses: stats?.losses ?? noLosses()
+    losses: stats?.losses ?? noLosses(),
+    jobs: stats?.jobs ?? {},
+    queuedByService: stats?.queuedByService ?? {},
+    workersByHost: byHost(workers, src.isLocal),
+    protocolErrors: stats?.protocolErrors ?? 0,
+    jobTimeouts: stats?.jobTimeouts ?? 0,
+    requeued: stats?.requeued ?? 0,
+    childSpawns: src.childSpawns,
+    childExits: src.childExits
+  }
+}
+
+function byHost (workers: readonly WorkerInfo[], isLocal: (w: WorkerInfo) => boolean): ZmqServerStatus['workersByHost'] {
+  const counts = { local: { idle: 0, busy: 0 }, remote: { idle: 0, busy: 0 } }
+  for (const w of workers) counts[isLocal(w) ? 'local' : 'remote'][w.state]++
+  return counts
+}
+
+/**
+ * The host a worker's routing id names: a pool of ours (`WorkerPool`) starts its
+ * workers' routing ids with `<hostname>/`. The peer chose it: a label, not a proof.
+ */
+export function hostOf (id: string): string | undefined {
+  const text = Buffer.from(id, 'hex').toString('latin1')
+  return /^([\x21-\x2e\x30-\x7e]{1,64})\//.exec(text)?.[1]
+}
+
+function remoteStatus (w: WorkerInfo, now: number): RemoteWorkerStatus {
+  const host = hostOf(w.id)
+  return {
+    id: w.id,
+    ...(host === undefined ? {} : { host }),
+    ...(w.pid === undefined ? {} : { pid: w.pid }),
+    services: w.services,
+    state: w.state,
+    running: w.jobs,
+    slots: w.slots,
+    served: w.served,
+    age: (now - w.connectedAt) / 1000
   }
 }

@@ -85,7 +85,21 @@ export interface BrokerStats {
   readonly slowClients: number
   /** Every loss, by kind: see {@link BrokerLosses}. */
   readonly losses: BrokerLosses
+  /**
+   * Accepted jobs that ended, by service and status: the worker's status (200, 500 …)
+   * for a job it answered, the broker's for one it answered itself (404 after the
+   * startup grace, 502 worker lost, 503 queue timeout or stopping, 504 job timeout).
+   * Requests refused before they were accepted are in `losses.refused`.
+   */
+  readonly jobs: Readonly<Record<string, Readonly<Record<number, number>>>>
 }
+
+/**
+ * Learns of each job as it ends ({@link Broker.observeJobs}): its service, its status,
+ * the seconds it waited for a worker, and the seconds it ran (`undefined` when it
+ * never reached one). Called on the job's path: it must be quick and must not throw.
+ */
+export type JobObserver = (service: string, status: number, waitSeconds: number, runSeconds: number | undefined) => void
 
 /**
  * Why a request was refused (answered at once with an error) or dropped from its queue:
@@ -202,6 +216,8 @@ export interface ZmqServerStatus {
     readonly inUse?: number
   }
   readonly remoteWorkers: number
+  /** The broker's workers that are not its own children (remote pools, foreign MDP/0.1 workers); empty in a `WorkerPool`. */
+  readonly remote: readonly RemoteWorkerStatus[]
   readonly queued: number
   readonly inFlight: number
   readonly served: number
@@ -212,6 +228,42 @@ export interface ZmqServerStatus {
   readonly heldBytes: number
   /** Every loss since start, by kind (`Broker.stats().losses`); all zero in a `WorkerPool`. */
   readonly losses: BrokerLosses
+  /** Accepted jobs that ended, by service and status (`Broker.stats().jobs`); empty in a `WorkerPool`. */
+  readonly jobs: Readonly<Record<string, Readonly<Record<number, number>>>>
+  /** Requests waiting, per service (services with none waiting are left out). */
+  readonly queuedByService: Readonly<Record<string, number>>
+  /** The broker's workers by host (its own children, every other) and state. */
+  readonly workersByHost: Readonly<Record<'local' | 'remote', Readonly<Record<WorkerState, number>>>>
+  /** Messages that broke the protocol, both sockets. */
+  readonly protocolErrors: number
+  /** Jobs that ran past `jobTimeout`. */
+  readonly jobTimeouts: number
+  /** Jobs sent to another worker after theirs was lost. */
+  readonly requeued: number
+  /** Children the pool started since it started (replacements included). */
+  readonly childSpawns: number
+  /** Children that exited since the pool started: stopped, recycled, crashed or killed. */
+  readonly childExits: number
+}
+
+/** A worker of the broker that is not one of its children, as `nsz status` lists it. */
+export interface RemoteWorkerStatus {
+  /** Its routing id, in hex. */
+  readonly id: string
+  /** The host its pool names itself by (the start of its routing id), when it is a pool of ours. */
+  readonly host?: string
+  /** Its pid, when it announced the extension. */
+  readonly pid?: number
+  readonly services: readonly string[]
+  readonly state: WorkerState
+  /** Jobs it holds now. */
+  readonly running: number
+  /** Jobs it takes at once. */
+  readonly slots: number
+  /** Jobs it has answered. */
+  readonly served: number
+  /** Seconds since it joined. */
+  readonly age: number
 }
 
 /** One job, as the per-request steps pass it along in a worker. */

@@ -1,4 +1,5 @@
 import type { Serializable } from 'node:child_process'
+import { hostname } from 'node:os'
 import { boolean, describe, type OptionSpecs, type Options } from '@net-server/core'
 import type { ProcessRole } from '@net-server/prefork'
 import { generateCurveKeyPair, isCurveKey } from './security/curve.js'
@@ -113,9 +114,13 @@ export class WorkerPool<
     return role === 'parent' ? `zmq workers ${this.options.connect}` : super.processTitle(role)
   }
 
-  /** The CURVE keys for each child, when the broker uses CURVE: over the child's IPC channel, never its environment. */
+  /**
+   * What each child gets at boot over its IPC channel (never its environment): the
+   * CURVE keys, when the broker uses CURVE, and the start of its workers' routing ids,
+   * `<hostname>/`, by which the broker's `nsz status` names the host of each worker.
+   */
   protected override childBootstrap (_pid: number): Serializable | undefined {
-    return this.#curve === undefined ? undefined : { curve: { ...this.#curve } }
+    return { workerTag: `${hostname().slice(0, 64)}/`, ...(this.#curve === undefined ? {} : { curve: { ...this.#curve } }) }
   }
 
   /** Empty: the broker, elsewhere, decides where plain requests go. */

@@ -1,17 +1,18 @@
 import type { Serializable } from 'node:child_process'
-import { pickOptions, registerDefault, type LogLevel, type OptionSpecs } from '@net-server/core'
+import { pickOptions, registerDefault, type OptionSpecs } from '@net-server/core'
 import { PreForkServer, type ProcessRole } from '@net-server/prefork'
 import { Status } from '@net-server/client'
 import { Context, type Dealer, type Reply, type Router, type SocketOptions } from 'zeromq'
 import { appServices, replyFrames, type App, type JobFunction } from './app.js'
 import { Broker } from './broker.js'
-import { logBrokerLosses, warnLowOpenFiles } from './broker-log.js'
+import { watchBroker } from './broker-watch.js'
 import type { BrokerEndpoints, WorkerInfo, ZmqRequest, ZmqServerStatus } from './types.js'
 import { connectable, portOf, tcpEndpoint } from './endpoints.js'
+import { ServerMetrics } from './metrics.js'
+import { serveMetrics, type MetricsEndpoint } from './metrics-endpoint.js'
 import { brokerServerOptionSpecs } from './options.js'
 import { RateMeter } from './rate-meter.js'
 import { poolStatus } from './server-status.js'
-import { replaceTimedOut } from './timed-out.js'
 import { zmqServerOptionSpecs, type ResolvedZmqServerOptions, type ZmqServerOptions } from './server-options.js'
 import { WorkerAgent } from './worker-agent.js'
 import { brokerSecurity, checkServerSecurity, zapPeer } from './security/server-security.js'
@@ -69,6 +70,8 @@ export class ZmqServer<
   #controlOptions: SocketOptions<Reply> = {}
   #backend: Router | undefined
   #stopLossLog: (() => void) | undefined
+  #metrics: MetricsEndpoint | undefined
+  readonly #childCounts = { spawns: 0, exits: 0 }
   #boot: WorkerBootstrap | undefined
   // Parent: the children's private backend endpoint and their per-child tags.
   readonly #local = new LocalWorkers()
@@ -82,6 +85,13 @@ export class ZmqServer<
 
   constructor (options: ZmqServerOptions & Partial<R> = {}, container?: ConstructorParameters<typeof PreForkServer>[1]) {
     super(options as Partial<R>, container)
+    this.on('childSpawn', () => { this.#childCounts.spawns++ })
+    this.on('childExit', () => { this.#childCounts.exits++ })
+  }
+
+  /** The URL Prometheus scrapes (`http://127.0.0.1:9464/metrics`), in the parent once bound with `metricsPort`; `undefined` otherwise. */
+  get metricsUrl (): string | undefined {
+    return this.#metrics?.url
   }
 
   /** The broker, in the parent once bound; `undefined` in a worker. */
@@ -213,6 +223,7 @@ export class ZmqServer<
     if (security.serverKey !== undefined) this.log(2, `CURVE on ${security.curve === 'both' ? 'frontend and backend' : security.curve}: server public key ${security.serverKey}`)
     this.#watchBroker(broker)
     await this.bindStatusEndpoint()
+    if (o.metricsPort !== undefined) await this.#serveMetrics(broker, o.metricsHost, o.metricsPort)
     this.log(2, `broker listening: frontend ${this.#endpoints.frontend}, backend ${this.#endpoints.backend}`)
   }
 
@@ -225,36 +236,42 @@ export class ZmqServer<
     if (this.#backend !== undefined) this.log(3, `local workers join the backend on ${await this.#local.bind(this.#backend)}`)
   }
 
+  /** Serves the Prometheus endpoint: the status figures at each scrape, the job timings from the broker's observer. */
+  async #serveMetrics (broker: Broker, host: string, port: number): Promise<void> {
+    const metrics = new ServerMetrics(() => this.status())
+    broker.observeJobs(metrics.observer)
+    this.#metrics = await serveMetrics(host, port, metrics.registry.contentType, () => metrics.text(), (message) => { this.log(1, message) })
+    this.log(2, `metrics at ${this.#metrics.url}`)
+  }
+
   #watchBroker (broker: Broker): void {
-    const log = (level: LogLevel, message: string): void => { this.log(level, message) }
-    warnLowOpenFiles(log)
-    this.#stopLossLog = logBrokerLosses(broker, log, undefined, (peer) => this.#local.peerName(peer))
-    broker.on('workerBusy', (worker) => {
-      // Every job handed out counts: under load a worker goes from job to job without
-      // ever being idle in between.
-      this.#rate.tick()
-      // A worker with a free slot is still a spare for the pool's rules.
-      if (worker.jobs >= worker.slots) this.#tally(worker, 'processing')
-    })
-    broker.on('workerIdle', (worker) => { this.#tally(worker, 'waiting') })
-    // logBrokerLosses says each timeout, rate-limited.
-    replaceTimedOut(broker, {
+    this.#stopLossLog = watchBroker(broker, {
       gracefulTimeout: this.options.gracefulTimeout,
-      // A remote worker's pid is another host's: only our own children are killed.
-      kill: (worker) => { if (worker.pid !== undefined && this.#isLocal(worker)) this.killChild(worker.pid, 'SIGKILL') }
+      scaleUp: this.options.scaleUpWait > 0,
+      log: (level, message) => { this.log(level, message) },
+      jobSent: () => { this.#rate.tick() },
+      childOf: (worker) => (worker.pid !== undefined && this.#isLocal(worker) ? worker.pid : undefined),
+      workerOf: (pid) => this.#localWorker(pid),
+      setChildState: (pid, state) => { this.setChildState(pid, state) },
+      killChild: (pid) => { this.killChild(pid, 'SIGKILL') },
+      requestWaiting: () => { this.requestWaiting() },
+      error: (err) => { this.emit('error', err) },
+      peerName: (peer) => this.#local.peerName(peer),
+      onChildState: (listener) => { this.on('childState', listener) },
+      // The child's tag is forgotten once its worker is out of the broker's table.
+      onChildExit: (listener) => {
+        this.on('childExit', (pid) => {
+          listener(pid)
+          this.#local.forget(pid)
+        })
+      }
     })
-    broker.on('error', (err) => { this.emit('error', err) })
-    // A child told to stop gets no more jobs from now on, before the stop reaches it,
-    // so that no job is sent to a worker that is closing its socket.
-    this.on('childState', (pid, state) => {
-      const worker = state === 'exiting' ? this.#localWorker(pid) : undefined
-      if (worker !== undefined) broker.disconnectWorker(worker.id, { wait: true })
-    })
-    this.on('childExit', (pid) => {
-      const worker = this.#localWorker(pid)
-      if (worker !== undefined) broker.disconnectWorker(worker.id, { immediate: true })
-      this.#local.forget(pid)
-    })
+  }
+
+  /** How long the request waiting longest in the broker's queues has waited, for `scaleUpWait`. */
+  protected override queueWait (): number {
+    const at = this.#broker?.oldestQueuedAt()
+    return at === undefined ? 0 : Math.max(1, Date.now() - at)
   }
 
   /** True for a worker of one of this server's own children (its routing id carries the tag issued to its pid). */
@@ -264,10 +281,6 @@ export class ZmqServer<
 
   #localWorker (pid: number): WorkerInfo | undefined {
     return this.#broker?.workers().find((w) => w.pid === pid && this.#isLocal(w))
-  }
-
-  #tally (worker: WorkerInfo, state: 'waiting' | 'processing'): void {
-    if (worker.pid !== undefined && this.#isLocal(worker)) this.setChildState(worker.pid, state)
   }
 
   /**
@@ -301,6 +314,8 @@ export class ZmqServer<
       this.#stopLossLog?.()
       this.#local.close()
       await this.#zap?.close()
+      await this.#metrics?.close()
+      this.#metrics = undefined
       this.#control?.close()
       this.#control = undefined
       await this.#agent?.close({ graceful: false })
@@ -320,7 +335,9 @@ export class ZmqServer<
       // A WorkerPool has no broker: its one endpoint is the backend it connects to.
       endpoints: { frontend: this.#endpoints?.frontend ?? '', backend: this.#endpoints?.backend ?? this.endpoints[0] ?? '' },
       jobsPerSecond: this.#rate.perSecond(),
-      startedAt: this.#startedAt
+      startedAt: this.#startedAt,
+      childSpawns: this.#childCounts.spawns,
+      childExits: this.#childCounts.exits
     })
   }
 

@@ -47,6 +47,11 @@ describe('options', () => {
     expect(options).toMatchObject({ minServers: 3, maxServers: 3, minSpareServers: 2, maxSpareServers: 2, bootBackoffBase: 1000, bootBackoffMax: 1000 })
   })
 
+  it('accepts a pool of no children (minServers 0, maxServers 0): a broker for remote pools only', async () => {
+    const { options } = await resolved({ minServers: 0, maxServers: 0 })
+    expect(options).toMatchObject({ minServers: 0, maxServers: 0 })
+  })
+
   it('reads durations from the command line in seconds', async () => {
     const probe = new Probe({ handleSignals: false, logLevel: 0 })
     await probe.run({ argv: ['--check-for-dead', '0.25', '--graceful-timeout', '2', '--min-servers', '3', '--max-requests', '0'] })
@@ -56,7 +61,8 @@ describe('options', () => {
   it.each<[string, PreForkOptions, ErrorConstructor, string]>([
     ['a negative minServers', { minServers: -1 }, RangeError, 'options.minServers must be a non-negative integer, got -1'],
     ['a fractional minServers', { minServers: 1.5 }, TypeError, 'options.minServers must be an integer, got 1.5'],
-    ['maxServers 0', { maxServers: 0 }, RangeError, 'options.maxServers must be a positive integer, got 0'],
+    ['a negative maxServers', { maxServers: -1 }, RangeError, 'options.maxServers must be a non-negative integer, got -1'],
+    ['maxServers 0 with the default minServers', { maxServers: 0 }, RangeError, 'options.minServers (5) must not exceed options.maxServers (0): raise maxServers or lower minServers'],
     ['minServers above maxServers', { minServers: 6, maxServers: 4 }, RangeError, 'options.minServers (6) must not exceed options.maxServers (4): raise maxServers or lower minServers'],
     ['minSpareServers above maxSpareServers', { minSpareServers: 5, maxSpareServers: 3 }, RangeError, 'options.minSpareServers (5) must not exceed options.maxSpareServers (3): raise maxSpareServers or lower minSpareServers'],
     ['a negative maxRequests', { maxRequests: -1 }, RangeError, 'options.maxRequests must be a non-negative integer, got -1'],

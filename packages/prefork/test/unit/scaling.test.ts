@@ -1,7 +1,7 @@
 import type { ChildState } from '@net-server/core'
 import { describe, expect, it } from 'vitest'
 import {
-  boundsAfterSpawn, childrenToStart, childrenToStop, countChildren, initialBounds, lowerBounds,
+  boundsAfterSpawn, childrenToStart, childrenToStop, countChildren, growForWait, initialBounds, lowerBounds,
   pickChildrenToStop, poolStarted, raiseBounds, type PoolBounds, type PoolTally, type StopCandidate
 } from '../../src/scaling.js'
 
@@ -151,5 +151,23 @@ describe('poolStarted', () => {
     expect(poolStarted(tally({ total: 3, ready: 2, starting: 1 }), bounds(3, 8))).toBe(false)
     expect(poolStarted(tally({ total: 3, ready: 3 }), bounds(3, 8))).toBe(true)
     expect(poolStarted(tally({}), bounds(0, 8))).toBe(true)
+  })
+})
+
+describe('growForWait', () => {
+  const on = { scaleUpWait: 200, scaleUpCooldown: 1000 }
+  const busy = tally({ total: 2, ready: 2 })
+  it.each<[string, number, number, PoolTally, PoolBounds, typeof on, { grow: boolean, recheck: number | undefined }]>([
+    ['off (scaleUpWait 0)', 5000, Infinity, busy, bounds(1, 4), { ...on, scaleUpWait: 0 }, { grow: false, recheck: undefined }],
+    ['nothing waits: stop looking', 0, Infinity, busy, bounds(1, 4), on, { grow: false, recheck: undefined }],
+    ['not waited long enough: look again when it will have', 50, Infinity, busy, bounds(1, 4), on, { grow: false, recheck: 150 }],
+    ['waited long enough: one more child, then look after the cool-down', 200, Infinity, busy, bounds(1, 4), on, { grow: true, recheck: 1000 }],
+    ['within the cool-down: look again at its end', 900, 400, busy, bounds(1, 4), on, { grow: false, recheck: 600 }],
+    ['a child is starting: it will take from the queue', 900, 2000, tally({ total: 3, ready: 2, starting: 1 }), bounds(1, 4), on, { grow: false, recheck: 200 }],
+    ['at maxServers: stop looking', 900, 2000, tally({ total: 4, ready: 4 }), bounds(1, 4), on, { grow: false, recheck: undefined }],
+    ['a pending TTIN fills the last place', 900, 2000, tally({ total: 3, ready: 3 }), bounds(1, 4, 1), on, { grow: false, recheck: undefined }],
+    ['a broker without children never grows', 900, 2000, tally({}), bounds(0, 0), on, { grow: false, recheck: undefined }]
+  ])('%s', (_, wait, since, t, b, options, decision) => {
+    expect(growForWait(wait, since, t, b, options)).toEqual(decision)
   })
 })

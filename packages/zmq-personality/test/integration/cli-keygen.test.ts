@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { eventually, groupGone, tempDir } from '@net-server/test-support'
 import { connectable } from '../../src/endpoints.js'
-import { nsz, runNsz, serve, statusUntil } from '../support/cli.js'
+import { keyPair, nsz, runNsz, serve, statusUntil } from '../support/cli.js'
 import { pipelinedClient } from '../support/clients.js'
 
 describe('nsz keygen', () => {
@@ -64,12 +64,7 @@ describe('nsz keygen', () => {
 
   it('gives a broker and a remote pool their own keys, as security.md walks through: the pool is served, a pool with another key is not', async () => {
     const dir = tempDir('nsz-keygen-')
-    const keys = async (name: string): Promise<{ file: string, publicKey: string }> => {
-      const file = join(dir, `${name}.key.json`)
-      const { code, stdout } = await runNsz(['keygen', '--out', file])
-      expect(code).toBe(0)
-      return { file, publicKey: stdout.trim() }
-    }
+    const keys = async (name: string): Promise<{ file: string, publicKey: string }> => await keyPair(dir, name)
     const broker = await keys('broker')
     const pool = await keys('pool')
     const stranger = await keys('stranger')

@@ -4,8 +4,9 @@
  * whether the command left any process behind.
  */
 import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { expect } from 'vitest'
-import type { BrokerLosses } from '@net-server/zmq'
+import type { ZmqServerStatus } from '@net-server/zmq'
 import { fileURLToPath } from 'node:url'
 import { BUILT_PACKAGES, TSX, TestProcess, groupGone, requireFreshBuild, runZmqClient } from '@net-server/test-support'
 
@@ -44,6 +45,14 @@ export async function runNsz (args: readonly string[], timeout = 20_000): Promis
   return { code, stdout: proc.stdout, stderr: proc.stderr }
 }
 
+/** Makes a key pair with `nsz keygen --out DIR/NAME.key.json`: the file and the public key it printed. */
+export async function keyPair (dir: string, name: string): Promise<{ file: string, publicKey: string }> {
+  const file = join(dir, `${name}.key.json`)
+  const { code, stdout, stderr } = await runNsz(['keygen', '--out', file])
+  if (code !== 0) throw new Error(`nsz keygen exited ${String(code)}: ${stderr}`)
+  return { file, publicKey: stdout.trim() }
+}
+
 /** A running `nsz serve` and the endpoints of its ready line. */
 export interface Serving {
   readonly proc: TestProcess
@@ -72,24 +81,7 @@ export async function statusJson (pidFile: string): Promise<StatusJson> {
 }
 
 /** What `nsz status --json` prints. */
-export interface StatusJson {
-  pid: number
-  title: string
-  frontend: string
-  backend: string
-  uptime: number
-  limits: { minServers: number, maxServers: number }
-  children: Array<{ pid: number, state: string, jobs: number, slots: number, running?: number, age: number }>
-  slots: { total: number, inUse?: number }
-  remoteWorkers: number
-  queued: number
-  inFlight: number
-  served: number
-  jobsPerSecond: number
-  errors: Record<string, number>
-  heldBytes: number
-  losses: BrokerLosses
-}
+export type StatusJson = ZmqServerStatus
 
 /**
  * Asks `nsz status --json` until `match` holds: for changes no output line reports

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { NszError } from '@net-server/core'
 import { SecurityErrorCode, ZmqErrorCodes, ZmqPersonalityError } from '@net-server/zmq'
 import {
-  brokerBindError, brokerStateError, jobRepliedError, keyFileError, statusBindError, workerConnectError, workerStateError,
+  brokerBindError, brokerStateError, jobRepliedError, keyFileError, metricsBindError, statusBindError, workerConnectError, workerStateError,
   zapBindError, zapStateError
 } from '../../src/errors.js'
 import { documentedCodes } from '@net-server/test-support'
@@ -23,6 +23,7 @@ describe('error codes', () => {
       workerStateError('connect', 'connected'),
       jobRepliedError('00ff'),
       statusBindError('ipc:///run/nsz/jobs.pid.sock', cause),
+      metricsBindError('127.0.0.1', 9464, cause),
       keyFileError('/k.json', 'is not valid JSON'),
       zapBindError('inproc://zeromq.zap.01', cause),
       zapStateError('closed')
