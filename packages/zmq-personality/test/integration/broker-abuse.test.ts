@@ -39,6 +39,9 @@ describe('fairness under a flood', () => {
     for (let i = 0; i < 2; i++) await startAgent(broker, backend, slowEcho)
     const FLOOD = 20_000
     const flood = dealer(frontend)
+    // A busy machine may keep the flood's replies back for seconds: the deadline below
+    // bounds the whole exchange instead of each receive.
+    flood.receiveTimeout = -1
     const statuses: Record<number, number> = {}
     let answered = 0
     const reading = (async () => {
@@ -63,7 +66,7 @@ describe('fairness under a flood', () => {
     // flood's queue it would wait for a thousand.
     expect(Math.max(...latencies)).toBeLessThan(1000)
 
-    await within(Promise.all([sending, reading]), 60_000, 'every flood request answered')
+    await within(Promise.all([sending, reading]), 20_000, 'every flood request answered')
     // Past its own limit, the flood got 503 at once; what it queued was served.
     expect(statuses[Status.UNAVAILABLE]).toBeGreaterThan(0)
     expect((statuses[Status.OK] ?? 0) + statuses[Status.UNAVAILABLE]!).toBe(FLOOD)
