@@ -43,7 +43,8 @@ describe('concurrency: several jobs per worker', () => {
     expect(status.children.map((c) => [c.running, c.slots])).toEqual([[4, 4], [4, 4]])
     held.open()
     const answers = (await Promise.all(replies)).map(counted)
-    expect(starts(server, from)).toHaveLength(12)
+    // A job's jobStart line comes over its worker's stdout, which may trail its reply.
+    await server.until(() => starts(server, from).length === 12, 'the 12 jobStart lines')
     expect(Math.max(...starts(server, from).map((e) => e.running!))).toBe(4)
     expect(answers.map(([, peak]) => peak)).toEqual(Array(12).fill(4))
     expect(new Set(answers.map(([pid]) => pid))).toEqual(new Set(pids))
@@ -78,7 +79,8 @@ describe('concurrency: several jobs per worker', () => {
     held.open()
     const answers = (await Promise.all(replies)).map(counted)
     expect(answers.map(([p]) => p)).toEqual([next, next, next, next])
-    expect(starts(server, from)).toHaveLength(8)
+    await server.until(() => starts(server, from).length === 8, 'the 8 jobStart lines')
+    expect(starts(server, from).filter((e) => e.pid !== next)).toHaveLength(4)
   })
 
   it('times one job out with others in flight: 504 for it, the others finish on the same worker, then it is replaced', async () => {
