@@ -1,6 +1,7 @@
 import { EventEmitter } from 'eventemitter3'
 import {
-  ACK_CREDIT, MAX_SLOTS, Status, decodeWorkerMessage, encodeAckTo, encodeDisconnectTo, encodeHeartbeatTo, isDecodeError, routedRequestJobId, type WorkerMessage
+  ACK_CREDIT, ACK_FRAMING, FRAMING_COMPACT, MAX_SLOTS, Status, decodeCompactMessage, decodeWorkerMessage, encodeAckTo, encodeDisconnectTo, encodeHeartbeatTo,
+  isCompact, isDecodeError, routedRequestJobId, type WorkerMessage
 } from '@net-server/client'
 import { Dispatcher } from './broker-dispatch.js'
 import { Frontend } from './broker-frontend.js'
@@ -16,8 +17,8 @@ import { SendQueue } from './send-queue.js'
 import { zeromqSocketFactory, type SocketFactory } from './tokens.js'
 import type { BrokerEndpoints, BrokerState, BrokerStats, DisconnectWorkerOptions, JobObserver, WorkerGoneReason, WorkerInfo, ZapRefusal } from './types.js'
 
-/** The ACK's parameters: the broker takes CREDIT, up to {@link MAX_SLOTS} slots per worker. */
-const ACK_PARAMS = Object.freeze({ [ACK_CREDIT]: String(MAX_SLOTS) })
+/** The ACK's parameters: the broker takes CREDIT, up to {@link MAX_SLOTS} slots per worker, and offers the compact framing. */
+const ACK_PARAMS = Object.freeze({ [ACK_CREDIT]: String(MAX_SLOTS), [ACK_FRAMING]: FRAMING_COMPACT })
 
 /**
  * The broker: a frontend ROUTER for clients and a backend ROUTER for MDP/0.1 workers,
@@ -279,11 +280,15 @@ export class Broker extends EventEmitter<BrokerEvents> {
       return
     }
     worker.seenTick = this.#tick
-    const m = decodeWorkerMessage(msg, worker.extended)
+    // The compact framing was offered to every extended worker (ACK): its first compact
+    // message takes the offer, and its REQUESTs go compact from then on.
+    const compact = worker.extended && isCompact(msg)
+    const m = compact ? decodeCompactMessage(msg) : decodeWorkerMessage(msg, worker.extended)
     if (isDecodeError(m)) {
       this.#workerProtocolError(worker, m.error)
       return
     }
+    if (compact) worker.compact = true
     switch (m.command) {
       case 'heartbeat':
         return
@@ -355,8 +360,9 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   /** A message from a peer that is not in the worker table: READY registers it. */
   #onStrangerMessage (id: Buffer, key: string, msg: Buffer[]): void {
-    // Frame 5 tells an extended REPLY (status) from a plain one (empty).
-    const m = decodeWorkerMessage(msg, msg.length > 4 && msg[4]!.length !== 0)
+    // A worker of a broker that ran here before may still speak the compact framing it
+    // agreed with that one. Frame 5 tells an extended REPLY (status) from a plain one (empty).
+    const m = isCompact(msg) ? decodeCompactMessage(msg) : decodeWorkerMessage(msg, msg.length > 4 && msg[4]!.length !== 0)
     if (!isDecodeError(m)) {
       if (m.command === 'ready') {
         this.#register(id, key, m)
@@ -479,7 +485,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     // `requeue` says, instead of costing its client a 502.
     const id = routedRequestJobId(msg)
     const job = id === undefined ? undefined : this.#tables.jobOf(worker, id)
-    this.#dropUndelivered(worker, 'unreachable', job !== undefined && job.idFrame === id && !job.timedOut ? [job] : [])
+    this.#dropUndelivered(worker, 'unreachable', job !== undefined && !job.timedOut ? [job] : [])
   }
 
   #undelivered (job: Job): void {
