@@ -19,6 +19,9 @@ import type { BrokerEndpoints, BrokerState, BrokerStats, DisconnectWorkerOptions
 /** The ACK's parameters: the broker takes CREDIT, up to {@link MAX_SLOTS} slots per worker. */
 const ACK_PARAMS = Object.freeze({ [ACK_CREDIT]: String(MAX_SLOTS) })
 
+/** On close, the frontend stays open until no request has come for this long (ms), within `linger`. */
+const CLOSE_QUIET_MS = 50
+
 /**
  * The broker: a frontend ROUTER for clients and a backend ROUTER for MDP/0.1 workers,
  * with a queue per service; its {@link DispatchPolicy} (least recently used by default,
@@ -163,8 +166,10 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   /**
    * Stops at once: every queued and in-flight request gets 503, every worker gets
-   * DISCONNECT, then both sockets close once the replies are handed to libzmq (which
-   * may flush them for up to `options.linger` ms). No timer or socket is left.
+   * DISCONNECT. The frontend keeps reading, and answers 503 to the requests that were
+   * already on their way, until none has come for 50 ms (at most `options.linger` ms);
+   * then both sockets close once the replies are handed to libzmq (which may flush
+   * them for up to `options.linger` ms more). No timer or socket is left.
    */
   close (): Promise<void> {
     this.#closing ??= this.#close()
@@ -181,6 +186,9 @@ export class Broker extends EventEmitter<BrokerEvents> {
     if (wasBound) {
       this.#frontend!.refuseQueued('stopping')
       this.#dropAll([...this.#tables.workers.values()], 'close')
+      // Requests already on their way when the broker stopped are answered 503 as they
+      // come; the socket closes once they stop coming (within `linger`).
+      await this.#frontend!.quiet(CLOSE_QUIET_MS, this.options.linger)
       await Promise.all([this.#frontend!.close(), this.#toWorkers!.flushed()])
       this.#bound!.frontend.close()
       this.#bound!.backend.close()
