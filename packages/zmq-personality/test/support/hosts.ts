@@ -77,9 +77,12 @@ export class Deployment {
     return proc
   }
 
-  /** The load client on the clients' host: `inFlight` requests outstanding, each lost past `deadlineMs`. */
-  client (inFlight = 8, deadlineMs = 30_000): TestProcess {
-    return this.spawn('clients', [...TSX, fixture('load-client.ts'), this.frontend, String(inFlight), String(deadlineMs)], true)
+  /**
+   * The load client on the clients' host: `inFlight` requests outstanding, each lost past
+   * `deadlineMs`; on a bare DEALER (`raw`), or with the package's `Client` (`client`).
+   */
+  client (inFlight = 8, deadlineMs = 30_000, mode: 'raw' | 'client' = 'raw'): TestProcess {
+    return this.spawn('clients', [...TSX, fixture('load-client.ts'), this.frontend, String(inFlight), String(deadlineMs), mode], true)
   }
 
   /** The broker's status. */
@@ -122,6 +125,10 @@ export interface LoadSummary {
   readonly lost: number
   readonly errors: Record<string, number>
   readonly maxLatency: number
+  /** With the package's `Client`: the copies of replies it dropped, its resends, the connections it lost. */
+  readonly late?: number
+  readonly retried?: number
+  readonly connectionsLost?: number
 }
 
 /** Waits until the load client has had `count` good replies in all. */
