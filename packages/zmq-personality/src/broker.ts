@@ -59,7 +59,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   #drainWaiters: (() => void)[] = []
   #closing: Promise<void> | undefined
 
-  readonly #counts = { served: 0, protocolErrors: 0, jobTimeouts: 0, requeued: 0 }
+  readonly #counts = { served: 0, protocolErrors: 0, jobTimeouts: 0, requeued: 0, declines: 0 }
   readonly #losses = new LossCounters(this)
   readonly #jobs = new JobCounts()
 
@@ -348,8 +348,12 @@ export class Broker extends EventEmitter<BrokerEvents> {
         worker.leaving = true
         this.#tables.unready(worker)
       }
-      if (status === Status.UNAVAILABLE) this.#undelivered(job)
-      else this.#jobLost(job)
+      if (status === Status.UNAVAILABLE) {
+        this.#counts.declines++
+        this.#undelivered(job)
+      } else {
+        this.#jobLost(job)
+      }
       return
     } else {
       worker.served++

@@ -57,6 +57,7 @@ export function poolStatus (src: StatusSource): ZmqServerStatus {
     protocolErrors: stats?.protocolErrors ?? 0,
     jobTimeouts: stats?.jobTimeouts ?? 0,
     requeued: stats?.requeued ?? 0,
+    declines: stats?.declines ?? 0,
     childSpawns: src.childSpawns,
     childExits: src.childExits
   }
