@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, describe, expect, it } from 'vitest'
 import { groupGone, skipWithoutNetns, type TestProcess } from '@net-server/test-support'
 import { sample } from '../support/metrics.js'
-import { Deployment, HEARTBEAT, dropped, expectAnswered, okCount, okSoFar, summary } from '../support/hosts.js'
+import { Deployment, HEARTBEAT, dropped, expectAnswered, okCount, okSoFar, summary, workersByHost } from '../support/hosts.js'
 
 const hosts = (remote: number) => (s: { remoteWorkers: number }) => s.remoteWorkers === remote
 
@@ -27,7 +27,8 @@ describe.skipIf(skipWithoutNetns('the tests across network namespaces'))('faults
     const d = deployment
     const broker = await d.broker()
     const [a, b] = await Promise.all([d.pool('pool-a'), d.pool('pool-b')])
-    await d.statusUntil(hosts(4), 'the four remote workers')
+    // Each pool runs on a host of its own name: the broker tells their workers apart.
+    expect(workersByHost(await d.statusUntil(hosts(4), 'the four remote workers'))).toEqual({ 'pool-a': 2, 'pool-b': 2 })
     return { d, broker, pools: { 'pool-a': a!, 'pool-b': b! } }
   }
 
@@ -59,7 +60,8 @@ describe.skipIf(skipWithoutNetns('the tests across network namespaces'))('faults
     await okCount(client, 100)
     d.lab.cut('pool-a')
     // The broker drops the cut host's workers once the heartbeat window has passed.
-    await d.statusUntil(hosts(2), 'the cut host\'s workers dropped', HEARTBEAT.windowMs + 35_000)
+    const cut = await d.statusUntil(hosts(2), 'the cut host\'s workers dropped', HEARTBEAT.windowMs + 35_000)
+    expect(workersByHost(cut)).toEqual({ 'pool-b': 2 })
     const during = okSoFar(client)
     await okCount(client, during + 100)
     d.lab.restore('pool-a')
@@ -85,7 +87,8 @@ describe.skipIf(skipWithoutNetns('the tests across network namespaces'))('faults
     // SIGKILL to the parent alone: its children see it gone and leave by themselves.
     pools['pool-a'].proc.kill('SIGKILL')
     const killed = Date.now()
-    await d.statusUntil(hosts(2), 'the killed pool\'s workers gone', HEARTBEAT.windowMs + 5000)
+    const left = await d.statusUntil(hosts(2), 'the killed pool\'s workers gone', HEARTBEAT.windowMs + 5000)
+    expect(workersByHost(left)).toEqual({ 'pool-b': 2 })
     expect(Date.now() - killed).toBeLessThanOrEqual(HEARTBEAT.windowMs + 1000)
     await groupGone(pools['pool-a'].pid)
     await okCount(client, okSoFar(client) + 100)

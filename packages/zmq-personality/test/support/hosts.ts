@@ -52,9 +52,9 @@ export class Deployment {
     return new Deployment({ broker: broker!, pools: { 'pool-a': a!, 'pool-b': b! } })
   }
 
-  /** Starts `node ARGS` on host `role`; the process group is killed when the test ends. */
-  spawn (role: Role, args: readonly string[], json = false): TestProcess {
-    const { command, args: argv } = this.lab.command(role, [process.execPath, ...args])
+  /** Starts `node ARGS` on host `role` (named `hostname`, else the runner's name); the process group is killed when the test ends. */
+  spawn (role: Role, args: readonly string[], json = false, hostname?: string): TestProcess {
+    const { command, args: argv } = this.lab.command(role, [process.execPath, ...args], hostname)
     return new TestProcess(command, argv, { group: true, json, stdin: json })
   }
 
@@ -68,11 +68,11 @@ export class Deployment {
     return proc
   }
 
-  /** A pool of two workers of two slots on host `role`, once both serve. */
+  /** A pool of two workers of two slots on host `role`, whose host name is `role` too, once both serve. */
   async pool (role: 'pool-a' | 'pool-b'): Promise<TestProcess> {
     const proc = this.spawn(role, [...NSZ, 'worker', '--connect', this.backend, '--min-servers', '2', '--min-spare-servers', '0', '--concurrency', '2',
       '--curve-server-key', this.#keys.broker.publicKey, '--curve-key-file', this.#keys.pools[role].file,
-      '--heartbeat-interval', String(HEARTBEAT.interval), '--heartbeat-liveness', String(HEARTBEAT.liveness), '--log-level', '1', fixture('cli-app.js')])
+      '--heartbeat-interval', String(HEARTBEAT.interval), '--heartbeat-liveness', String(HEARTBEAT.liveness), '--log-level', '1', fixture('cli-app.js')], false, role)
     await proc.line(/^ready workers=2$/)
     return proc
   }
@@ -95,10 +95,11 @@ export class Deployment {
     return await statusUntil(this.brokerPidFile, match, what, timeout)
   }
 
-  /** Waits until the broker has its four remote workers again, and checks it took at most the heartbeat window since `since`. */
+  /** Waits until the broker has its four remote workers again, two on each pool's host, and checks it took at most the heartbeat window since `since`. */
   async whole (since: number, what: string): Promise<void> {
-    await this.statusUntil((st) => st.remoteWorkers === 4, what, HEARTBEAT.windowMs + 2000)
+    const status = await this.statusUntil((st) => st.remoteWorkers === 4, what, HEARTBEAT.windowMs + 2000)
     expect(Date.now() - since).toBeLessThanOrEqual(HEARTBEAT.windowMs)
+    expect(workersByHost(status)).toEqual({ 'pool-a': 2, 'pool-b': 2 })
   }
 
   /** Scrapes the broker's metrics from inside its host. */
@@ -161,6 +162,13 @@ export function expectAnswered (load: LoadSummary, statuses: readonly string[], 
   expect(Object.keys(load.errors).filter((s) => !statuses.includes(s))).toEqual([])
   expect(load.ok + failed).toBe(load.sent)
   return failed
+}
+
+/** The broker's remote workers counted by the host each names, e.g. `{ 'pool-a': 2, 'pool-b': 2 }`. */
+export function workersByHost (status: StatusJson): Record<string, number> {
+  const hosts: Record<string, number> = {}
+  for (const w of status.remote) hosts[w.host ?? '-'] = (hosts[w.host ?? '-'] ?? 0) + 1
+  return hosts
 }
 
 /** Workers the broker dropped for any of `reasons`, from a scrape. */
