@@ -1,14 +1,14 @@
 /**
- * The pipelined client when its connection drops: a broker that goes away (its
- * socket closed) with requests unanswered, and one that comes back on the same
- * address. What was sent on the dropped connection is sent again at once, as one of
- * its retries, or fails with NSZ_ERR_CLIENT_CONNECTION_LOST; it never waits for its
+ * The clients when their connection drops: a broker that goes away (its socket
+ * closed) with requests unanswered, and one that comes back on the same address.
+ * What was sent on the dropped connection is sent again at once, as one of its
+ * retries, or fails with NSZ_ERR_CLIENT_CONNECTION_LOST; it never waits for its
  * timeout, and each request settles once.
  */
 import { describe, expect, it } from 'vitest'
-import { ClientErrorCode, isClientError } from '@net-server/client'
+import { ClientErrorCode, isClientError, type RetryEvent } from '@net-server/client'
 import { rejection, text, within } from '@net-server/test-support'
-import { pipelinedClient } from '../support/clients.js'
+import { lazyClient, pipelinedClient } from '../support/clients.js'
 import { startBroker, type FakeBroker } from '../support/fake-broker.js'
 
 /** A long timeout: a request that waited for it would fail the test's own deadline first. */
@@ -57,5 +57,34 @@ describe('Client, when the connection to the broker drops', () => {
     const client = pipelinedClient({ endpoint: broker.endpoint, timeout: TIMEOUT })
     expect(text(await client.request('s', 'x'))).toEqual(['X'])
     expect(client.stats).toMatchObject({ connectionsLost: 0, retried: 0 })
+  })
+})
+
+describe('LazyPirateClient, when the connection to the broker drops', () => {
+  it('gives up the attempt at once and resends on a fresh socket, to the broker that comes back', async () => {
+    const first = await startBroker()
+    first.hold = true
+    const retries: RetryEvent[] = []
+    const client = lazyClient({ endpoint: first.endpoint, timeout: TIMEOUT, retries: 1, onRetry: (e) => retries.push(e) })
+    const reply = client.request('hello')
+    await first.until(() => first.held.length === 1)
+    first.close()
+    await startBroker(first.endpoint)
+    expect(text(await within(reply, 10_000, 'the reply of the broker that came back'))).toEqual(['HELLO'])
+    expect(retries).toEqual([{ attempt: 1, retries: 1, timeout: TIMEOUT }])
+  })
+
+  it('rejects with NSZ_ERR_CLIENT_CONNECTION_LOST when no retry is left, and serves the next request once the broker is back', async () => {
+    const first = await startBroker()
+    first.hold = true
+    const client = lazyClient({ endpoint: first.endpoint, timeout: TIMEOUT, retries: 0 })
+    const failed = rejection(client.request('one'))
+    await first.until(() => first.held.length === 1)
+    first.close()
+    const err = await within(failed, 5000, 'the request failed')
+    expect(isClientError(err, ClientErrorCode.CONNECTION_LOST)).toBe(true)
+    expect((err as Error).message).toBe('the connection to the broker dropped before the reply came, after 1 attempt')
+    await startBroker(first.endpoint)
+    expect(text(await within(client.request('two'), 10_000, 'the next request'))).toEqual(['TWO'])
   })
 })
