@@ -19,6 +19,12 @@ async function dropWithHeld (broker: FakeBroker, requests: Promise<Buffer[]>[]):
   await broker.until(() => broker.held.length === requests.length)
   broker.release(1)
   await within(requests[0]!, 5000, 'the reply sent before the drop')
+  await goAway(broker)
+}
+
+/** Closes `broker` once its port is free again: libzmq releases a listener after close() returns, unbind() waits for it. */
+async function goAway (broker: FakeBroker): Promise<void> {
+  await broker.socket.unbind(broker.endpoint)
   broker.close()
 }
 
@@ -68,7 +74,7 @@ describe('LazyPirateClient, when the connection to the broker drops', () => {
     const client = lazyClient({ endpoint: first.endpoint, timeout: TIMEOUT, retries: 1, onRetry: (e) => retries.push(e) })
     const reply = client.request('hello')
     await first.until(() => first.held.length === 1)
-    first.close()
+    await goAway(first)
     await startBroker(first.endpoint)
     expect(text(await within(reply, 10_000, 'the reply of the broker that came back'))).toEqual(['HELLO'])
     expect(retries).toEqual([{ attempt: 1, retries: 1, timeout: TIMEOUT }])
@@ -80,7 +86,7 @@ describe('LazyPirateClient, when the connection to the broker drops', () => {
     const client = lazyClient({ endpoint: first.endpoint, timeout: TIMEOUT, retries: 0 })
     const failed = rejection(client.request('one'))
     await first.until(() => first.held.length === 1)
-    first.close()
+    await goAway(first)
     const err = await within(failed, 5000, 'the request failed')
     expect(isClientError(err, ClientErrorCode.CONNECTION_LOST)).toBe(true)
     expect((err as Error).message).toBe('the connection to the broker dropped before the reply came, after 1 attempt')
