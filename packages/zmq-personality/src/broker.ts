@@ -20,6 +20,9 @@ import type { BrokerEndpoints, BrokerState, BrokerStats, DisconnectWorkerOptions
 /** The ACK's parameters: the broker takes CREDIT, up to {@link MAX_SLOTS} slots per worker, and offers the compact framing. */
 const ACK_PARAMS = Object.freeze({ [ACK_CREDIT]: String(MAX_SLOTS), [ACK_FRAMING]: FRAMING_COMPACT })
 
+/** On close, the frontend stays open until no request has come for this long (ms), within `linger`. */
+const CLOSE_QUIET_MS = 50
+
 /**
  * The broker: a frontend ROUTER for clients and a backend ROUTER for MDP/0.1 workers,
  * with a queue per service; its {@link DispatchPolicy} (least recently used by default,
@@ -57,7 +60,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   #drainWaiters: (() => void)[] = []
   #closing: Promise<void> | undefined
 
-  readonly #counts = { served: 0, protocolErrors: 0, jobTimeouts: 0, requeued: 0 }
+  readonly #counts = { served: 0, protocolErrors: 0, jobTimeouts: 0, requeued: 0, declines: 0 }
   readonly #losses = new LossCounters(this)
   readonly #jobs = new JobCounts()
 
@@ -164,8 +167,10 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   /**
    * Stops at once: every queued and in-flight request gets 503, every worker gets
-   * DISCONNECT, then both sockets close once the replies are handed to libzmq (which
-   * may flush them for up to `options.linger` ms). No timer or socket is left.
+   * DISCONNECT. The frontend keeps reading, and answers 503 to the requests that were
+   * already on their way, until none has come for 50 ms (at most `options.linger` ms);
+   * then both sockets close once the replies are handed to libzmq (which may flush
+   * them for up to `options.linger` ms more). No timer or socket is left.
    */
   close (): Promise<void> {
     this.#closing ??= this.#close()
@@ -182,6 +187,9 @@ export class Broker extends EventEmitter<BrokerEvents> {
     if (wasBound) {
       this.#frontend!.refuseQueued('stopping')
       this.#dropAll([...this.#tables.workers.values()], 'close')
+      // Requests already on their way when the broker stopped are answered 503 as they
+      // come; the socket closes once they stop coming (within `linger`).
+      await this.#frontend!.quiet(CLOSE_QUIET_MS, this.options.linger)
       await Promise.all([this.#frontend!.close(), this.#toWorkers!.flushed()])
       this.#bound!.frontend.close()
       this.#bound!.backend.close()
@@ -345,8 +353,12 @@ export class Broker extends EventEmitter<BrokerEvents> {
         worker.leaving = true
         this.#tables.unready(worker)
       }
-      if (status === Status.UNAVAILABLE) this.#undelivered(job)
-      else this.#jobLost(job)
+      if (status === Status.UNAVAILABLE) {
+        this.#counts.declines++
+        this.#undelivered(job)
+      } else {
+        this.#jobLost(job)
+      }
       return
     } else {
       worker.served++
