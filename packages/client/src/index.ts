@@ -12,11 +12,12 @@ export { DEFAULT_ENDPOINT } from './options.js'
 export type { BaseClientOptions, CurveOptions, RequestOptions, ResolvedBaseClientOptions } from './options.js'
 export {
   ACK_CREDIT, ACK_FRAMING, Command, DEFAULT_SERVICE, FRAMING_COMPACT, MAX_SLOTS, MDPC, MDPW, MMI_PREFIX, MMI_SERVICE, MmiStatus, NSZC, NSZ_WORKER_EXTENSION, REQ_ENVELOPE, Status,
-  decodeClientRequest, decodeCompactMessage, decodeErrorFrame, decodeNszReply, decodeStatus, decodeWorkerMessage, encodeAck, encodeAckTo,
-  encodeClientReply, encodeClientReplyTo, encodeCompactHeartbeat, encodeCompactReply, encodeCompactRequestTo, encodeCredit, encodeDisconnect, encodeDisconnectTo, encodeHeartbeat, encodeHeartbeatTo, encodeMdpRequest,
-  encodeNszRequest, encodeReady, encodeReply, encodeRequest, encodeRfc7Reply, encodeRequestTo, encodeStatus, isCompact, isDecodeError, isStatus,
+  decodeClientRequest, decodeErrorFrame, decodeNszReply, decodeStatus, decodeWorkerMessage, encodeAck, encodeAckTo,
+  encodeClientReply, encodeClientReplyTo, encodeCredit, encodeDisconnect, encodeDisconnectTo, encodeHeartbeat, encodeHeartbeatTo, encodeMdpRequest,
+  encodeNszRequest, encodeReady, encodeReply, encodeRequest, encodeRfc7Reply, encodeRequestTo, encodeStatus, isDecodeError, isStatus,
   replyEnvelope, routedRequestJobId, statusText
 } from './protocol.js'
+export { decodeCompactMessage, encodeCompactHeartbeat, encodeCompactReply, encodeCompactRequestTo, isCompact } from './protocol-compact.js'
 export type {
   Body, ClientRequest, CommandCode, Decoded, ErrorFrame, ExtensionParams, Frame, NszReply, ReplyEnvelope, StatusCode, WorkerExtension,
   WorkerMessage
