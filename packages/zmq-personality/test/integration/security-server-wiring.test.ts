@@ -89,6 +89,9 @@ describe('access rules through ZAP', () => {
   })
 })
 
+/** How long a remote pool may take to boot and reach the broker's ZAP handler. */
+const POOL_BOOT_MS = 25_000
+
 describe('a WorkerPool on a CURVE backend', () => {
   it('joins and serves with a listed key; a pool with an unlisted key is refused and serves nothing', async () => {
     const server = curveKeyPair()
@@ -99,13 +102,14 @@ describe('a WorkerPool on a CURVE backend', () => {
     const backend = connectable(broker.backend)
     const poolArgs = ['--connect', backend, `--curve-server-key=${server.publicKey}`, '--min-servers', '1', '--max-servers', '1']
 
-    const joined = decision(broker.proc, { domain: 'backend', publicKey: pool.publicKey, allowed: true })
+    // Each wait spans a pool's boot: its parent, then its child, on a machine that may be busy.
+    const joined = decision(broker.proc, { domain: 'backend', publicKey: pool.publicKey, allowed: true }, POOL_BOOT_MS)
     await start('pool', [...poolArgs, `--curve-secret-key=${pool.secretKey}`, '--service', 'remote'])
     await joined
     const client = pipelinedClient({ endpoint: connectable(broker.frontend), retries: 0, curve: { serverKey: server.publicKey } })
     expect((await client.request('remote', 'far away')).map(String)).toEqual(['pool:FAR AWAY'])
 
-    const refused = decision(broker.proc, { domain: 'backend', publicKey: stranger.publicKey, allowed: false })
+    const refused = decision(broker.proc, { domain: 'backend', publicKey: stranger.publicKey, allowed: false }, POOL_BOOT_MS)
     await start('pool', [...poolArgs, `--curve-secret-key=${stranger.secretKey}`, '--service', 'elsewhere'])
     await refused
     // Its service never gets a worker: the request waits in the queue until the client gives up.
@@ -113,7 +117,7 @@ describe('a WorkerPool on a CURVE backend', () => {
     expect((await client.request('remote', 'again')).map(String)).toEqual(['pool:AGAIN'])
     client.close()
     await stop(broker.proc)
-  })
+  }, 3 * POOL_BOOT_MS)
 })
 
 describe('security options', () => {

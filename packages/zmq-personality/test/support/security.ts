@@ -28,10 +28,13 @@ export async function start (role: 'broker' | 'pool', args: readonly string[]): 
   return { proc, frontend: endpoints[0]!, backend: endpoints[1] ?? '' }
 }
 
-/** The next ZAP decision line of the broker that matches all of `fields`. */
-export async function decision (proc: TestProcess, fields: { domain?: string, mechanism?: string, publicKey?: string, address?: string, allowed: boolean }): Promise<void> {
+/**
+ * The next ZAP decision line of the broker that matches all of `fields`, within `ms`
+ * (longer where the peer is a pool still to boot: a parent and a child, each through tsx).
+ */
+export async function decision (proc: TestProcess, fields: { domain?: string, mechanism?: string, publicKey?: string, address?: string, allowed: boolean }, ms = 10_000): Promise<void> {
   const parts = Object.entries(fields).map(([k, v]) => `(?=.*"${k}":${escape(JSON.stringify(v))})`)
-  await proc.line(new RegExp(`^(?=.*"event":"zap")${parts.join('')}`), 10_000)
+  await proc.line(new RegExp(`^(?=.*"event":"zap")${parts.join('')}`), ms)
 }
 
 /** Stops the process with TERM and expects it to exit 0 by itself: nothing left open. */
