@@ -231,7 +231,8 @@ function serverClassFor (kind: 'serve' | 'worker', loaded: LoadedApp, appPath: s
 /**
  * Prints the ready lines on stdout, in the parent only: `listening frontend=… backend=…`
  * once the broker is bound (`connecting backend=…` for a worker pool), with
- * `--metrics-port` `metrics url=http://…/metrics`, then `ready workers=N` once
+ * `--metrics-port` `metrics url=http://…/metrics` (and with `--dashboard`
+ * `dashboard url=http://…/`), then `ready workers=N` once
  * `minServers` workers serve.
  */
 function announce (kind: 'serve' | 'worker', server: ZmqServer, io: NszIo): void {
@@ -245,6 +246,7 @@ function announce (kind: 'serve' | 'worker', server: ZmqServer, io: NszIo): void
     if (kind === 'serve') {
       io.stdout.write(`listening frontend=${endpoints[0] ?? ''} backend=${endpoints[1] ?? ''}\n`)
       if (server.metricsUrl !== undefined) io.stdout.write(`metrics url=${server.metricsUrl}\n`)
+      if (server.dashboardUrl !== undefined) io.stdout.write(`dashboard url=${server.dashboardUrl}\n`)
       const broker = server.broker
       const onReady = (): void => {
         ready(broker?.workers().length ?? 0)
