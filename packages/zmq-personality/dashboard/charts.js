@@ -59,8 +59,11 @@ export class Charts {
     this.queue = new Chart(document.getElementById('chart-queue'), 'requests')
   }
 
-  /** Redraws every chart from a snapshot's `history`. */
-  update (history) {
+  /** Redraws every chart from a snapshot's `history`, from the second `since` on. */
+  update (full, since) {
+    const from = Math.max(0, full.t.findIndex((t) => t >= since))
+    const cut = (column) => column.slice(from)
+    const history = { t: cut(full.t), jobs: Object.fromEntries(Object.entries(full.jobs).map(([k, v]) => [k, cut(v)])), p50: cut(full.p50), p99: cut(full.p99), queue: cut(full.queue) }
     const statuses = Object.keys(history.jobs).sort()
     this.jobs.draw(statuses.map((s) => ({ label: s, stroke: colourOf(s) })), [history.t, ...statuses.map((s) => history.jobs[s])])
     this.duration.draw([{ label: 'p50', stroke: '#1971c2' }, { label: 'p99', stroke: '#e8590c' }], [history.t, history.p50, history.p99])

@@ -124,8 +124,11 @@ function renderOptions (snap) {
   $('options').replaceChildren(...items)
 }
 
+/** Error rows shown; api/status has more. */
+const ERRORS_SHOWN = 15
+
 function renderErrors (snap) {
-  const rows = [...snap.errors].reverse().map((e) => row([
+  const rows = snap.errors.slice(-ERRORS_SHOWN).reverse().map((e) => row([
     { text: clock(e.at), title: `${age((snap.at - e.at) / 1000)} ago` }, e.kind, e.status ?? '-', e.service ?? '-', { text: e.detail, class: 'detail' }, e.count
   ], { kind: e.kind, status: String(e.status ?? ''), class: e.status === undefined ? '' : `status-${e.status}` }))
   fill($('errors').tBodies[0], rows)
@@ -145,7 +148,8 @@ function render (snap) {
   renderOptions(snap)
   renderErrors(snap)
   renderActions(snap)
-  charts.update(snap.history)
+  // The charts start when the server did, if that is within their window.
+  charts.update(snap.history, Math.floor((snap.at - snap.status.uptime * 1000) / 1000))
   document.body.dataset.renders = String(++renders)
 }
 

@@ -140,8 +140,9 @@ function dashboardOf (server: HttpEndpointServer, broker: Broker, host: HttpEndp
     if (!host.isLocal(w)) state.remoteWorker('gone', remote(w), reason)
   })
   broker.on('loss', (kind, _peer, detail) => {
-    // A lost job is listed as its 502; a reply that found its client gone is no error of the pool.
-    if (kind === 'jobLost' || kind.startsWith('undelivered:')) return
+    // A lost job is listed as its 502, a worker dropped for a timeout as its 504; a
+    // reply that found its client gone is no error of the pool.
+    if (kind === 'jobLost' || kind === 'workerDropped:timeout' || kind.startsWith('undelivered:')) return
     state.error(kind, detail)
   })
   broker.on('protocolError', (side, _peer, reason) => {
