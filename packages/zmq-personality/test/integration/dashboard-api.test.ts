@@ -1,0 +1,99 @@
+/**
+ * The dashboard's API over HTTP, as scripts use it: `GET /api/status`, the live
+ * stream at `/api/events`, the page's files, and the answers to wrong methods and
+ * paths. The page itself is tested in a browser (`dashboard-browser.test.ts`).
+ */
+import { describe, expect, it } from 'vitest'
+import { groupGone, within } from '@net-server/test-support'
+import { NszClient } from '../support/broker.js'
+import { childPids, serveDashboard, type DashboardServer } from '../support/dashboard.js'
+
+interface Snapshot {
+  status: { pid: number, children: Array<{ pid: number }>, limits: { minServers: number } }
+  generation: number
+  services: Array<{ name: string, workers: number, idle: number, queued: number, oldestWait: number | null }>
+  options: Record<string, unknown>
+  actionsEnabled: boolean
+  errors: unknown[]
+  workerEvents: Array<{ event: string, pid?: number }>
+  history: { t: number[], jobs: Record<string, number[]> }
+}
+
+async function snapshot (s: DashboardServer): Promise<Snapshot> {
+  const res = await within(fetch(new URL('api/status', s.url)), 5000, 'an answer from /api/status')
+  expect([res.status, res.headers.get('content-type')]).toEqual([200, 'application/json'])
+  return await res.json() as Snapshot
+}
+
+/** Reads `/api/status` until `match` holds. */
+async function snapshotUntil (s: DashboardServer, match: (snap: Snapshot) => boolean, what: string, timeout = 15_000): Promise<Snapshot> {
+  const deadline = Date.now() + timeout
+  for (;;) {
+    const snap = await snapshot(s)
+    if (match(snap)) return snap
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(snap).slice(0, 2000)}`)
+  }
+}
+
+describe('nsz serve --dashboard: the API', () => {
+  it('answers the status as JSON, streams it, serves the page\'s files, and counts rolling restarts', async () => {
+    const s = await serveDashboard(['--min-servers', '1', '--max-servers', '1', '--min-spare-servers', '0', '--job-timeout', '5'], 1)
+    const first = await snapshot(s)
+    expect(first.status.pid).toBe(s.pid)
+    expect(first.status.children.map((c) => c.pid)).toEqual(childPids(s.pid))
+    expect(first).toMatchObject({ generation: 0, actionsEnabled: false, errors: [], options: { minServers: 1, maxServers: 1, jobTimeout: 5000, concurrency: 1 } })
+    expect(first.services).toEqual([{ name: 'default', workers: 1, idle: 1, queued: 0, oldestWait: null }])
+    expect(first.history.t).toHaveLength(300)
+
+    // One worker, three jobs of 1.5 s: two wait, and the service says so.
+    const client = new NszClient(s.frontend)
+    const jobs = Promise.all([1, 2, 3].map(() => client.call('default', 'sleep 1500')))
+    const busy = await snapshotUntil(s, (snap) => snap.services[0]!.queued === 2, 'two requests waiting')
+    expect(busy.services[0]!.idle).toBe(0)
+    expect(busy.services[0]!.oldestWait).toBeGreaterThanOrEqual(0)
+    expect((await jobs).map((r) => r.status)).toEqual([200, 200, 200])
+    const done = await snapshotUntil(s, (snap) => snap.services[0]!.queued === 0, 'the queue empty')
+    expect(done.history.jobs['200']!.reduce((a, b) => a + b)).toBe(3)
+
+    // The live stream: the snapshot at once.
+    const abort = new AbortController()
+    const res = await within(fetch(new URL('api/events', s.url), { signal: abort.signal }), 5000, 'the stream to open')
+    expect([res.status, res.headers.get('content-type')]).toEqual([200, 'text/event-stream'])
+    const reader = res.body!.getReader()
+    let text = ''
+    while (!text.includes('\n\nevent: status\ndata: ') || !text.endsWith('\n\n')) text += new TextDecoder().decode((await within(reader.read(), 5000, 'the first snapshot')).value)
+    expect(text.startsWith('retry: 2000\n\nevent: status\ndata: {')).toBe(true)
+    expect((JSON.parse(text.split('data: ')[1]!) as Snapshot).status.pid).toBe(s.pid)
+    abort.abort()
+
+    // The page and its files; the other paths and methods.
+    const page = await fetch(s.url)
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8'])
+    expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'self';/)
+    expect(await page.text()).toContain('<script type="module" src="dashboard.js"></script>')
+    for (const file of ['dashboard.js', 'charts.js', 'dashboard.css', 'vendor/uPlot.esm.js', 'vendor/uPlot.min.css']) {
+      expect([file, (await fetch(new URL(file, s.url))).status]).toEqual([file, 200])
+    }
+    const answers = await Promise.all([
+      fetch(new URL('api/status', s.url), { method: 'POST' }),
+      fetch(new URL('api/actions/more', s.url)),
+      fetch(new URL('api/actions/more', s.url), { method: 'POST' }),
+      fetch(new URL('nothing', s.url))
+    ])
+    expect(answers.map((a) => a.status)).toEqual([405, 405, 403, 404])
+    expect(await answers[2]!.json()).toEqual({ error: 'actions are off (dashboardActions)' })
+
+    // HUP: a rolling restart, counted as a generation.
+    const [old] = childPids(s.pid)
+    s.proc.proc.kill('SIGHUP')
+    const restarted = await snapshotUntil(s, (snap) => snap.generation === 1 && snap.status.children.length === 1 && snap.status.children[0]!.pid !== old, 'the restart')
+    const fresh = restarted.status.children[0]!.pid
+    expect(restarted.workerEvents.filter((e) => e.pid === old && e.event === 'exit')).toEqual([{ event: 'exit', host: 'local', pid: old, reason: 'exit 0', at: expect.any(Number) }])
+    // Started before the old one left: it replaces no exited child.
+    expect(restarted.workerEvents.filter((e) => e.pid === fresh)).toEqual([{ event: 'spawn', host: 'local', pid: fresh, at: expect.any(Number) }])
+
+    s.proc.proc.kill('SIGTERM')
+    expect(await s.proc.exited()).toBe(0)
+    await groupGone(s.pid)
+  })
+})
