@@ -5,12 +5,14 @@
  * actions unless they are on and the token is given.
  */
 import { writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { Page } from 'playwright-core'
 import { groupGone, skipWithoutBrowser, tempDir } from '@net-server/test-support'
 import { NszClient } from '../support/broker.js'
-import { logged } from '../support/cli.js'
+import { logged, nsz } from '../support/cli.js'
+import { fixture } from '../support/fixture.js'
 import { childPids, openDashboard, pageUntil, serveDashboard, shownLocalPids, shownWorkers, type DashboardServer } from '../support/dashboard.js'
 
 const TOKEN = 'dashboard-test-token-0123'
@@ -115,5 +117,35 @@ describe.skipIf(skipWithoutBrowser('the dashboard\'s browser tests'))('the dashb
     expect(logged(s.proc, /^dashboard: action 'more' from 127\.0\.0\.1 refused: wrong or missing token$/)).toHaveLength(1)
     expect(s.proc.stderr).not.toContain(TOKEN)
     await stopServer(s)
+  })
+
+  it('tells the broker\'s own workers from a remote pool\'s, and marks a remote worker that left', async () => {
+    const s = await serveDashboard(['--min-servers', '1', '--max-servers', '1', '--min-spare-servers', '0', '--insecure-backend', '--heartbeat-interval', '0.1'], 1)
+    const pool = nsz(['worker', '--connect', s.backend, '--min-servers', '2', '--max-servers', '2', '--min-spare-servers', '0', '--heartbeat-interval', '0.1', '--log-level', '1', fixture('cli-app.js')])
+    await pool.line(/^ready workers=2$/)
+    const page = await openDashboard(s.url)
+
+    const remotePids = childPids(pool.pid)
+    expect(remotePids).toHaveLength(2)
+    const split = async (): Promise<{ local: number[], remote: number[], hosts: string[] }> => {
+      const rows = (await shownWorkers(page)).filter((r) => r.state !== 'gone')
+      const hosts = await page.$$eval('#workers tbody tr[data-host="remote"] .badge', (els) => els.map((e) => (e as unknown as { textContent: string }).textContent))
+      return { local: rows.filter((r) => r.host === 'local').map((r) => r.pid).sort(), remote: rows.filter((r) => r.host === 'remote').map((r) => r.pid).sort((a, b) => a - b), hosts }
+    }
+    await pageUntil(page, async () => (await split()).remote.length === 2, 'the two remote workers')
+    expect(await split()).toEqual({ local: childPids(s.pid), remote: remotePids, hosts: [hostname(), hostname()] })
+    expect(await text(page, '#workers-count')).toBe('1 + 2 remote')
+
+    // A remote worker killed: its broker drops it when a send to it fails or its heartbeats stop, and the page marks it.
+    const victim = remotePids[0]!
+    process.kill(victim, 'SIGKILL')
+    await pageUntil(page, async () => (await shownWorkers(page)).some((r) => r.pid === victim && r.host === 'remote' && r.state === 'gone' && /^left \((unreachable|expired)\) /.test(r.note)),
+      `remote worker ${victim} gone`)
+
+    for (const proc of [pool, s.proc]) {
+      proc.proc.kill('SIGTERM')
+      expect(await proc.exited()).toBe(0)
+      await groupGone(proc.pid)
+    }
   })
 })
