@@ -3,7 +3,9 @@
  * Takes the screenshot of the dashboard that docs/dashboard.md and the README show:
  * `node bench/dashboard-screenshot.js [out.png]` (or `pnpm screenshot:dashboard` from
  * the repository root, after `pnpm build`) starts `nsz serve --dashboard` on loopback
- * ports it picks, puts it under a mixed load (jobs of a few ms, some failing with 500,
+ * ports it picks, with a pool of two more workers (`nsz worker --connect`, admitted by
+ * `--insecure-backend`, on loopback only) so that the page shows remote workers beside
+ * local ones, puts it under a mixed load (jobs of a few ms, some failing with 500,
  * a few past --job-timeout for 504), kills one worker so that the page shows it gone
  * and its replacement, then opens the page in Debian's chromium (playwright-core, no
  * browser download; `CHROMIUM=/path` for another one) and writes the PNG, by default
@@ -32,16 +34,21 @@ const dir = mkdtempSync(join(tmpdir(), 'nsz-screenshot-'))
 const conf = join(dir, 'nsz.conf')
 writeFileSync(conf, 'dashboard_token demo-token-0123456789\n', { mode: 0o600 })
 const server = spawn(process.execPath, [nszPath, 'serve', '--port', '0,0', '--min-servers', '4', '--max-servers', '6', '--concurrency', '2',
-  '--job-timeout', '1', '--metrics-port', '0', '--dashboard', '--dashboard-actions', '--conf-file', conf, '--log-level', '1', app('dashboard-demo')],
+  '--job-timeout', '1', '--metrics-port', '0', '--dashboard', '--dashboard-actions', '--conf-file', conf, '--insecure-backend', '--log-level', '0', app('dashboard-demo')],
 { cwd: rootDir, stdio: ['ignore', 'pipe', 'inherit'], detached: true })
-const stopServer = () => { try { process.kill(-server.pid, 'SIGTERM') } catch { /* gone already */ } }
+const started = [server]
+const stopServer = () => {
+  for (const proc of started) {
+    try { process.kill(-proc.pid, 'SIGTERM') } catch { /* gone already */ }
+  }
+}
 process.on('exit', stopServer)
 
 /** The lines `nsz serve` prints at start, by key: `listening`, `dashboard`, `ready`. */
-async function startLines () {
+async function startLines (proc) {
   const lines = {}
   const timer = setTimeout(() => { throw new Error(`nsz serve did not start within 30 s: ${JSON.stringify(lines)}`) }, 30_000)
-  for await (const line of createInterface({ input: server.stdout })) {
+  for await (const line of createInterface({ input: proc.stdout })) {
     const [key, ...rest] = line.split(' ')
     lines[key] = rest.join(' ')
     if (key === 'ready') break
@@ -50,16 +57,21 @@ async function startLines () {
   return lines
 }
 
-const lines = await startLines()
+const lines = await startLines(server)
 const frontend = /frontend=(\S+)/.exec(lines.listening)[1]
+const backend = /backend=(\S+)/.exec(lines.listening)[1]
+const pool = spawn(process.execPath, [nszPath, 'worker', '--connect', backend, '--min-servers', '2', '--max-servers', '2', '--concurrency', '2', '--log-level', '0', app('dashboard-demo')],
+  { cwd: rootDir, stdio: ['ignore', 'pipe', 'inherit'], detached: true })
+started.push(pool)
+await startLines(pool)
 const url = /url=(\S+)/.exec(lines.dashboard)[1]
 console.error(`dashboard at ${url}; load for ${loadSeconds} s`)
 
-// Eight clients in a loop; each job is mostly a short one, now and then a failure,
+// Sixteen clients in a loop; each job is mostly a short one, now and then a failure,
 // and about every 8 s one that hangs.
 const load = { running: true }
 let nextHang = Date.now() + 5000
-const clients = Array.from({ length: 8 }, () => new Client({ endpoint: frontend, timeout: 5000, retries: 0 }))
+const clients = Array.from({ length: 16 }, () => new Client({ endpoint: frontend, timeout: 5000, retries: 0 }))
 const loops = clients.map(async (client, i) => {
   while (load.running) {
     const hang = Date.now() > nextHang
@@ -93,6 +105,6 @@ try {
   await Promise.all(loops)
   for (const c of clients) c.close()
   stopServer()
-  await once(server, 'exit')
+  await Promise.all([once(server, 'exit'), once(pool, 'exit')])
   rmSync(dir, { recursive: true, force: true })
 }

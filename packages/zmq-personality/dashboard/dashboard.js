@@ -89,7 +89,7 @@ function renderWorkers (snap) {
   for (const w of s.remote) {
     const join = joins.get(w.id)
     const late = join !== undefined && join.at - started > 5000
-    rows.push(row([w.pid ?? '-', badge(w.host ?? 'remote', 'remote'), { text: w.state, class: `state-${w.state}` }, `${w.running}/${w.slots}`, w.served, age(w.age), { text: late ? 'new' : '', class: 'note' }],
+    rows.push(row([w.pid ?? '-', badge(`remote ${w.host ?? '?'}`, 'remote'), { text: w.state, class: `state-${w.state}` }, `${w.running}/${w.slots}`, w.served, age(w.age), { text: late ? 'new' : '', class: 'note' }],
       { pid: String(w.pid ?? ''), host: 'remote', id: w.id, state: w.state, class: late ? 'new' : '' }))
   }
   const present = new Set(s.children.map((c) => c.pid))
@@ -98,7 +98,7 @@ function renderWorkers (snap) {
       rows.push(row([e.pid, badge('local', 'local'), 'gone', '-', '-', '-', { text: `exited (${e.reason}) ${age((now - e.at) / 1000)} ago`, class: 'note' }],
         { pid: String(e.pid), host: 'local', state: 'gone', class: 'gone' }))
     } else if (e.event === 'gone' && !s.remote.some((w) => w.id === e.id)) {
-      rows.push(row([e.pid ?? '-', badge(e.hostname ?? 'remote', 'remote'), 'gone', '-', '-', '-', { text: `left (${e.reason}) ${age((now - e.at) / 1000)} ago`, class: 'note' }],
+      rows.push(row([e.pid ?? '-', badge(`remote ${e.hostname ?? '?'}`, 'remote'), 'gone', '-', '-', '-', { text: `left (${e.reason}) ${age((now - e.at) / 1000)} ago`, class: 'note' }],
         { pid: String(e.pid ?? ''), host: 'remote', id: e.id, state: 'gone', class: 'gone' }))
     }
   }

@@ -133,7 +133,7 @@ describe.skipIf(skipWithoutBrowser('the dashboard\'s browser tests'))('the dashb
       return { local: rows.filter((r) => r.host === 'local').map((r) => r.pid).sort(), remote: rows.filter((r) => r.host === 'remote').map((r) => r.pid).sort((a, b) => a - b), hosts }
     }
     await pageUntil(page, async () => (await split()).remote.length === 2, 'the two remote workers')
-    expect(await split()).toEqual({ local: childPids(s.pid), remote: remotePids, hosts: [hostname(), hostname()] })
+    expect(await split()).toEqual({ local: childPids(s.pid), remote: remotePids, hosts: [`remote ${hostname()}`, `remote ${hostname()}`] })
     expect(await text(page, '#workers-count')).toBe('1 + 2 remote')
 
     // A remote worker killed: its broker drops it when a send to it fails or its heartbeats stop, and the page marks it.
