@@ -32,10 +32,23 @@ export interface DashboardHost {
   log (level: LogLevel, message: string): void
 }
 
-/** Whether actions are on, and the token they need. */
+/** Whether actions are on, the token they need, and whether the endpoint listens on loopback only. */
 export interface DashboardAccess {
   readonly actions: boolean
   readonly token: string | undefined
+  /** True when bound to a loopback address: then only requests for a loopback host name are answered. */
+  readonly loopback: boolean
+}
+
+/** A name or address of this machine's loopback: `localhost`, `127.x.x.x`, `::1`. */
+export function isLoopbackName (name: string): boolean {
+  return name === 'localhost' || name === '::1' || /^127(\.\d{1,3}){3}$/.test(name)
+}
+
+/** A `Host` header that names this machine's loopback (`localhost:9464`, `127.0.0.1`, `[::1]:9464`). */
+export function isLoopbackHost (host: string | undefined): boolean {
+  if (host === undefined) return false
+  return isLoopbackName(host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d*$/, ''))
 }
 
 interface StaticFile {
@@ -107,14 +120,21 @@ export class DashboardEndpoint {
 
   /** Answers `req` when its path is the dashboard's; false for any other path. */
   handle (req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    const ours = path.startsWith('/api/') || this.#files.has(path)
+    if (ours && this.#access.loopback && !isLoopbackHost(req.headers.host)) {
+      // A page elsewhere whose name was made to resolve to 127.0.0.1 (DNS rebinding) must not read the pool.
+      json(res, 421, { error: 'the dashboard listens on loopback and answers requests for localhost or 127.0.0.1 only (a proxy must send such a Host header)' })
+      return true
+    }
     if (path.startsWith('/api/actions/')) {
       this.#action(req, res, path.slice('/api/actions/'.length))
       return true
     }
     const file = this.#files.get(path)
     if (file === undefined && path !== '/api/status' && path !== '/api/events') return false
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      json(res, 405, { error: `${path} answers GET only` }, { allow: 'GET, HEAD' })
+    // HEAD for the files only: a stream opened by HEAD would be held for nothing.
+    if (req.method !== 'GET' && !(req.method === 'HEAD' && file !== undefined)) {
+      json(res, 405, { error: `${path} answers GET only` }, { allow: file === undefined ? 'GET' : 'GET, HEAD' })
       return true
     }
     if (file !== undefined) res.writeHead(200, { ...SAFE_HEADERS, 'content-type': file.type }).end(req.method === 'HEAD' ? undefined : file.body)

@@ -8,7 +8,7 @@
 import type { EventEmitter } from 'eventemitter3'
 import type { LogLevel, ServerEvents } from '@net-server/core'
 import type { Broker } from './broker.js'
-import { DashboardEndpoint, type DashboardActionName } from './dashboard-endpoint.js'
+import { DashboardEndpoint, isLoopbackName, type DashboardActionName } from './dashboard-endpoint.js'
 import { DashboardState, type DashboardMemory } from './dashboard-state.js'
 import { ServerMetrics } from './metrics.js'
 import { serveMetrics } from './metrics-endpoint.js'
@@ -126,7 +126,7 @@ function dashboardOf (server: HttpEndpointServer, broker: Broker, host: HttpEndp
     act: (action) => act(server, action),
     record: (action, from, result) => { state.action(action, from, result) },
     log: (level, message) => { server.log(level, message) }
-  }, { actions: o.dashboardActions, token: o.dashboardToken })
+  }, { actions: o.dashboardActions, token: o.dashboardToken, loopback: isLoopbackName(o.metricsHost) })
   state.onChange(() => { endpoint.changed() })
   // Children the pool told to stop: their exit owes no replacement.
   const stopping = new Set<number>()

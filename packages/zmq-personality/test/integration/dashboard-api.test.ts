@@ -3,6 +3,7 @@
  * stream at `/api/events`, the page's files, and the answers to wrong methods and
  * paths. The page itself is tested in a browser (`dashboard-browser.test.ts`).
  */
+import { request } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import { groupGone, within } from '@net-server/test-support'
 import { NszClient } from '../support/broker.js'
@@ -23,6 +24,18 @@ async function snapshot (s: DashboardServer): Promise<Snapshot> {
   const res = await within(fetch(new URL('api/status', s.url)), 5000, 'an answer from /api/status')
   expect([res.status, res.headers.get('content-type')]).toEqual([200, 'application/json'])
   return await res.json() as Snapshot
+}
+
+/** `GET url` with the `Host` header `host` (fetch may not set it): the status and the body. */
+async function getWithHost (url: URL, host: string): Promise<[number, string]> {
+  return await within(new Promise((resolve, reject) => {
+    request(url, { headers: { host } }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => { body += chunk })
+      res.on('end', () => { resolve([res.statusCode ?? 0, body]) })
+    }).on('error', reject).end()
+  }), 5000, `an answer from ${url.href}`)
 }
 
 /** Reads `/api/status` until `match` holds. */
@@ -82,6 +95,13 @@ describe('nsz serve --dashboard: the API', () => {
     ])
     expect(answers.map((a) => a.status)).toEqual([405, 405, 403, 404])
     expect(await answers[2]!.json()).toEqual({ error: 'actions are off (dashboardActions)' })
+
+    // On loopback, a request for another host name (DNS rebinding) is refused; /metrics is not the dashboard's.
+    const rebound = '{"error":"the dashboard listens on loopback and answers requests for localhost or 127.0.0.1 only (a proxy must send such a Host header)"}\n'
+    expect(await getWithHost(new URL('api/status', s.url), 'rebound.example')).toEqual([421, rebound])
+    expect(await getWithHost(new URL(s.url), 'rebound.example:80')).toEqual([421, rebound])
+    expect((await getWithHost(new URL('api/status', s.url), `localhost:${new URL(s.url).port}`))[0]).toBe(200)
+    expect((await getWithHost(new URL('metrics', s.url), 'rebound.example'))[0]).toBe(200)
 
     // HUP: a rolling restart, counted as a generation.
     const [old] = childPids(s.pid)

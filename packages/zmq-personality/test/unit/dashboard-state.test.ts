@@ -3,6 +3,7 @@ import { zmqServerOptionSpecs } from '@net-server/zmq'
 import { HISTORY_SECONDS, JobHistory } from '../../src/dashboard-history.js'
 import { DashboardState, MAX_ERRORS, RECENT_MS } from '../../src/dashboard-state.js'
 import { checkDashboardOptions } from '../../src/server-options.js'
+import { isLoopbackHost } from '../../src/dashboard-endpoint.js'
 
 /** A clock the test moves. */
 function clock (start = 1_700_000_000_000): { now: () => number, advance: (ms: number) => void } {
@@ -134,5 +135,14 @@ describe('DashboardState', () => {
     ])
     c.advance(RECENT_MS + 1)
     expect(s.memory().workerEvents).toEqual([])
+  })
+})
+
+describe('isLoopbackHost', () => {
+  it.each<[string | undefined, boolean]>([
+    ['127.0.0.1:9464', true], ['127.0.0.1', true], ['127.1.2.3:80', true], ['localhost:9464', true], ['localhost', true], ['[::1]:9464', true], ['[::1]', true],
+    ['rebound.example:9464', false], ['127.0.0.1.example', false], ['10.0.0.1:9464', false], ['[::2]:9464', false], ['', false], [undefined, false]
+  ])('%j: %s', (host, loopback) => {
+    expect(isLoopbackHost(host)).toBe(loopback)
   })
 })
