@@ -39,10 +39,8 @@ export interface HttpEndpointHost {
 
 /** A listening endpoint. */
 export interface HttpEndpoint {
-  /** `http://host:port/metrics`. */
-  readonly metricsUrl: string
-  /** `http://host:port/`, with `dashboard`. */
-  readonly dashboardUrl: string | undefined
+  /** `metricsUrl`, `http://host:port/metrics`, and with `dashboard`, `dashboardUrl`, `http://host:port/`. */
+  readonly urls: { readonly metricsUrl: string, readonly dashboardUrl?: string }
   close (): Promise<void>
 }
 
@@ -98,8 +96,7 @@ export async function serveHttp (server: HttpEndpointServer, broker: Broker, hos
   server.log(2, `metrics at ${endpoint.url}`)
   if (dashboardUrl !== undefined) server.log(2, `dashboard at ${dashboardUrl}${o.dashboardActions ? ' (actions on)' : ''}`)
   return {
-    metricsUrl: endpoint.url,
-    dashboardUrl,
+    urls: { metricsUrl: endpoint.url, ...(dashboardUrl === undefined ? {} : { dashboardUrl }) },
     close: async () => {
       dashboard?.close()
       await endpoint.close()

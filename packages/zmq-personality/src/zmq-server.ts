@@ -90,12 +90,12 @@ export class ZmqServer<
 
   /** The URL Prometheus scrapes (`http://127.0.0.1:9464/metrics`), in the parent once bound with `metricsPort`; `undefined` otherwise. */
   get metricsUrl (): string | undefined {
-    return this.#http?.metricsUrl
+    return this.#http?.urls.metricsUrl
   }
 
   /** The dashboard's URL (`http://127.0.0.1:9464/`), in the parent once bound with `dashboard`; `undefined` otherwise. */
   get dashboardUrl (): string | undefined {
-    return this.#http?.dashboardUrl
+    return this.#http?.urls.dashboardUrl
   }
 
   /** The broker, in the parent once bound; `undefined` in a worker. */
@@ -228,7 +228,8 @@ export class ZmqServer<
     if (security.serverKey !== undefined) this.log(2, `CURVE on ${security.curve === 'both' ? 'frontend and backend' : security.curve}: server public key ${security.serverKey}`)
     this.#watchBroker(broker)
     await this.bindStatusEndpoint()
-    if (o.metricsPort !== undefined) await this.#serveHttp(broker)
+    // Prometheus metrics and, with `dashboard`, the dashboard (`server-http.ts`).
+    if (o.metricsPort !== undefined) this.#http = await serveHttp(this, broker, { appServices: [...this.services.keys()], isLocal: (worker) => this.#isLocal(worker) })
     this.log(2, `broker listening: frontend ${this.#endpoints.frontend}, backend ${this.#endpoints.backend}`)
   }
 
@@ -239,11 +240,6 @@ export class ZmqServer<
   protected override async postBind (): Promise<void> {
     await super.postBind()
     if (this.#backend !== undefined) this.log(3, `local workers join the backend on ${await this.#local.bind(this.#backend)}`)
-  }
-
-  /** Serves the Prometheus endpoint and, with `dashboard`, the dashboard (`server-http.ts`). */
-  async #serveHttp (broker: Broker): Promise<void> {
-    this.#http = await serveHttp(this, broker, { appServices: [...this.services.keys()], isLocal: (worker) => this.#isLocal(worker) })
   }
 
   #watchBroker (broker: Broker): void {
@@ -339,7 +335,8 @@ export class ZmqServer<
       jobsPerSecond: this.#rate.perSecond(),
       startedAt: this.#startedAt,
       childSpawns: this.#childCounts.spawns,
-      childExits: this.#childCounts.exits
+      childExits: this.#childCounts.exits,
+      urls: this.#http?.urls ?? {}
     })
   }
 

@@ -26,6 +26,7 @@ describe('nsz: bad input gets one line on stderr, a non-zero exit and no process
     ['a concurrency of 0', ['serve', '--concurrency', '0'], 2, /^nsz: --concurrency must be an integer from 1 to 1024, got 0$/],
     ['a concurrency past 1024', ['worker', '--connect', 'tcp://127.0.0.1:1', '--concurrency', '1025'], 2, /^nsz: --concurrency must be an integer from 1 to 1024, got 1025$/],
     ['a concurrency that is not whole', ['serve', '--concurrency', '2.5'], 2, /^nsz: --concurrency must be an integer, got 2\.5$/],
+    ['nsz dashboard without a server to ask', ['dashboard'], 2, /^nsz: nsz dashboard needs --pid-file FILE \(the one nsz serve was started with\) or --control ENDPOINT$/],
     ['the dashboard without the metrics endpoint', ['serve', '--dashboard'], 2, /^nsz: --dashboard needs --metrics-port: the dashboard is served at \/ of the metrics endpoint$/],
     ['dashboard actions without a token', ['serve', '--metrics-port', '0', '--dashboard', '--dashboard-actions'], 2, /^nsz: --dashboard-actions needs --dashboard-token: actions are taken only for requests that carry it$/],
     ['dashboard actions without the dashboard', ['serve', '--metrics-port', '0', '--dashboard-actions'], 2, /^nsz: --dashboard-actions needs --dashboard$/],

@@ -4,9 +4,11 @@
  * paths. The page itself is tested in a browser (`dashboard-browser.test.ts`).
  */
 import { request } from 'node:http'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { groupGone, within } from '@net-server/test-support'
+import { groupGone, tempDir, within } from '@net-server/test-support'
 import { NszClient } from '../support/broker.js'
+import { runNsz, serve, statusJson } from '../support/cli.js'
 import { childPids, serveDashboard, type DashboardServer } from '../support/dashboard.js'
 
 interface Snapshot {
@@ -50,7 +52,11 @@ async function snapshotUntil (s: DashboardServer, match: (snap: Snapshot) => boo
 
 describe('nsz serve --dashboard: the API', () => {
   it('answers the status as JSON, streams it, serves the page\'s files, and counts rolling restarts', async () => {
-    const s = await serveDashboard(['--min-servers', '1', '--max-servers', '1', '--min-spare-servers', '0', '--job-timeout', '5'], 1)
+    const pidFile = join(tempDir(), 'nsz.pid')
+    const s = await serveDashboard(['--min-servers', '1', '--max-servers', '1', '--min-spare-servers', '0', '--job-timeout', '5', '--pid-file', pidFile], 1)
+    // nsz dashboard prints the URL; nsz status --json has it too.
+    expect(await runNsz(['dashboard', '--pid-file', pidFile])).toEqual({ code: 0, stdout: `${s.url}\n`, stderr: '' })
+    expect(await statusJson(pidFile)).toMatchObject({ metricsUrl: `${s.url}metrics`, dashboardUrl: s.url })
     const first = await snapshot(s)
     expect(first.status.pid).toBe(s.pid)
     expect(first.status.children.map((c) => c.pid)).toEqual(childPids(s.pid))
@@ -115,5 +121,16 @@ describe('nsz serve --dashboard: the API', () => {
     s.proc.proc.kill('SIGTERM')
     expect(await s.proc.exited()).toBe(0)
     await groupGone(s.pid)
+  })
+
+  it('nsz dashboard says so when the server serves no dashboard', async () => {
+    const pidFile = join(tempDir(), 'nsz.pid')
+    const { proc } = await serve(['--min-servers', '0', '--max-servers', '0', '--metrics-port', '0', '--pid-file', pidFile, '--log-level', '1'])
+    await proc.line(/^ready workers=0$/)
+    expect(await runNsz(['dashboard', '--pid-file', pidFile])).toEqual({ code: 1, stdout: '', stderr: 'nsz: the server serves no dashboard: start it with --metrics-port PORT --dashboard\n' })
+    expect((await statusJson(pidFile)).dashboardUrl).toBeUndefined()
+    proc.proc.kill('SIGTERM')
+    expect(await proc.exited()).toBe(0)
+    await groupGone(proc.pid)
   })
 })
