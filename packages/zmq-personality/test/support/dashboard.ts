@@ -41,7 +41,12 @@ export async function openDashboard (url: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
   const errors: string[] = []
   page.on('pageerror', (err) => { errors.push(err.message) })
-  onTestFinished(() => { if (errors.length > 0) throw new Error(`the page threw: ${errors.join('; ')}`) })
+  // Console errors too: a file that did not load, a content security policy violation;
+  // not the refusals of the actions that the tests ask for on purpose.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.location().url.includes('/api/actions/')) errors.push(`${message.text()} (${message.location().url})`)
+  })
+  onTestFinished(() => { if (errors.length > 0) throw new Error(`the page had errors: ${errors.join('; ')}`) })
   await page.goto(url)
   await rendered(page, 1)
   return page
