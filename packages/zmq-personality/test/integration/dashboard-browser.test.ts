@@ -37,7 +37,8 @@ async function stopServer (s: DashboardServer): Promise<void> {
   await groupGone(s.pid)
 }
 
-describe.skipIf(skipWithoutBrowser('the dashboard\'s browser tests'))('the dashboard in a browser', () => {
+// A browser beside a pool on a busy machine: more time than the suite's default.
+describe.skipIf(skipWithoutBrowser('the dashboard\'s browser tests'))('the dashboard in a browser', { timeout: 90_000 }, () => {
   it('shows the children\'s pids, jobs moving the counters and the chart, a killed worker gone and replaced, a 504 among the errors; actions off refuse', async () => {
     const s = await serveDashboard(['--min-servers', '2', '--max-servers', '2', '--min-spare-servers', '0', '--job-timeout', '0.5'], 2)
     const page = await openDashboard(s.url)

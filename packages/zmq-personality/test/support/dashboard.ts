@@ -53,7 +53,7 @@ export async function openDashboard (url: string): Promise<Page> {
 }
 
 /** Waits until the page has rendered `n` snapshots. */
-export async function rendered (page: Page, n: number, timeout = 10_000): Promise<void> {
+export async function rendered (page: Page, n: number, timeout = 20_000): Promise<void> {
   await page.waitForFunction((least) => Number(document.body.dataset.renders ?? 0) >= least, n, { timeout })
 }
 
@@ -80,7 +80,7 @@ export async function shownLocalPids (page: Page): Promise<number[]> {
 }
 
 /** Waits until `check` of the page's state holds, naming `what` when it does not in time. */
-export async function pageUntil (page: Page, check: () => Promise<boolean>, what: string, timeout = 10_000): Promise<void> {
+export async function pageUntil (page: Page, check: () => Promise<boolean>, what: string, timeout = 20_000): Promise<void> {
   const deadline = Date.now() + timeout
   for (;;) {
     if (await check()) return
