@@ -17,7 +17,7 @@ interface Snapshot {
   services: Array<{ name: string, workers: number, idle: number, queued: number, oldestWait: number | null }>
   options: Record<string, unknown>
   actionsEnabled: boolean
-  errors: unknown[]
+  errors: Array<{ at: number, kind: string, detail: string, count: number, status?: number }>
   workerEvents: Array<{ event: string, pid?: number }>
   history: { t: number[], jobs: Record<string, number[]> }
 }
@@ -53,7 +53,7 @@ async function snapshotUntil (s: DashboardServer, match: (snap: Snapshot) => boo
 describe('nsz serve --dashboard: the API', () => {
   it('answers the status as JSON, streams it, serves the page\'s files, and counts rolling restarts', async () => {
     const pidFile = join(tempDir(), 'nsz.pid')
-    const s = await serveDashboard(['--min-servers', '1', '--max-servers', '1', '--min-spare-servers', '0', '--job-timeout', '5', '--pid-file', pidFile], 1)
+    const s = await serveDashboard(['--min-servers', '1', '--max-servers', '1', '--min-spare-servers', '0', '--job-timeout', '5', '--max-message-size', '1000', '--pid-file', pidFile], 1)
     // nsz dashboard prints the URL; nsz status --json has it too.
     expect(await runNsz(['dashboard', '--pid-file', pidFile])).toEqual({ code: 0, stdout: `${s.url}\n`, stderr: '' })
     expect(await statusJson(pidFile)).toMatchObject({ metricsUrl: `${s.url}metrics`, dashboardUrl: s.url })
@@ -73,6 +73,14 @@ describe('nsz serve --dashboard: the API', () => {
     expect((await jobs).map((r) => r.status)).toEqual([200, 200, 200])
     const done = await snapshotUntil(s, (snap) => snap.services[0]!.queued === 0, 'the queue empty')
     expect(done.history.jobs['200']!.reduce((a, b) => a + b)).toBe(3)
+
+    // Refused input is among the last errors, with its time.
+    const before = Date.now()
+    expect((await client.call('default', 'x'.repeat(2000))).status).toBe(413)
+    const refused = await snapshotUntil(s, (snap) => snap.errors.length === 1, 'the refusal among the errors')
+    expect(refused.errors).toEqual([{ at: expect.any(Number), first: expect.any(Number), kind: 'refused:tooLarge', detail: expect.stringMatching(/1000/), count: 1 }])
+    expect(refused.errors[0]!.at).toBeGreaterThanOrEqual(before)
+    expect(refused.errors[0]!.at).toBeLessThanOrEqual(Date.now())
 
     // The live stream: the snapshot at once.
     const abort = new AbortController()
