@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { Dealer } from 'zeromq'
 import { connectSocket } from './connect.js'
-import { badReplyError, closedError, socketError, statusError, timeoutError } from './errors.js'
+import { badReplyError, closedError, connectionLostError, socketError, statusError, timeoutError } from './errors.js'
 import {
   type BaseClientOptions, type RequestOptions, type ResolvedBaseClientOptions,
   checkPositiveInteger, resolveBaseOptions, resolveRequestOptions
@@ -36,8 +36,10 @@ export const clientDefaults = {
 export interface ClientStats {
   /** Messages sent, resends included. */
   readonly sent: number
-  /** Resends after a timeout. */
+  /** Resends after a timeout, or after the connection dropped. */
   readonly retried: number
+  /** Connections to the broker that dropped while this client was open. */
+  readonly connectionsLost: number
   /** Replies matched to a waiting request. */
   readonly received: number
   /** Replies dropped because nothing waits for their id any more: late or duplicate. */
@@ -72,9 +74,18 @@ interface Pending {
   timer: NodeJS.Timeout | undefined
   /** In the send queue and not yet handed to the socket. */
   unsent: boolean
+  /** How many connections had dropped when it was last handed to the socket. */
+  sentAfter: number
 }
 
 const REQUEST_ID_LENGTH = 8
+
+/**
+ * How long after a connection drops the requests sent on it are resent (ms): the
+ * replies that came before the drop are read first, so that a request already
+ * answered is not sent again.
+ */
+const RESEND_AFTER_DROP_MS = 25
 
 /**
  * A client that keeps many requests in flight on one DEALER socket, in the project's
@@ -85,6 +96,11 @@ const REQUEST_ID_LENGTH = 8
  * `retries` times, then rejects with `NSZ_ERR_CLIENT_TIMEOUT`; whichever reply comes
  * first settles it, and later copies are dropped (counted in {@link stats}). Delivery is
  * therefore at least once: with `retries` > 0 a slow job can run more than once.
+ *
+ * When the connection to the broker drops (the broker restarts, the link fails), no
+ * reply can come for the requests sent on it: each is sent again at once (it waits in
+ * the socket until the connection is back) as one of its `retries`, or rejects with
+ * `NSZ_ERR_CLIENT_CONNECTION_LOST` when it has none left.
  *
  * At most `maxInFlight` requests are on the wire; more wait their turn, first in first
  * out, and their timeout starts when they are sent. Close the client when done: its
@@ -118,6 +134,10 @@ export class Client {
   #late = 0
   #foreign = 0
   #malformed = 0
+  /** Connections that dropped after their handshake; a request sent before the latest may be lost. */
+  #drops = 0
+  #established = false
+  #resendTimer: NodeJS.Timeout | undefined
 
   /**
    * Validates the options, connects a DEALER socket (connecting does not wait for the
@@ -131,7 +151,11 @@ export class Client {
     }
     this.#prefixBytes = randomBytes(4)
     this.#prefix = this.#prefixBytes.readUInt32BE(0)
-    this.#socket = connectSocket(new Dealer(), this.#options)
+    // Watched before it connects, so that the first handshake is seen.
+    const socket = new Dealer()
+    socket.events.on('handshake', () => { this.#established = true })
+    socket.events.on('disconnect', this.#onDisconnect)
+    this.#socket = connectSocket(socket, this.#options)
     this.#receive().catch(() => {})
   }
 
@@ -150,6 +174,7 @@ export class Client {
     return {
       sent: this.#sent,
       retried: this.#retried,
+      connectionsLost: this.#drops,
       received: this.#received,
       late: this.#late,
       foreign: this.#foreign,
@@ -205,7 +230,8 @@ export class Client {
         state: QUEUED,
         attempts: 0,
         timer: undefined,
-        unsent: false
+        unsent: false,
+        sentAfter: 0
       }
       if (signal !== undefined) {
         p.onAbort = () => this.#settle(p, signal.reason)
@@ -227,6 +253,7 @@ export class Client {
   close (): void {
     if (this.#closed) return
     this.#closed = true
+    clearTimeout(this.#resendTimer)
     this.#socket.close()
     for (const p of this.#inFlight.values()) this.#settle(p, closedError())
     for (let i = this.#backlogHead; i < this.#backlog.length; i++) this.#settle(this.#backlog[i]!, closedError())
@@ -256,6 +283,31 @@ export class Client {
     if (!p.unsent) this.#enqueue(p)
   }
 
+  /** A connection that had worked dropped: the replies it still owed will not come. */
+  readonly #onDisconnect = (): void => {
+    if (!this.#established || this.#closed) return
+    this.#established = false
+    this.#drops++
+    this.#resendTimer ??= setTimeout(this.#resendLost, RESEND_AFTER_DROP_MS)
+  }
+
+  /** Sends again each request that was on a connection that has dropped; one without a retry left fails. */
+  readonly #resendLost = (): void => {
+    this.#resendTimer = undefined
+    for (const p of [...this.#inFlight.values()]) {
+      if (p.state !== ACTIVE || p.unsent || p.sentAfter >= this.#drops) continue
+      if (p.attempts > p.retries) {
+        this.#settle(p, connectionLostError(p.attempts))
+        continue
+      }
+      p.attempts++
+      this.#retried++
+      clearTimeout(p.timer)
+      p.timer = setTimeout(this.#onTimeout, p.timeout, p)
+      this.#enqueue(p)
+    }
+  }
+
   #enqueue (p: Pending): void {
     p.unsent = true
     this.#sendQueue.push(p)
@@ -274,6 +326,7 @@ export class Client {
         p.unsent = false
         if (p.state !== ACTIVE) continue
         try {
+          p.sentAfter = this.#drops
           await this.#socket.send(p.frames)
           this.#sent++
         } catch (err) {

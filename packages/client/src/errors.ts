@@ -19,6 +19,8 @@ export const ClientErrorCode = {
   BAD_REPLY: 'NSZ_ERR_CLIENT_BAD_REPLY',
   /** A ZeroMQ call failed; `cause` holds the ZeroMQ error. */
   SOCKET: 'NSZ_ERR_CLIENT_SOCKET',
+  /** The connection to the broker dropped before the reply came, and no retry was left. */
+  CONNECTION_LOST: 'NSZ_ERR_CLIENT_CONNECTION_LOST',
   /** Status 400: the server could not parse the request. */
   MALFORMED: 'NSZ_ERR_CLIENT_MALFORMED',
   /** Status 403: the server refused this client. */
@@ -77,6 +79,12 @@ export function isClientError (err: unknown, code?: ClientErrorCodeValue): err i
 export function timeoutError (attempts: number, timeout: number): ClientError {
   const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`
   return new ClientError(ClientErrorCode.TIMEOUT, `no reply after ${tries} of ${timeout} ms`)
+}
+
+/** `NSZ_ERR_CLIENT_CONNECTION_LOST`: the connection dropped while the last of `attempts` tries waited for its reply. */
+export function connectionLostError (attempts: number): ClientError {
+  const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`
+  return new ClientError(ClientErrorCode.CONNECTION_LOST, `the connection to the broker dropped before the reply came, after ${tries}`)
 }
 
 /** `NSZ_ERR_CLIENT_CLOSED`: the client was closed. */

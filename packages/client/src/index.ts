@@ -11,10 +11,10 @@ export type { LazyPirateClientOptions, ResolvedLazyPirateClientOptions, RetryEve
 export { DEFAULT_ENDPOINT } from './options.js'
 export type { BaseClientOptions, CurveOptions, RequestOptions, ResolvedBaseClientOptions } from './options.js'
 export {
-  ACK_CREDIT, Command, DEFAULT_SERVICE, MAX_SLOTS, MDPC, MDPW, MMI_PREFIX, MMI_SERVICE, MmiStatus, NSZC, NSZ_WORKER_EXTENSION, REQ_ENVELOPE, Status,
-  decodeClientRequest, decodeErrorFrame, decodeNszReply, decodeStatus, decodeWorkerMessage, encodeAck, encodeAckTo,
-  encodeClientReply, encodeClientReplyTo, encodeCredit, encodeDisconnect, encodeDisconnectTo, encodeHeartbeat, encodeHeartbeatTo, encodeMdpRequest,
-  encodeNszRequest, encodeReady, encodeReply, encodeRequest, encodeRfc7Reply, encodeRequestTo, encodeStatus, isDecodeError, isStatus,
+  ACK_CREDIT, ACK_FRAMING, Command, DEFAULT_SERVICE, FRAMING_COMPACT, MAX_SLOTS, MDPC, MDPW, MMI_PREFIX, MMI_SERVICE, MmiStatus, NSZC, NSZ_WORKER_EXTENSION, REQ_ENVELOPE, Status,
+  decodeClientRequest, decodeCompactMessage, decodeErrorFrame, decodeNszReply, decodeStatus, decodeWorkerMessage, encodeAck, encodeAckTo,
+  encodeClientReply, encodeClientReplyTo, encodeCompactHeartbeat, encodeCompactReply, encodeCompactRequestTo, encodeCredit, encodeDisconnect, encodeDisconnectTo, encodeHeartbeat, encodeHeartbeatTo, encodeMdpRequest,
+  encodeNszRequest, encodeReady, encodeReply, encodeRequest, encodeRfc7Reply, encodeRequestTo, encodeStatus, isCompact, isDecodeError, isStatus,
   replyEnvelope, routedRequestJobId, statusText
 } from './protocol.js'
 export type {

@@ -4,7 +4,7 @@
 
 import { Request } from 'zeromq'
 import { connectSocket } from './connect.js'
-import { badReplyError, closedError, socketError, statusError, timeoutError } from './errors.js'
+import { badReplyError, closedError, connectionLostError, socketError, statusError, timeoutError } from './errors.js'
 import {
   type BaseClientOptions, type RequestOptions, type ResolvedBaseClientOptions,
   resolveBaseOptions, resolveRequestOptions
@@ -48,6 +48,10 @@ interface Waiter {
 
 const MDPC_FRAME = Buffer.from(MDPC)
 const TIMED_OUT = Symbol('timed out')
+const DROPPED = Symbol('connection dropped')
+
+/** How long after its connection drops an attempt is given up (ms): a reply that came before the drop is read first. */
+const GIVE_UP_AFTER_DROP_MS = 25
 
 /**
  * A reliable request-reply client over one REQ socket (the ZeroMQ guide's "lazy
@@ -55,6 +59,9 @@ const TIMED_OUT = Symbol('timed out')
  * closes the socket, opens a fresh one and resends, `retries` times, then rejects with
  * `NSZ_ERR_CLIENT_TIMEOUT`. It talks to any broker that serves REQ clients (the seed's
  * broker, net-server-zmq's, a plain REP server); with `service` it speaks MDP/0.1.
+ * When the connection drops while it waits (the broker restarts), no reply can come:
+ * the attempt ends at once and counts as one that timed out, and the last one rejects
+ * with `NSZ_ERR_CLIENT_CONNECTION_LOST`.
  *
  * A REQ socket carries one request at a time: concurrent calls of {@link request} wait
  * their turn, in order. Use {@link Client} for many requests in flight.
@@ -72,6 +79,11 @@ const TIMED_OUT = Symbol('timed out')
 export class LazyPirateClient {
   readonly #options: ResolvedLazyPirateClientOptions
   #socket: Request | undefined
+  /** The socket whose connection dropped while an attempt waited on it, and the timer that gives that attempt up. */
+  #dropped: Request | undefined
+  #dropTimer: NodeJS.Timeout | undefined
+  /** The attempt under way (one object each), with its socket, while it waits for its reply. */
+  #waiting: { readonly socket: Request } | undefined
   #busy = false
   #closed = false
   readonly #waiters: Waiter[] = []
@@ -132,6 +144,7 @@ export class LazyPirateClient {
   close (): void {
     if (this.#closed) return
     this.#closed = true
+    clearTimeout(this.#dropTimer)
     this.#socket?.close()
     this.#socket = undefined
     for (const waiter of this.#waiters.splice(0)) {
@@ -141,7 +154,25 @@ export class LazyPirateClient {
   }
 
   #open (): Request {
-    return connectSocket(new Request(), this.#options)
+    // Watched before it connects, so that the first handshake is seen.
+    const socket = new Request()
+    let established = false
+    socket.events.on('handshake', () => { established = true })
+    socket.events.on('disconnect', () => {
+      if (!established) return
+      established = false
+      // Only an attempt sent before the drop lost its reply; a later one waits in the socket for the reconnection.
+      const waiting = this.#waiting
+      if (waiting?.socket !== socket) return
+      clearTimeout(this.#dropTimer)
+      this.#dropTimer = setTimeout(() => {
+        if (socket.closed || this.#waiting !== waiting) return
+        // Closing the socket is the only way to stop its pending receive.
+        this.#dropped = socket
+        socket.close()
+      }, GIVE_UP_AFTER_DROP_MS)
+    })
+    return connectSocket(socket, this.#options)
   }
 
   /** Resolves when the socket is this caller's; callers are served in order. */
@@ -178,21 +209,22 @@ export class LazyPirateClient {
       if (this.#closed) throw closedError()
       const socket = this.#socket ??= this.#open()
       const reply = await this.#attempt(socket, frames, timeout, signal)
-      if (reply !== TIMED_OUT) return reply
+      if (reply !== TIMED_OUT && reply !== DROPPED) return reply
       // A REQ socket that sent and got no reply cannot send again: start afresh.
       socket.close()
       this.#socket = undefined
-      if (attempt > retries) throw timeoutError(attempt, timeout)
+      if (attempt > retries) throw reply === DROPPED ? connectionLostError(attempt) : timeoutError(attempt, timeout)
       this.#options.onRetry?.({ attempt, retries, timeout })
     }
   }
 
-  async #attempt (socket: Request, frames: Buffer[], timeout: number, signal: AbortSignal | undefined): Promise<Buffer[] | typeof TIMED_OUT> {
+  async #attempt (socket: Request, frames: Buffer[], timeout: number, signal: AbortSignal | undefined): Promise<Buffer[] | typeof TIMED_OUT | typeof DROPPED> {
     // libzmq takes whole milliseconds, and 0 would mean "do not wait at all".
     socket.sendTimeout = socket.receiveTimeout = Math.ceil(timeout)
     // Closing the socket is the only way to stop a pending receive.
     const onAbort = (): void => socket.close()
     signal?.addEventListener('abort', onAbort, { once: true })
+    this.#waiting = { socket }
     try {
       await socket.send(frames)
       return await socket.receive()
@@ -200,12 +232,15 @@ export class LazyPirateClient {
       if (this.#socket === socket && socket.closed) this.#socket = undefined
       if (this.#closed) throw closedError()
       if (signal?.aborted === true) throw signal.reason
+      if (this.#dropped === socket) return DROPPED
       if ((err as { code?: unknown }).code === 'EAGAIN') return TIMED_OUT
       socket.close()
       this.#socket = undefined
       throw socketError('request', err)
     } finally {
       signal?.removeEventListener('abort', onAbort)
+      this.#waiting = undefined
+      if (this.#dropped === socket) this.#dropped = undefined
     }
   }
 

@@ -51,6 +51,15 @@ export const Command = {
  */
 export const ACK_CREDIT = 'credit'
 
+/**
+ * The ACK parameter by which a broker offers compact framing ({@link FRAMING_COMPACT}):
+ * REQUEST and REPLY in one header frame plus the body, instead of MDP/0.1's five or six
+ * frames. A worker takes the offer by sending a compact HEARTBEAT.
+ */
+export const ACK_FRAMING = 'framing'
+/** The value of {@link ACK_FRAMING} that names the compact framing. */
+export const FRAMING_COMPACT = 'compact'
+
 /** The most slots (jobs at once) one worker may have: the bound of `concurrency` and of CREDIT. */
 export const MAX_SLOTS = 1024
 export type CommandCode = typeof Command[keyof typeof Command]
@@ -444,11 +453,15 @@ function request (msg: Buffer[], jobId: Buffer, body: readonly Buffer[], service
 }
 
 /**
- * The job id of a message that {@link encodeRequestTo} built, or `undefined` for any
- * other message: the broker learns from it which job a failed send did not deliver.
+ * The job id of a message that {@link encodeRequestTo} or {@link encodeCompactRequestTo}
+ * built, or `undefined` for any other message: the broker learns from it which job a failed send did not deliver.
  */
 export function routedRequestJobId (msg: readonly Buffer[]): Buffer | undefined {
-  return msg.length > 4 && msg[3] === COMMAND_FRAMES[Command.REQUEST] ? msg[4] : undefined
+  if (msg.length > 4 && msg[3] === COMMAND_FRAMES[Command.REQUEST]) return msg[4]
+  // A compact REQUEST ({@link encodeCompactRequestTo}): the header follows the routing id.
+  const header = msg[1]
+  if (header === undefined || header.length < 3 || header[0] !== Command.REQUEST) return undefined
+  return header.subarray(2, 2 + header[1]!)
 }
 
 /**
@@ -528,3 +541,86 @@ export const MMI_SERVICE = 'mmi.service'
 
 /** Answers of `mmi.service`: the service has workers, or not. */
 export const MmiStatus = { FOUND: '200', NOT_FOUND: '404', NOT_IMPLEMENTED: '501' } as const
+
+// ---------------------------------------------------------------------------
+// Compact framing (backend, between the broker and workers of the project)
+
+/*
+ * Once agreed (an ACK with `framing=compact`, answered by a compact HEARTBEAT), REQUEST
+ * and REPLY travel as one header frame followed by the body frames; the header's first
+ * byte is the MDP command, so a message is told from MDP/0.1 (which starts with an empty
+ * delimiter) by its first frame alone:
+ *   REQUEST   0x02 | id length | job id | service     , body...
+ *   REPLY     0x03 | id length | job id | status (2 bytes, big-endian), body...
+ *   HEARTBEAT 0x04
+ * Every other command keeps its MDP/0.1 frames.
+ */
+
+/** The longest job id that the compact header holds (its length is one byte). */
+const COMPACT_ID_MAX = 255
+const COMPACT_HEARTBEAT_FRAMES: readonly Buffer[] = Object.freeze([Buffer.from([Command.HEARTBEAT])])
+
+/** True when `msg` (without the routing id) is in the compact framing: its first frame is not empty. */
+export function isCompact (msg: readonly Buffer[]): boolean {
+  return msg.length > 0 && msg[0]!.length > 0
+}
+
+/** HEARTBEAT in the compact framing: how a worker takes the broker's offer of it. */
+export function encodeCompactHeartbeat (): readonly Buffer[] {
+  return COMPACT_HEARTBEAT_FRAMES
+}
+
+/**
+ * REQUEST in the compact framing, as the broker's backend ROUTER sends it: the worker's
+ * routing id, the header (command, job id, service), then the body frames.
+ */
+export function encodeCompactRequestTo (worker: Buffer, jobId: Buffer, body: readonly Buffer[], service: Buffer): Buffer[] {
+  const header = compactHeader(Command.REQUEST, jobId, service.length)
+  service.copy(header, 2 + jobId.length)
+  return pushed([worker, header], body)
+}
+
+/** REPLY in the compact framing, from a worker: the header (command, job id, status), then the body frames. */
+export function encodeCompactReply (jobId: Buffer, body: Body, status: number): Buffer[] {
+  const header = compactHeader(Command.REPLY, jobId, 2)
+  header.writeUInt16BE(status, 2 + jobId.length)
+  if (typeof body === 'string' || Buffer.isBuffer(body)) return [header, frame(body as Frame)]
+  const msg = [header]
+  for (let i = 0; i < body.length; i++) msg.push(frame(body[i]!))
+  return msg
+}
+
+function compactHeader (command: CommandCode, jobId: Buffer, tail: number): Buffer {
+  if (jobId.length === 0 || jobId.length > COMPACT_ID_MAX) throw new RangeError(`a compact header holds a job id of 1 to ${COMPACT_ID_MAX} bytes, not ${jobId.length}`)
+  const header = Buffer.allocUnsafe(2 + jobId.length + tail)
+  header[0] = command
+  header[1] = jobId.length
+  jobId.copy(header, 2)
+  return header
+}
+
+/**
+ * Decodes a backend message in the compact framing (see {@link isCompact}): REQUEST
+ * (the service is always named), REPLY (always with a status) or HEARTBEAT. Any other
+ * header is malformed.
+ */
+export function decodeCompactMessage (msg: readonly Buffer[]): Decoded<WorkerMessage> {
+  const header = msg[0]
+  if (header === undefined || header.length === 0) return { error: 'compact message needs a header frame' }
+  const command = header[0]
+  if (command === Command.HEARTBEAT) return header.length === 1 && msg.length === 1 ? HEARTBEAT_MESSAGE : { error: 'compact HEARTBEAT is one byte' }
+  if (command !== Command.REQUEST && command !== Command.REPLY) return { error: `unknown compact command 0x${command!.toString(16).padStart(2, '0')}` }
+  const idLength = header.length > 1 ? header[1]! : 0
+  const idEnd = 2 + idLength
+  if (idLength === 0 || header.length < idEnd) return { error: 'compact header needs a job id' }
+  const jobId = header.subarray(2, idEnd)
+  const body = msg.slice(1)
+  if (command === Command.REQUEST) {
+    if (header.length === idEnd) return { error: 'compact REQUEST needs a service' }
+    return { command: 'request', jobId, service: header.toString('utf8', idEnd), body }
+  }
+  if (header.length !== idEnd + 2) return { error: 'compact REPLY needs a 2-byte status' }
+  const status = header.readUInt16BE(idEnd)
+  if (status < 100 || status > 999) return { error: `compact REPLY has no valid status (${status})` }
+  return { command: 'reply', jobId, status, body }
+}

@@ -10,6 +10,7 @@ import { PidFile, removeFiles, type NamedFile } from './pid-file.js'
 import { checkPrincipals, dropPrivileges, prepareFilesForDrop } from './privileges.js'
 import { serverOptionSpecs, type Options, type ResolvedServerOptions } from './server-options.js'
 import { SignalRegistry, type SignalHandlers } from './signals.js'
+import { isInert, markInert } from './steps.js'
 import { LOGGER } from './tokens.js'
 
 /** What the per-request steps pass along: a personality extends it with its payload. */
@@ -407,26 +408,27 @@ export abstract class Server<
    * `postClientConnectionHook`) still run, each on its own, so nothing leaks.
    */
   protected async runClientConnection (request: Q): Promise<void> {
+    // A step that no class overrode does nothing: it is skipped, at no await (steps.ts).
     try {
-      await this.postAccept(request) // personality: the request is in hand
-      await this.getClientInfo(request) // personality: fill request.peer
-      await this.postAcceptHook(request) // user: peer is known
-      if (await this.allowDeny(request) && await this.allowDenyHook(request)) {
+      if (!isInert(this.postAccept)) await this.postAccept(request) // personality: the request is in hand
+      if (!isInert(this.getClientInfo)) await this.getClientInfo(request) // personality: fill request.peer
+      if (!isInert(this.postAcceptHook)) await this.postAcceptHook(request) // user: peer is known
+      if ((isInert(this.allowDeny) || await this.allowDeny(request)) && (isInert(this.allowDenyHook) || await this.allowDenyHook(request))) {
         await this.processRequest(request) // personality: do the work, reply
-      } else {
+      } else if (!isInert(this.requestDeniedHook)) {
         await this.requestDeniedHook(request) // user: the peer was refused
       }
     } catch (err) {
       this.#fail('request failed', err)
     }
-    await this.#guard(() => this.postProcessRequestHook(request)) // user: the reply is sent
-    await this.#guard(() => this.postProcessRequest(request)) // personality: release the request
-    await this.#guard(() => this.postClientConnectionHook(request)) // user: all done
+    if (!isInert(this.postProcessRequestHook)) await this.#guard(this.postProcessRequestHook, request) // user: the reply is sent
+    if (!isInert(this.postProcessRequest)) await this.#guard(this.postProcessRequest, request) // personality: release the request
+    if (!isInert(this.postClientConnectionHook)) await this.#guard(this.postClientConnectionHook, request) // user: all done
   }
 
-  async #guard (step: () => Promise<void>): Promise<void> {
+  async #guard (step: (request: Q) => Promise<void>, request: Q): Promise<void> {
     try {
-      await step()
+      await step.call(this, request)
     } catch (err) {
       this.#fail('request failed', err)
     }
@@ -494,4 +496,10 @@ export abstract class Server<
 
   /** Runs first in `serverClose`, before anything is released. */
   protected async preServerCloseHook (): Promise<void> {}
+
+  static {
+    const steps = this.prototype
+    markInert(steps.postAccept, steps.getClientInfo, steps.postProcessRequest, steps.postAcceptHook, steps.allowDenyHook,
+      steps.requestDeniedHook, steps.postProcessRequestHook, steps.postClientConnectionHook)
+  }
 }

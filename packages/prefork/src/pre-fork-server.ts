@@ -280,7 +280,7 @@ export abstract class PreForkServer<
   /** In a child, reports `processing` before and `waiting` after the request, and asks to retire after `maxRequests`. */
   protected override async runClientConnection (request: Q): Promise<void> {
     if (this.#child === undefined) return await super.runClientConnection(request)
-    await this.#child.runRequest(this.childReportsState, async () => { await super.runClientConnection(request) }, this.childSlots)
+    await this.#child.runRequest(this.childReportsState, () => super.runClientConnection(request), this.childSlots)
   }
 
   // -------------------------------------------------------------------------

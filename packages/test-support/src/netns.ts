@@ -97,9 +97,15 @@ export class NetLab {
     return host
   }
 
-  /** The command that runs `argv` on host `name`: `ip netns exec NS …argv`. */
-  command (name: string, argv: readonly string[]): { command: string, args: string[] } {
-    return { command: 'ip', args: ['netns', 'exec', this.host(name).ns, ...argv] }
+  /**
+   * The command that runs `argv` on host `name`: `ip netns exec NS …argv`. With
+   * `hostname`, the process also gets a UTS namespace of its own, where the host name is
+   * that (`unshare --uts`): each host of the lab then has a name of its own, as real
+   * hosts do, instead of the runner's. Every step execs the next: the process is `argv`'s.
+   */
+  command (name: string, argv: readonly string[], hostname?: string): { command: string, args: string[] } {
+    const uts = hostname === undefined ? [] : ['unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" && exec "$@"', hostname]
+    return { command: 'ip', args: ['netns', 'exec', this.host(name).ns, ...uts, ...argv] }
   }
 
   /** Pulls host `name`'s cable: its switch port goes down, and with it its `eth0`'s carrier. */

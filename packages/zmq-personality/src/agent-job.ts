@@ -56,22 +56,27 @@ export async function runJob (job: Job, handler: JobHandler): Promise<void> {
 
 /** A job the agent received: {@link Job.reply} sends its REPLY through the agent. */
 export class AgentJob implements Job {
-  readonly id: string
   readonly service: string
   readonly body: Buffer[]
   /** The connection it came on. */
   readonly generation: number
   readonly idFrame: Buffer
   #replied = false
+  #id: string | undefined
   readonly #send: (job: AgentJob, body: Body, status: number) => boolean
 
   constructor (idFrame: Buffer, service: string, body: Buffer[], generation: number, send: (job: AgentJob, body: Body, status: number) => boolean) {
     this.idFrame = idFrame
-    this.id = idFrame.toString('hex')
     this.service = service
     this.body = body
     this.generation = generation
     this.#send = send
+  }
+
+  /** The job id in hex, made when first read: most jobs never need it. */
+  get id (): string {
+    this.#id ??= this.idFrame.toString('hex')
+    return this.#id
   }
 
   get replied (): boolean {

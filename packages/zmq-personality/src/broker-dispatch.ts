@@ -4,7 +4,7 @@
  * @internal
  */
 import type { EventEmitter } from 'eventemitter3'
-import { encodeRequestTo } from '@net-server/client'
+import { encodeCompactRequestTo, encodeRequestTo } from '@net-server/client'
 import { info, type BrokerTables, type Job, type Worker } from './broker-tables.js'
 import { leastRecentlyUsed, type DispatchPolicy } from './dispatch.js'
 import type { BrokerEvents } from './events.js'
@@ -131,7 +131,9 @@ export class Dispatcher {
   #dispatch (worker: Worker, job: Job): void {
     this.#tables.assign(worker, job)
     if (this.#limits.jobTimeout > 0) job.timer = setTimeout(this.#onJobTimeout, this.#limits.jobTimeout, job)
-    this.#host.sendToWorker(encodeRequestTo(worker.routingId, job.idFrame, job.body, worker.extended ? job.service.nameFrame : undefined))
+    this.#host.sendToWorker(worker.compact
+      ? encodeCompactRequestTo(worker.routingId, job.idFrame, job.body, job.service.nameFrame)
+      : encodeRequestTo(worker.routingId, job.idFrame, job.body, worker.extended ? job.service.nameFrame : undefined))
     const events = this.#host.events
     if (events.listenerCount('workerBusy') > 0) events.emit('workerBusy', info(worker), job.id)
   }

@@ -59,6 +59,8 @@ export class Frontend {
   accepted = 0
   /** Requests that did not decode. */
   protocolErrors = 0
+  /** Messages read, whatever became of them: what {@link Frontend.quiet} watches. */
+  #read = 0
   readonly #o: ResolvedBrokerOptions
   readonly #host: FrontendHost
   readonly #queue: SendQueue
@@ -86,6 +88,7 @@ export class Frontend {
 
   /** One client request, as the frontend's receive loop hands it (frame 0 the routing id). */
   readonly onMessage = (msg: Buffer[]): void => {
+    this.#read++
     const client = msg.shift()!
     const o = this.#o
     const { tables } = this.#host
@@ -166,6 +169,29 @@ export class Frontend {
         this.refuse(reason, job.client, job.envelope, why)
       }
     }
+  }
+
+  /**
+   * Resolves once no request has come for `quietMs`, or after `limitMs` at most: the
+   * requests that clients sent before they could learn that the broker stops are still
+   * on their way, and each gets its reply (503 once the broker has left `'bound'`)
+   * rather than being dropped with the socket.
+   */
+  quiet (quietMs: number, limitMs: number): Promise<void> {
+    const deadline = Date.now() + limitMs
+    return new Promise((resolve) => {
+      let seen = this.#read
+      const check = (): void => {
+        const left = deadline - Date.now()
+        if (this.#read === seen || left <= 0) {
+          resolve()
+          return
+        }
+        seen = this.#read
+        setTimeout(check, Math.min(quietMs, left))
+      }
+      setTimeout(check, Math.min(quietMs, limitMs))
+    })
   }
 
   /** Drops the replies held for slow clients, then resolves once the rest are handed to libzmq. */

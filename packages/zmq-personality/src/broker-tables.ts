@@ -32,6 +32,8 @@ export interface Worker extends DispatchWorker {
   /** The routing id in latin1: the table's key. */
   readonly key: string
   readonly extended: boolean
+  /** It took the compact framing (its first compact message): REQUESTs to it go compact. */
+  compact: boolean
   readonly services: readonly Service[]
   /** The services' names, for {@link info}. */
   readonly serviceNames: readonly string[]
@@ -161,6 +163,7 @@ export class BrokerTables {
       id: routingId.toString('hex'),
       pid: extension?.pid,
       extended: extension !== undefined,
+      compact: false,
       services,
       serviceNames: Object.freeze(services.map((s) => s.name)),
       connectedAt: Date.now(),

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'eventemitter3'
 import {
-  ACK_CREDIT, MAX_SLOTS, Status, decodeWorkerMessage, encodeAckTo, encodeDisconnectTo, encodeHeartbeatTo, isDecodeError, routedRequestJobId, type WorkerMessage
+  ACK_CREDIT, ACK_FRAMING, FRAMING_COMPACT, MAX_SLOTS, Status, decodeCompactMessage, decodeWorkerMessage, encodeAckTo, encodeDisconnectTo, encodeHeartbeatTo,
+  isCompact, isDecodeError, routedRequestJobId, type WorkerMessage
 } from '@net-server/client'
 import { Dispatcher } from './broker-dispatch.js'
 import { Frontend } from './broker-frontend.js'
@@ -16,8 +17,11 @@ import { SendQueue } from './send-queue.js'
 import { zeromqSocketFactory, type SocketFactory } from './tokens.js'
 import type { BrokerEndpoints, BrokerState, BrokerStats, DisconnectWorkerOptions, JobObserver, WorkerGoneReason, WorkerInfo, ZapRefusal } from './types.js'
 
-/** The ACK's parameters: the broker takes CREDIT, up to {@link MAX_SLOTS} slots per worker. */
-const ACK_PARAMS = Object.freeze({ [ACK_CREDIT]: String(MAX_SLOTS) })
+/** The ACK's parameters: the broker takes CREDIT, up to {@link MAX_SLOTS} slots per worker, and offers the compact framing. */
+const ACK_PARAMS = Object.freeze({ [ACK_CREDIT]: String(MAX_SLOTS), [ACK_FRAMING]: FRAMING_COMPACT })
+
+/** On close, the frontend stays open until no request has come for this long (ms), within `linger`. */
+const CLOSE_QUIET_MS = 50
 
 /**
  * The broker: a frontend ROUTER for clients and a backend ROUTER for MDP/0.1 workers,
@@ -56,7 +60,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
   #drainWaiters: (() => void)[] = []
   #closing: Promise<void> | undefined
 
-  readonly #counts = { served: 0, protocolErrors: 0, jobTimeouts: 0, requeued: 0 }
+  readonly #counts = { served: 0, protocolErrors: 0, jobTimeouts: 0, requeued: 0, declines: 0 }
   readonly #losses = new LossCounters(this)
   readonly #jobs = new JobCounts()
 
@@ -163,8 +167,10 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   /**
    * Stops at once: every queued and in-flight request gets 503, every worker gets
-   * DISCONNECT, then both sockets close once the replies are handed to libzmq (which
-   * may flush them for up to `options.linger` ms). No timer or socket is left.
+   * DISCONNECT. The frontend keeps reading, and answers 503 to the requests that were
+   * already on their way, until none has come for 50 ms (at most `options.linger` ms);
+   * then both sockets close once the replies are handed to libzmq (which may flush
+   * them for up to `options.linger` ms more). No timer or socket is left.
    */
   close (): Promise<void> {
     this.#closing ??= this.#close()
@@ -181,6 +187,9 @@ export class Broker extends EventEmitter<BrokerEvents> {
     if (wasBound) {
       this.#frontend!.refuseQueued('stopping')
       this.#dropAll([...this.#tables.workers.values()], 'close')
+      // Requests already on their way when the broker stopped are answered 503 as they
+      // come; the socket closes once they stop coming (within `linger`).
+      await this.#frontend!.quiet(CLOSE_QUIET_MS, this.options.linger)
       await Promise.all([this.#frontend!.close(), this.#toWorkers!.flushed()])
       this.#bound!.frontend.close()
       this.#bound!.backend.close()
@@ -279,11 +288,15 @@ export class Broker extends EventEmitter<BrokerEvents> {
       return
     }
     worker.seenTick = this.#tick
-    const m = decodeWorkerMessage(msg, worker.extended)
+    // The compact framing was offered to every extended worker (ACK): its first compact
+    // message takes the offer, and its REQUESTs go compact from then on.
+    const compact = worker.extended && isCompact(msg)
+    const m = compact ? decodeCompactMessage(msg) : decodeWorkerMessage(msg, worker.extended)
     if (isDecodeError(m)) {
       this.#workerProtocolError(worker, m.error)
       return
     }
+    if (compact) worker.compact = true
     switch (m.command) {
       case 'heartbeat':
         return
@@ -340,8 +353,12 @@ export class Broker extends EventEmitter<BrokerEvents> {
         worker.leaving = true
         this.#tables.unready(worker)
       }
-      if (status === Status.UNAVAILABLE) this.#undelivered(job)
-      else this.#jobLost(job)
+      if (status === Status.UNAVAILABLE) {
+        this.#counts.declines++
+        this.#undelivered(job)
+      } else {
+        this.#jobLost(job)
+      }
       return
     } else {
       worker.served++
@@ -355,8 +372,9 @@ export class Broker extends EventEmitter<BrokerEvents> {
 
   /** A message from a peer that is not in the worker table: READY registers it. */
   #onStrangerMessage (id: Buffer, key: string, msg: Buffer[]): void {
-    // Frame 5 tells an extended REPLY (status) from a plain one (empty).
-    const m = decodeWorkerMessage(msg, msg.length > 4 && msg[4]!.length !== 0)
+    // A worker of a broker that ran here before may still speak the compact framing it
+    // agreed with that one. Frame 5 tells an extended REPLY (status) from a plain one (empty).
+    const m = isCompact(msg) ? decodeCompactMessage(msg) : decodeWorkerMessage(msg, msg.length > 4 && msg[4]!.length !== 0)
     if (!isDecodeError(m)) {
       if (m.command === 'ready') {
         this.#register(id, key, m)
@@ -479,7 +497,7 @@ export class Broker extends EventEmitter<BrokerEvents> {
     // `requeue` says, instead of costing its client a 502.
     const id = routedRequestJobId(msg)
     const job = id === undefined ? undefined : this.#tables.jobOf(worker, id)
-    this.#dropUndelivered(worker, 'unreachable', job !== undefined && job.idFrame === id && !job.timedOut ? [job] : [])
+    this.#dropUndelivered(worker, 'unreachable', job !== undefined && !job.timedOut ? [job] : [])
   }
 
   #undelivered (job: Job): void {

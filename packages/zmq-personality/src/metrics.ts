@@ -45,6 +45,7 @@ export class ServerMetrics {
     this.#counter('nsz_heartbeat_losses_total', 'Idle workers dropped because their heartbeats stopped', [], (s) => [[{}, s.losses.workersDropped.expired]])
     this.#counter('nsz_jobs_lost_total', 'Jobs whose worker was lost while they ran (answered 502)', [], (s) => [[{}, s.losses.jobsLost]])
     this.#counter('nsz_jobs_requeued_total', 'Jobs sent to another worker after theirs was lost', [], (s) => [[{}, s.requeued]])
+    this.#counter('nsz_declines_total', 'Jobs a worker declined before it started them, sent to another worker', [], (s) => [[{}, s.declines]])
     this.#counter('nsz_job_timeouts_total', 'Jobs that ran past jobTimeout (answered 504)', [], (s) => [[{}, s.jobTimeouts]])
     this.#counter('nsz_protocol_errors_total', 'Messages that broke the protocol, both sockets', [], (s) => [[{}, s.protocolErrors]])
     this.#counter('nsz_zap_refusals_total', 'Connections that ZAP refused, by reason', ['reason'], (s) => byLabel('reason', s.losses.zapRefused))

@@ -202,6 +202,11 @@ export const workerAgentOptionSpecs = {
   concurrency: concurrencyOption,
   /** Announce the project's READY extension (pid, services, reply status). */
   extension: boolean({ description: 'announce the READY extension (pid, services, reply status)', default: true }),
+  /**
+   * Take the compact framing when the broker's ACK offers it: REQUEST and REPLY in one
+   * header frame plus the body. Without the extension it is never offered.
+   */
+  compactFraming: boolean({ description: 'take the compact framing that the broker\'s ACK offers', default: true }),
   /** Milliseconds the socket may keep flushing a last reply and DISCONNECT on close. */
   linger: integer({ description: 'how long the socket may flush a last reply and DISCONNECT on close', default: LINGER_MS }),
   /**

@@ -59,6 +59,7 @@ export function poolStatus (src: StatusSource): ZmqServerStatus {
     protocolErrors: stats?.protocolErrors ?? 0,
     jobTimeouts: stats?.jobTimeouts ?? 0,
     requeued: stats?.requeued ?? 0,
+    declines: stats?.declines ?? 0,
     childSpawns: src.childSpawns,
     childExits: src.childExits,
     ...src.urls
@@ -71,13 +72,19 @@ function byHost (workers: readonly WorkerInfo[], isLocal: (w: WorkerInfo) => boo
   return counts
 }
 
+/** A host label: 1 to 64 printable ASCII characters, no space and no `/` (which ends it in a routing id). */
+export const HOST_LABEL = /^[\x21-\x2e\x30-\x7e]{1,64}$/
+
 /**
  * The host a worker's routing id names: a pool of ours (`WorkerPool`) starts its
- * workers' routing ids with `<hostname>/`. The peer chose it: a label, not a proof.
+ * workers' routing ids with `<hostLabel>/`, its host name by default. The peer chose
+ * it: a label, not a proof.
  */
 export function hostOf (id: string): string | undefined {
   const text = Buffer.from(id, 'hex').toString('latin1')
-  return /^([\x21-\x2e\x30-\x7e]{1,64})\//.exec(text)?.[1]
+  const end = text.indexOf('/')
+  const label = end < 0 ? '' : text.slice(0, end)
+  return HOST_LABEL.test(label) ? label : undefined
 }
 
 function remoteStatus (w: WorkerInfo, now: number): RemoteWorkerStatus {

@@ -79,6 +79,8 @@ export interface BrokerStats {
   readonly jobTimeouts: number
   /** Jobs sent to another worker after their worker was lost. */
   readonly requeued: number
+  /** Jobs a worker declined before it started them (503: full, or leaving); each went to another worker, or got 503 when the broker was stopping. */
+  readonly declines: number
   /** Bytes of replies the broker holds for clients that do not read them fast enough (at most `maxClientBuffer` each). */
   readonly heldBytes: number
   /** Clients the broker holds replies for. */
@@ -240,6 +242,8 @@ export interface ZmqServerStatus {
   readonly jobTimeouts: number
   /** Jobs sent to another worker after theirs was lost. */
   readonly requeued: number
+  /** Jobs a worker declined before it started them, sent to another worker. */
+  readonly declines: number
   /** Children the pool started since it started (replacements included). */
   readonly childSpawns: number
   /** Children that exited since the pool started: stopped, recycled, crashed or killed. */

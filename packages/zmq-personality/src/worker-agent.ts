@@ -4,8 +4,8 @@ import type { Dealer } from 'zeromq'
 import { isIpv6Endpoint } from './endpoints.js'
 import { zeromqSocketFactory, type SocketFactory } from './tokens.js'
 import {
-  NSZ_WORKER_EXTENSION, Status, decodeWorkerMessage, encodeCredit, encodeDisconnect, encodeHeartbeat, encodeReady, encodeReply,
-  encodeRfc7Reply, isDecodeError, type Body
+  ACK_FRAMING, FRAMING_COMPACT, NSZ_WORKER_EXTENSION, Status, decodeCompactMessage, decodeWorkerMessage, encodeCompactHeartbeat, encodeCompactReply,
+  encodeCredit, encodeDisconnect, encodeHeartbeat, encodeReady, encodeReply, encodeRfc7Reply, isCompact, isDecodeError, type Body
 } from '@net-server/client'
 import { AgentJob, NO_BODY, creditOf, runJob, type Job, type JobHandler } from './agent-job.js'
 import { Deque } from './deque.js'
@@ -64,6 +64,8 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
   #healthy = false
   /** The broker acknowledged the extension on the current connection. */
   #acked = false
+  /** The current connection uses the compact framing: the broker offered it in its ACK and this worker took it. */
+  #compact = false
   /** The broker's ACK said it takes CREDIT, up to this many slots; 0 when it did not. */
   #creditMax = 0
   /** Jobs this worker takes at once: `concurrency`, or what {@link WorkerAgent.setSlots} set. */
@@ -336,6 +338,7 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     this.#sender = new SendQueue(socket, this.#onSendFailure)
     this.#healthy = false
     this.#acked = false
+    this.#compact = false
     this.#state = 'connected'
     this.#creditMax = 0
     this.#receive(socket, generation)
@@ -426,7 +429,7 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
 
   #onMessage (msg: Buffer[], generation: number): void {
     this.#liveness = this.options.heartbeatLiveness
-    const m = decodeWorkerMessage(msg, this.#acked)
+    const m = this.#compact && isCompact(msg) ? decodeCompactMessage(msg) : decodeWorkerMessage(msg, this.#acked)
     if (isDecodeError(m)) {
       this.emit('protocolError', m.error)
       return
@@ -458,6 +461,11 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
         if (!this.options.extension || this.#acked || m.extension !== NSZ_WORKER_EXTENSION) break
         this.#acked = true
         this.#creditMax = creditOf(m.params)
+        if (this.options.compactFraming && m.params[ACK_FRAMING] === FRAMING_COMPACT) {
+          // A compact HEARTBEAT takes the offer: the broker's REQUESTs go compact once it reads it.
+          this.#compact = true
+          this.#sender?.send(encodeCompactHeartbeat())
+        }
         if (this.#slots !== 1) this.#sendCredit()
         this.#markHealthy()
         return
@@ -477,7 +485,9 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     if (this.#running.delete(job)) this.#wakeReplyWaiters()
     let sent = false
     if (job.generation === this.#generation && this.#sender !== undefined && !this.#readyPending) {
-      this.#sender.send(this.#acked ? encodeReply(job.idFrame, body, status) : encodeRfc7Reply(job.idFrame, body, status))
+      this.#sender.send(this.#compact
+        ? encodeCompactReply(job.idFrame, body, status)
+        : this.#acked ? encodeReply(job.idFrame, body, status) : encodeRfc7Reply(job.idFrame, body, status))
       this.#served++
       sent = true
     } else {

@@ -8,6 +8,7 @@ import { ownKeyPair } from './security/server-security.js'
 import type { ResolvedZmqServerOptions } from './server-options.js'
 import { connectable } from './endpoints.js'
 import { endpointOption } from './options.js'
+import { HOST_LABEL } from './server-status.js'
 import { ZmqServer, type ZmqRequest } from './zmq-server.js'
 
 /** Options of {@link WorkerPool}, after resolution. */
@@ -23,6 +24,11 @@ export interface ResolvedWorkerPoolOptions extends ResolvedZmqServerOptions {
   readonly curveServerKey: string | undefined
   /** Speak plain MDP/0.1 (ZeroMQ RFC 7): no extension announced in READY. */
   readonly mdp: boolean
+  /**
+   * The name the broker lists this pool's workers under (`nsz status`, the start of
+   * their routing ids): the host name (its first 64 characters) by default.
+   */
+  readonly hostLabel: string | undefined
 }
 
 /** Options of {@link WorkerPool}, as a user passes them. */
@@ -68,6 +74,20 @@ export class WorkerPool<
       }),
       // The pool's alone: a server's own children must announce their pids to its broker.
       mdp: boolean({ description: 'speak plain MDP/0.1 (RFC 7): announce no extension in READY', default: false, group: 'Workers' }),
+      hostLabel: {
+        kind: 'string',
+        description: 'the name the broker lists these workers under (default: the host name)',
+        default: undefined,
+        group: 'Workers',
+        placeholder: '<name>',
+        parse: (raw: string) => raw.trim(),
+        validate: (value: unknown, name: string) => {
+          if (value !== undefined && (typeof value !== 'string' || !HOST_LABEL.test(value))) {
+            throw new TypeError(`options.${name} must be 1 to 64 printable ASCII characters without spaces or '/', got ${describe(value)}`)
+          }
+          return value
+        }
+      },
       curveServerKey: {
         kind: 'string',
         description: 'the broker\'s CURVE public key: connect with CURVE',
@@ -117,10 +137,11 @@ export class WorkerPool<
   /**
    * What each child gets at boot over its IPC channel (never its environment): the
    * CURVE keys, when the broker uses CURVE, and the start of its workers' routing ids,
-   * `<hostname>/`, by which the broker's `nsz status` names the host of each worker.
+   * `<hostLabel>/` (the host name by default), by which the broker's `nsz status`
+   * names the host of each worker.
    */
   protected override childBootstrap (_pid: number): Serializable | undefined {
-    return { workerTag: `${hostname().slice(0, 64)}/`, ...(this.#curve === undefined ? {} : { curve: { ...this.#curve } }) }
+    return { workerTag: `${this.options.hostLabel ?? hostname().slice(0, 64)}/`, ...(this.#curve === undefined ? {} : { curve: { ...this.#curve } }) }
   }
 
   /** Empty: the broker, elsewhere, decides where plain requests go. */

@@ -1,9 +1,9 @@
 import type { Serializable } from 'node:child_process'
-import { pickOptions, registerDefault, type OptionSpecs } from '@net-server/core'
+import { markInert, pickOptions, registerDefault, type OptionSpecs } from '@net-server/core'
 import { PreForkServer, type ProcessRole } from '@net-server/prefork'
 import { Status } from '@net-server/client'
 import { Context, type Dealer, type Reply, type Router, type SocketOptions } from 'zeromq'
-import { appServices, replyFrames, type App, type JobFunction } from './app.js'
+import { appServices, replyFrames, type App, type JobFunction, type JobReply } from './app.js'
 import { Broker } from './broker.js'
 import { watchBroker } from './broker-watch.js'
 import type { BrokerEndpoints, WorkerInfo, ZmqRequest, ZmqServerStatus } from './types.js'
@@ -469,9 +469,11 @@ export class ZmqServer<
     }
     let frames: Buffer[]
     try {
-      const input = await this.decodeRequest(request)
-      const result = await fn(input as Buffer | Buffer[], { service: request.service, jobId: request.job.id, frames: request.frames })
-      frames = await this.encodeReply(result, request)
+      // The default codec is synchronous, and so may the job be: no await where nothing waits.
+      const input = this.decodeRequest === ZMQ_SERVER_STEPS.decodeRequest ? plainInput(request.frames) : await this.decodeRequest(request)
+      const returned = fn(input as Buffer | Buffer[], { service: request.service, jobId: request.job.id, frames: request.frames })
+      const result = isThenable(returned) ? await returned : returned
+      frames = this.encodeReply === ZMQ_SERVER_STEPS.encodeReply ? replyFrames(result as JobReply) : await this.encodeReply(result, request)
     } catch (err) {
       this.log(1, `job ${request.job.id} (${request.service}) failed: ${err instanceof Error ? err.message : String(err)}`)
       this.reply(request, Status.APP_ERROR, await this.encodeError(err, request))
@@ -492,12 +494,12 @@ export class ZmqServer<
    * Buffer, or the array of frames. Override to decode (JSON, protobuf …).
    */
   protected async decodeRequest (request: Q): Promise<unknown> {
-    return request.frames.length === 1 ? request.frames[0]! : [...request.frames]
+    return plainInput(request.frames)
   }
 
   /** Turns the job function's result into reply frames. Override to encode. */
   protected async encodeReply (result: unknown, _request: Q): Promise<Buffer[]> {
-    return replyFrames(result as Parameters<typeof replyFrames>[0])
+    return replyFrames(result as JobReply)
   }
 
   /** Turns a job's error into the body of its 500 reply: the message by default. */
@@ -516,7 +518,22 @@ export class ZmqServer<
     }
     if (request.job.replied) return
     request.status = status
-    const frames = typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : [...body]
-    request.job.reply(frames, status)
+    request.job.reply(body, status)
   }
+
+  static {
+    markInert(this.prototype.getClientInfo, this.prototype.allowDeny)
+  }
+}
+
+/** The default steps, to tell whether a subclass replaced them. */
+const ZMQ_SERVER_STEPS = ZmqServer.prototype as unknown as { decodeRequest: unknown, encodeReply: unknown }
+
+/** The job function's argument by default: the single frame as a Buffer, or a copy of the array of frames. */
+function plainInput (frames: readonly Buffer[]): Buffer | Buffer[] {
+  return frames.length === 1 ? frames[0]! : [...frames]
+}
+
+function isThenable (value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
 }

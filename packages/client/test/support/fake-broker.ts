@@ -44,10 +44,10 @@ export class FakeBroker extends EventEmitter<{ request: [Received] }> {
   #tail: Promise<unknown> = Promise.resolve()
   #loop: Watched | undefined
 
-  /** Binds on a fresh loopback port; a failure of its receive loop (a handler that throws) fails the test. */
-  static async start (): Promise<FakeBroker> {
+  /** Binds on `endpoint`, a fresh loopback port by default; a failure of its receive loop (a handler that throws) fails the test. */
+  static async start (endpoint = 'tcp://127.0.0.1:*'): Promise<FakeBroker> {
     const broker = new FakeBroker()
-    await broker.socket.bind('tcp://127.0.0.1:*')
+    await broker.socket.bind(endpoint)
     broker.endpoint = broker.socket.lastEndpoint!
     broker.#loop = failOnRejection(broker.#receive(), 'the fake broker\'s receive loop')
     return broker
@@ -128,9 +128,9 @@ export class FakeBroker extends EventEmitter<{ request: [Received] }> {
   }
 }
 
-/** A fake broker on a fresh loopback port, closed when the test ends. */
-export async function startBroker (): Promise<FakeBroker> {
-  const broker = await FakeBroker.start()
+/** A fake broker on `endpoint` (a fresh loopback port by default), closed when the test ends. */
+export async function startBroker (endpoint?: string): Promise<FakeBroker> {
+  const broker = await FakeBroker.start(endpoint)
   onTestFinished(() => {
     broker.close()
     expect(broker.sendErrors.map((e) => e.message), 'sends of the fake broker that failed').toEqual([])

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ClientError, ClientErrorCode, Status, isClientError, statusError } from '@net-server/client'
 import {
-  appError, badReplyError, closedError, deniedError, jobTimeoutError, malformedError, socketError, timeoutError,
+  appError, badReplyError, closedError, connectionLostError, deniedError, jobTimeoutError, malformedError, socketError, timeoutError,
   tooLargeError, unavailableError, unknownServiceError, workerLostError
 } from '../../src/errors.js'
 import { errorTable } from '@net-server/test-support'
@@ -25,6 +25,7 @@ describe('error factories', () => {
   it.each([
     [timeoutError(3, 100), ClientErrorCode.TIMEOUT, undefined],
     [closedError(), ClientErrorCode.CLOSED, undefined],
+    [connectionLostError(1), ClientErrorCode.CONNECTION_LOST, undefined],
     [badReplyError('x'), ClientErrorCode.BAD_REPLY, undefined],
     [socketError('send', new Error('boom')), ClientErrorCode.SOCKET, undefined],
     [malformedError(), ClientErrorCode.MALFORMED, 400],
@@ -59,6 +60,7 @@ describe('error factories', () => {
     expect(unavailableError().message).toBe('server busy or shutting down')
     expect(unavailableError('server busy or shutting down').message).toBe('server busy or shutting down')
     expect(timeoutError(1, 250).message).toBe('no reply after 1 attempt of 250 ms')
+    expect(connectionLostError(3).message).toBe('the connection to the broker dropped before the reply came, after 3 attempts')
   })
 
   it('keeps the ZeroMQ error as the cause', () => {

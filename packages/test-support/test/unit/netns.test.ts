@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { hostname } from 'node:os'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { NetLab, TestProcess, run, skipWithoutNetns } from '@net-server/test-support'
 
@@ -32,6 +33,12 @@ describe.skipIf(skipWithoutNetns('the network-namespace harness tests'))('NetLab
     expect(await connect(lab, 'a', b.address, 7000)).toMatch(/^(ETIMEDOUT|EHOSTUNREACH)$/)
     lab.restore('b')
     expect(await connect(lab, 'a', b.address, 7000)).toBe('connected')
+
+    // A host name of its own, in a UTS namespace of its own; the runner's is untouched.
+    const named = lab.command('a', [process.execPath, '-p', "require('node:os').hostname()"], 'lab-host-a')
+    expect((await run(named.command, named.args)).stdout.trim()).toBe('lab-host-a')
+    const unnamed = lab.command('a', [process.execPath, '-p', "require('node:os').hostname()"])
+    expect((await run(unnamed.command, unnamed.args)).stdout.trim()).toBe(hostname())
 
     await server.kill()
     lab.close()

@@ -16,8 +16,8 @@ describe('the broker\'s ACK', () => {
     await raw.join(broker, 'default', EXTENSION)
     const client = new NszClient(frontend)
     const reply = client.call('more', 'x')
-    // Its one parameter: the broker takes CREDIT, up to 1024 slots per worker.
-    expect(text(await raw.socket.receive())).toEqual(['', 'MDPW01', '\x06', NSZ_WORKER_EXTENSION, 'credit', '1024'])
+    // Its parameters: the broker takes CREDIT, up to 1024 slots per worker, and offers the compact framing.
+    expect(text(await raw.socket.receive())).toEqual(['', 'MDPW01', '\x06', NSZ_WORKER_EXTENSION, 'credit', '1024', 'framing', 'compact'])
     const request = await raw.expect(Command.REQUEST)
     // Acknowledged: frame 5 names the service, and the REPLY carries a status.
     expect(text(request.slice(4))).toEqual(['more', 'x'])

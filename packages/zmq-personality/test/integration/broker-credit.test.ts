@@ -55,7 +55,7 @@ describe('slots and credit', () => {
     expect(broker.workers().find((w) => w.pid === 4242)).toMatchObject({ retiring: false, slots: 1, jobs: 1 })
     await raw.reply(a[3]!, 'kept', Status.OK)
     expect(text((await first).body)).toEqual(['kept'])
-    expect(broker.stats().errors).toEqual({})
+    expect(broker.stats()).toMatchObject({ errors: {}, declines: 1, requeued: 0 })
   })
 
   it('takes no new job to a worker with CREDIT 0, and sends it jobs again once it raises its credit', async () => {

@@ -73,4 +73,23 @@ describe('a broker without children', () => {
       await groupGone(proc.pid)
     }
   })
+
+  it('lists the workers of pools on one host under the host label each was given (--host-label)', async () => {
+    const pidFile = join(tempDir('nsz-host-label-'), 'broker.pid')
+    const broker = await serve(['--min-servers', '0', '--max-servers', '0', '--insecure-backend', '--log-level', '1', '--pid-file', pidFile])
+    await broker.proc.line(/^ready workers=0$/)
+    const pools = ['edge-1', 'edge-2'].map((label) => nsz(['worker', '--connect', broker.backend, '--min-servers', '1', '--min-spare-servers', '0', '--log-level', '1',
+      '--host-label', label, fixture('cli-app.js')]))
+    for (const pool of pools) await pool.line(/^ready workers=1$/)
+    const status = await statusUntil(pidFile, (s) => s.remoteWorkers === 2, 'the two pools\' workers')
+    expect(status.remote.map((w) => w.host).sort()).toEqual(['edge-1', 'edge-2'])
+    const { stdout } = await runNsz(['status', '--pid-file', pidFile])
+    const rows = stdout.split('\n').filter((l) => /^edge-\d /.test(l)).map((l) => l.split(/\s{2,}/)[0])
+    expect(rows.sort()).toEqual(['edge-1', 'edge-2'])
+    for (const proc of [...pools, broker.proc]) {
+      proc.proc.kill('SIGTERM')
+      expect(await proc.exited()).toBe(0)
+      await groupGone(proc.pid)
+    }
+  })
 })

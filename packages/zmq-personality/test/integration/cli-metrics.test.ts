@@ -5,8 +5,9 @@
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { groupGone, tempDir } from '@net-server/test-support'
-import { NszClient } from '../support/broker.js'
+import { Command, Status } from '@net-server/client'
+import { groupGone, tempDir, text } from '@net-server/test-support'
+import { NszClient, RawWorker } from '../support/broker.js'
 import { runNsz, serve, statusUntil } from '../support/cli.js'
 import { fixture } from '../support/fixture.js'
 import { sample, scrape } from '../support/metrics.js'
@@ -37,6 +38,7 @@ describe('nsz serve --metrics-port', () => {
       'nsz_requests_refused_total{reason="noService"}': 1,
       'nsz_requests_refused_total{reason="queueFull"}': 0,
       nsz_job_timeouts_total: 1,
+      nsz_declines_total: 0,
       'nsz_workers_dropped_total{reason="timeout"}': 1,
       nsz_heartbeat_losses_total: 0,
       nsz_protocol_errors_total: 0,
@@ -63,12 +65,43 @@ describe('nsz serve --metrics-port', () => {
     expect([...samples.keys()].filter((k) => k.startsWith('nsz_queue_depth{'))).toEqual([])
 
     // nsz status --json reports the same figures.
-    expect(status).toMatchObject({ jobs: { default: { 200: 7, 504: 1 } }, jobTimeouts: 1, protocolErrors: 0, childSpawns: 3, childExits: 1, queuedByService: {} })
+    expect(status).toMatchObject({ jobs: { default: { 200: 7, 504: 1 } }, jobTimeouts: 1, declines: 0, protocolErrors: 0, childSpawns: 3, childExits: 1, queuedByService: {} })
     expect(status.losses.refused.noService).toBe(1)
 
     const other = await scrape(url!.replace(/\/metrics$/, '/'))
     expect(other.status).toBe(404)
 
+    proc.proc.kill('SIGTERM')
+    expect(await proc.exited()).toBe(0)
+    await groupGone(proc.pid)
+  })
+
+  it('counts a job that a remote worker declined and the broker gave to another: nsz_declines_total and declines', async () => {
+    const pidFile = join(tempDir(), 'nsz.pid')
+    const { proc, frontend, backend } = await serve(['--min-servers', '0', '--max-servers', '0', '--insecure-backend', '--service-grace', '0', '--log-level', '1',
+      '--pid-file', pidFile, '--metrics-port', '0'])
+    const [, url] = await proc.line(/^metrics url=(http:\/\/127\.0\.0\.1:\d+\/metrics)$/)
+    await proc.line(/^ready workers=0$/)
+    // A worker of ours (it announces the extension) declines the job it gets: 503.
+    const decliner = new RawWorker(backend)
+    await decliner.ready('default', { pid: 999_101, services: [] })
+    await decliner.expect(Command.ACK)
+    const client = new NszClient(frontend)
+    const reply = client.call('default', 'job')
+    const request = await decliner.expect(Command.REQUEST)
+    await decliner.reply(request[3]!, [], Status.UNAVAILABLE)
+    // The job waits for the next worker, which serves it.
+    await statusUntil(pidFile, (s) => s.queued === 1, 'the declined job back in the queue')
+    const taker = new RawWorker(backend)
+    await taker.ready('default')
+    const again = await taker.expect(Command.REQUEST)
+    await taker.reply(again[3]!, 'taken')
+    expect(text((await reply).body)).toEqual(['taken'])
+    const status = await statusUntil(pidFile, (s) => s.served === 1, 'the job served')
+    expect(status).toMatchObject({ declines: 1, jobs: { default: { 200: 1 } } })
+    const { samples } = await scrape(url!)
+    expect(sample(samples, 'nsz_declines_total')).toBe(1)
+    expect(sample(samples, 'nsz_jobs_total{service="default",status="200"}')).toBe(1)
     proc.proc.kill('SIGTERM')
     expect(await proc.exited()).toBe(0)
     await groupGone(proc.pid)

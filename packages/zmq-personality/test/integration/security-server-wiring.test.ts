@@ -140,7 +140,9 @@ describe('security options', () => {
     ['a malformed server key', { curveServerKey: 'x'.repeat(39) }, TypeError, `options.curveServerKey must be a 40-character Z85 key, got '${'x'.repeat(39)}'`],
     ['own keys without the server key', { curveSecretKey: server.secretKey }, RangeError, "options.curveSecretKey needs options.curveServerKey, the broker's public key"],
     ['clientKeys', { clientKeys: [other.publicKey] }, RangeError, 'options.clientKeys applies to a broker (ZmqServer), not to a WorkerPool'],
-    ['curve', { curve: 'both', curveServerKey: server.publicKey }, RangeError, 'options.curve applies to a broker (ZmqServer); a WorkerPool uses CURVE when options.curveServerKey is set']
+    ['curve', { curve: 'both', curveServerKey: server.publicKey }, RangeError, 'options.curve applies to a broker (ZmqServer); a WorkerPool uses CURVE when options.curveServerKey is set'],
+    ['a host label with a /, which would end it early in the routing id', { hostLabel: 'rack/7' }, TypeError, "options.hostLabel must be 1 to 64 printable ASCII characters without spaces or '/', got 'rack/7'"],
+    ['an empty host label', { hostLabel: '' }, TypeError, "options.hostLabel must be 1 to 64 printable ASCII characters without spaces or '/', got ''"]
   ])('WorkerPool refuses %s', async (_what, options, type, message) => {
     const err = await rejection(new WorkerPool({ ...quiet, connect: 'tcp://127.0.0.1:1', ...options }).run())
     expect(err).toBeInstanceOf(type)

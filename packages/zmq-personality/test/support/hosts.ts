@@ -52,9 +52,9 @@ export class Deployment {
     return new Deployment({ broker: broker!, pools: { 'pool-a': a!, 'pool-b': b! } })
   }
 
-  /** Starts `node ARGS` on host `role`; the process group is killed when the test ends. */
-  spawn (role: Role, args: readonly string[], json = false): TestProcess {
-    const { command, args: argv } = this.lab.command(role, [process.execPath, ...args])
+  /** Starts `node ARGS` on host `role` (named `hostname`, else the runner's name); the process group is killed when the test ends. */
+  spawn (role: Role, args: readonly string[], json = false, hostname?: string): TestProcess {
+    const { command, args: argv } = this.lab.command(role, [process.execPath, ...args], hostname)
     return new TestProcess(command, argv, { group: true, json, stdin: json })
   }
 
@@ -68,18 +68,21 @@ export class Deployment {
     return proc
   }
 
-  /** A pool of two workers of two slots on host `role`, once both serve. */
+  /** A pool of two workers of two slots on host `role`, whose host name is `role` too, once both serve. */
   async pool (role: 'pool-a' | 'pool-b'): Promise<TestProcess> {
     const proc = this.spawn(role, [...NSZ, 'worker', '--connect', this.backend, '--min-servers', '2', '--min-spare-servers', '0', '--concurrency', '2',
       '--curve-server-key', this.#keys.broker.publicKey, '--curve-key-file', this.#keys.pools[role].file,
-      '--heartbeat-interval', String(HEARTBEAT.interval), '--heartbeat-liveness', String(HEARTBEAT.liveness), '--log-level', '1', fixture('cli-app.js')])
+      '--heartbeat-interval', String(HEARTBEAT.interval), '--heartbeat-liveness', String(HEARTBEAT.liveness), '--log-level', '1', fixture('cli-app.js')], false, role)
     await proc.line(/^ready workers=2$/)
     return proc
   }
 
-  /** The load client on the clients' host: `inFlight` requests outstanding, each lost past `deadlineMs`. */
-  client (inFlight = 8, deadlineMs = 30_000): TestProcess {
-    return this.spawn('clients', [...TSX, fixture('load-client.ts'), this.frontend, String(inFlight), String(deadlineMs)], true)
+  /**
+   * The load client on the clients' host: `inFlight` requests outstanding, each lost past
+   * `deadlineMs`; on a bare DEALER (`raw`), or with the package's `Client` (`client`).
+   */
+  client (inFlight = 8, deadlineMs = 30_000, mode: 'raw' | 'client' = 'raw'): TestProcess {
+    return this.spawn('clients', [...TSX, fixture('load-client.ts'), this.frontend, String(inFlight), String(deadlineMs), mode], true)
   }
 
   /** The broker's status. */
@@ -92,10 +95,11 @@ export class Deployment {
     return await statusUntil(this.brokerPidFile, match, what, timeout)
   }
 
-  /** Waits until the broker has its four remote workers again, and checks it took at most the heartbeat window since `since`. */
+  /** Waits until the broker has its four remote workers again, two on each pool's host, and checks it took at most the heartbeat window since `since`. */
   async whole (since: number, what: string): Promise<void> {
-    await this.statusUntil((st) => st.remoteWorkers === 4, what, HEARTBEAT.windowMs + 2000)
+    const status = await this.statusUntil((st) => st.remoteWorkers === 4, what, HEARTBEAT.windowMs + 2000)
     expect(Date.now() - since).toBeLessThanOrEqual(HEARTBEAT.windowMs)
+    expect(workersByHost(status)).toEqual({ 'pool-a': 2, 'pool-b': 2 })
   }
 
   /** Scrapes the broker's metrics from inside its host. */
@@ -122,6 +126,10 @@ export interface LoadSummary {
   readonly lost: number
   readonly errors: Record<string, number>
   readonly maxLatency: number
+  /** With the package's `Client`: the copies of replies it dropped, its resends, the connections it lost. */
+  readonly late?: number
+  readonly retried?: number
+  readonly connectionsLost?: number
 }
 
 /** Waits until the load client has had `count` good replies in all. */
@@ -154,6 +162,13 @@ export function expectAnswered (load: LoadSummary, statuses: readonly string[], 
   expect(Object.keys(load.errors).filter((s) => !statuses.includes(s))).toEqual([])
   expect(load.ok + failed).toBe(load.sent)
   return failed
+}
+
+/** The broker's remote workers counted by the host each names, e.g. `{ 'pool-a': 2, 'pool-b': 2 }`. */
+export function workersByHost (status: StatusJson): Record<string, number> {
+  const hosts: Record<string, number> = {}
+  for (const w of status.remote) hosts[w.host ?? '-'] = (hosts[w.host ?? '-'] ?? 0) + 1
+  return hosts
 }
 
 /** Workers the broker dropped for any of `reasons`, from a scrape. */

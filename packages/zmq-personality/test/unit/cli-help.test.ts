@@ -46,8 +46,8 @@ describe('nsz --help, built from the option specs', () => {
   it('leaves the broker\'s options out of nsz worker, and lists --connect first', async () => {
     expect(groups(await help('worker'))).toEqual([
       ['Sockets:', ['--connect <endpoint>', '--service <name>', '--control-endpoint <endpoint>']],
-      // --mdp is the pool's alone: a server's own children announce their pids.
-      ['Workers:', [...WORKERS, '--mdp']],
+      // --mdp and --host-label are the pool's alone: a server's own children announce their pids, on its host.
+      ['Workers:', [...WORKERS, '--mdp', '--host-label <name>']],
       ['Jobs:', ['--job-timeout <seconds>', '--heartbeat-interval <seconds>', '--heartbeat-liveness <n>', '--graceful-timeout <seconds>']],
       ['Process:', PROCESS],
       ['Security:', ['--curve-secret-key <value>', '--curve-key-file <file>', '--curve-server-key <value>']],
