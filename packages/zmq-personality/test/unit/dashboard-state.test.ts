@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { zmqServerOptionSpecs } from '@net-server/zmq'
 import { HISTORY_SECONDS, JobHistory } from '../../src/dashboard-history.js'
 import { DashboardState, MAX_ERRORS, RECENT_MS } from '../../src/dashboard-state.js'
-import { checkDashboardOptions } from '../../src/server-options.js'
 import { isLoopbackHost } from '../../src/dashboard-endpoint.js'
 
 /** A clock the test moves. */
@@ -10,36 +8,6 @@ function clock (start = 1_700_000_000_000): { now: () => number, advance: (ms: n
   let t = start
   return { now: () => t, advance: (ms) => { t += ms } }
 }
-
-describe('the dashboard options', () => {
-  const token = zmqServerOptionSpecs().dashboardToken!
-
-  it.each<[unknown, ErrorConstructor, string]>([
-    ['short', RangeError, 'options.dashboardToken must be at least 16 characters, without spaces'],
-    ['sixteen chars ok', RangeError, 'options.dashboardToken must be at least 16 characters, without spaces'],
-    [1234, TypeError, 'options.dashboardToken must be a string']
-  ])('refuses the token %j without echoing it', (value, Type, message) => {
-    expect(() => token.validate(value, 'dashboardToken')).toThrow(new Type(message))
-  })
-
-  it('takes a token of 16 characters or more, trimmed on the command line', () => {
-    expect(token.validate(token.parse!('  0123456789abcdef\n', 'dashboardToken'), 'dashboardToken')).toBe('0123456789abcdef')
-  })
-
-  type Checked = Parameters<typeof checkDashboardOptions>[0]
-  const off: Checked = { dashboard: false, dashboardActions: false, dashboardToken: undefined, metricsPort: undefined }
-  it.each<[string, Partial<Checked>, string | undefined]>([
-    ['nothing on', {}, undefined],
-    ['the dashboard without the metrics endpoint', { dashboard: true }, 'options.dashboard needs options.metricsPort: the dashboard is served at / of the metrics endpoint'],
-    ['actions without the dashboard', { dashboardActions: true, metricsPort: 0 }, 'options.dashboardActions needs options.dashboard'],
-    ['actions without a token', { dashboard: true, dashboardActions: true, metricsPort: 0 }, 'options.dashboardActions needs options.dashboardToken: actions are taken only for requests that carry it'],
-    ['actions with a token', { dashboard: true, dashboardActions: true, metricsPort: 0, dashboardToken: '0123456789abcdef' }, undefined]
-  ])('%s', (_what, options, message) => {
-    const check = (): void => { checkDashboardOptions({ ...off, ...options }) }
-    if (message === undefined) expect(check).not.toThrow()
-    else expect(check).toThrow(new RangeError(message))
-  })
-})
 
 describe('JobHistory', () => {
   it('counts jobs per second by status, 200 always among them, and zero for the seconds with none', () => {
