@@ -189,7 +189,8 @@ async function act (action) {
   const out = $('action-result')
   out.textContent = `${action}…`
   try {
-    const res = await fetch(`api/actions/${action}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+    // Not Authorization: a proxy in front may use it for its own login.
+    const res = await fetch(`api/actions/${action}`, { method: 'POST', headers: { 'x-dashboard-token': token } })
     const body = await res.json()
     out.textContent = res.ok ? `${action}: ${body.result}` : `${action} refused (${res.status}): ${body.error}`
   } catch (err) {

@@ -161,7 +161,9 @@ export class DashboardEndpoint {
     if (!(DASHBOARD_ACTIONS as readonly string[]).includes(name)) return refuse(404, `no such action (${DASHBOARD_ACTIONS.join(', ')})`)
     if (req.method !== 'POST') return refuse(405, 'actions answer POST only', { allow: 'POST' })
     if (!this.#access.actions || this.#tokenHash === undefined) return refuse(403, 'actions are off (dashboardActions)')
-    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]
+    // `Authorization: Bearer`, or the page's own header, which leaves `Authorization` to a proxy's login.
+    const header = req.headers['x-dashboard-token']
+    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? (typeof header === 'string' ? header : undefined)
     if (given === undefined || !timingSafeEqual(sha256(given), this.#tokenHash)) return refuse(401, 'wrong or missing token', { 'www-authenticate': 'Bearer' })
     const action = name as DashboardActionName
     let result: string

@@ -104,8 +104,9 @@ describe('the dashboard options', () => {
     expect(() => token.validate(value, 'dashboardToken')).toThrow(new Type(message))
   })
 
-  it('takes a token of 16 characters or more, trimmed on the command line', () => {
+  it('takes a token of 16 characters or more, trimmed on the command line, and none by default', () => {
     expect(token.validate(token.parse!('  0123456789abcdef\n', 'dashboardToken'), 'dashboardToken')).toBe('0123456789abcdef')
+    expect(token.validate(undefined, 'dashboardToken')).toBeUndefined()
   })
 
   type Checked = Parameters<typeof checkDashboardOptions>[0]
