@@ -108,11 +108,6 @@ export class DashboardEndpoint {
     this.#refusals = new RateLimiter((_kind, line) => { host.log(2, line) })
   }
 
-  /** Pages connected to the live stream now. */
-  get streams (): number {
-    return this.#stream.clients
-  }
-
   /** Something changed that the pages should see soon. */
   changed (): void {
     this.#stream.changed()
