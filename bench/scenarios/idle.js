@@ -1,5 +1,6 @@
 /**
- * `idle`: the broker and 4 workers, all ready and idle, for `BENCH_IDLE_SECONDS`
+ * `idle`: the broker and 4 workers, all ready and idle (the metrics endpoint and the
+ * dashboard on, no page open), for `BENCH_IDLE_SECONDS`
  * (10 s by default): the CPU seconds that the broker and all its descendants use over
  * that window. The window starts `BENCH_IDLE_SETTLE` seconds (30 by default) after
  * the workers serve: after start-up, V8's memory reducer runs a few garbage
@@ -79,7 +80,8 @@ async function watchIdle (stage, server) {
 export default defineScenario({
   name: 'idle',
   description: 'CPU seconds used by the broker and 4 idle workers over 10 s',
-  measure: stage => stage.withServer({ appName: 'uppercase', workers: WORKERS }, server => watchIdle(stage, server), [
+  // With the metrics endpoint and the dashboard on, and no page open: they must cost nothing idle either.
+  measure: stage => stage.withServer({ appName: 'uppercase', workers: WORKERS, args: ['--metrics-port', '0', '--dashboard'] }, server => watchIdle(stage, server), [
     [`${stage.config.idleSeconds}s`, { workers: WORKERS }]
   ])
 })

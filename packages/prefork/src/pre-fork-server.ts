@@ -118,6 +118,11 @@ export abstract class PreForkServer<
     return { minServers: this.#bounds.minServers, maxServers: this.#bounds.maxServers }
   }
 
+  /** Rolling restarts (HUP, {@link restartChildren}) begun in the parent so far; 0 in a child. */
+  get generation (): number {
+    return this.#pool.generation
+  }
+
   // -------------------------------------------------------------------------
   // Operator actions (bound to signals in the parent)
 

@@ -161,6 +161,11 @@ export class Supervisor {
     return true
   }
 
+  /** Rolling restarts (HUP) begun so far: the generation of the children started now. */
+  get generation (): number {
+    return this.#generation
+  }
+
   /**
    * Starts a new generation (HUP): every ready child retires, every booting one
    * stops at once.

@@ -285,9 +285,10 @@ export class BrokerTables {
     return jobs
   }
 
-  /** When the job waiting longest was accepted, over all services; `undefined` when none waits. */
-  oldestQueuedAt (): number | undefined {
+  /** When the job waiting longest was accepted, over all services or in `service`; `undefined` when none waits. */
+  oldestQueuedAt (service?: string): number | undefined {
     if (this.queued === 0) return undefined
+    if (service !== undefined) return this.services.get(service)?.waiting.peek()?.queuedAt
     let oldest: number | undefined
     for (const s of this.services.values()) {
       const at = s.waiting.peek()?.queuedAt

@@ -232,9 +232,9 @@ export class Broker extends EventEmitter<BrokerEvents> {
     this.#jobs.observe(observer)
   }
 
-  /** When the request waiting longest was accepted (ms since the epoch), over all services; `undefined` when none waits. */
-  oldestQueuedAt (): number | undefined {
-    return this.#tables.oldestQueuedAt()
+  /** When the request waiting longest was accepted (ms since the epoch), over all services or in `service`; `undefined` when none waits. */
+  oldestQueuedAt (service?: string): number | undefined {
+    return this.#tables.oldestQueuedAt(service)
   }
 
   /**

@@ -2,6 +2,7 @@
  * The `nsz` command: `nsz serve [APP]` runs a job server (this process is the
  * broker, its children the workers), `nsz worker --connect URL [APP]` runs a pool of
  * workers for a broker elsewhere, `nsz status` asks a running server how it is,
+ * `nsz dashboard` prints the URL of its dashboard,
  * `nsz keygen` makes a CURVE key pair.
  * `docs/getting-started.md` is the user's guide.
  */
@@ -34,7 +35,7 @@ export const NszExit = {
   /**
    * The server could not start or stopped on an error (port in use, pid file held
    * by a live server, APP module threw while loading, children crash at boot);
-   * `nsz status` found no server.
+   * `nsz status` found no server; `nsz dashboard` found no server or no dashboard.
    */
   FAILED: 1,
   /**
@@ -231,7 +232,8 @@ function serverClassFor (kind: 'serve' | 'worker', loaded: LoadedApp, appPath: s
 /**
  * Prints the ready lines on stdout, in the parent only: `listening frontend=… backend=…`
  * once the broker is bound (`connecting backend=…` for a worker pool), with
- * `--metrics-port` `metrics url=http://…/metrics`, then `ready workers=N` once
+ * `--metrics-port` `metrics url=http://…/metrics` (and with `--dashboard`
+ * `dashboard url=http://…/`), then `ready workers=N` once
  * `minServers` workers serve.
  */
 function announce (kind: 'serve' | 'worker', server: ZmqServer, io: NszIo): void {
@@ -245,6 +247,7 @@ function announce (kind: 'serve' | 'worker', server: ZmqServer, io: NszIo): void
     if (kind === 'serve') {
       io.stdout.write(`listening frontend=${endpoints[0] ?? ''} backend=${endpoints[1] ?? ''}\n`)
       if (server.metricsUrl !== undefined) io.stdout.write(`metrics url=${server.metricsUrl}\n`)
+      if (server.dashboardUrl !== undefined) io.stdout.write(`dashboard url=${server.dashboardUrl}\n`)
       const broker = server.broker
       const onReady = (): void => {
         ready(broker?.workers().length ?? 0)
@@ -287,10 +290,10 @@ async function statusCurve (curve: StatusCurve): Promise<SocketOptions<Request>>
   }
 }
 
-async function askStatus (pidFile: string | undefined, control: string | undefined, timeoutMs: number, curve: StatusCurve = {}): Promise<ZmqServerStatus> {
+async function askStatus (command: string, pidFile: string | undefined, control: string | undefined, timeoutMs: number, curve: StatusCurve = {}): Promise<ZmqServerStatus> {
   let endpoint = control
   if (endpoint === undefined) {
-    if (pidFile === undefined) throw new UsageError('nsz status needs --pid-file FILE (the one nsz serve was started with) or --control ENDPOINT')
+    if (pidFile === undefined) throw new UsageError(`nsz ${command} needs --pid-file FILE (the one nsz serve was started with) or --control ENDPOINT`)
     let pid: number
     try {
       pid = Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10)
@@ -347,23 +350,41 @@ function program (io: NszIo, run: (task: () => Promise<number>) => void): Comman
   addServerFlags(worker, new WorkerPool({ argv: false }).describeOptions(), new Set())
   worker.action((app: string | undefined, flags: Record<string, unknown>) => { run(() => runServer('worker', app, flags, io)) })
 
-  root.command('status')
-    .description('ask a running nsz serve for its workers, queue and rate')
+  type StatusFlags = { pidFile?: string, control?: string, curveServerKey?: string, curveKeyFile?: string, json?: boolean, timeout: string }
+  /** The flags that say how to reach a running server, shared by `status` and `dashboard`, and the ask itself. */
+  const asking = (name: string, description: string): Command => root.command(name)
+    .description(description)
     .option('--pid-file <file>', 'the pid file the server was started with (it answers on ipc://<file>.sock)')
     .option('--control <endpoint>', 'the server\'s --control-endpoint instead')
     .option('--curve-server-key <key>', 'the server\'s CURVE public key, when its frontend requires CURVE (a TCP --control)')
     .option('--curve-key-file <file>', 'this client\'s key pair (from nsz keygen), when the server admits listed client keys only')
-    .option('--json', 'print JSON, for scripts')
     .option('--timeout <seconds>', 'how long to wait for the answer', '2')
     .helpOption('-h, --help', 'show this help')
-    .configureOutput(output(io, 'nsz status'))
+    .configureOutput(output(io, `nsz ${name}`))
+  const ask = async (command: string, flags: StatusFlags): Promise<ZmqServerStatus> => {
+    const timeout = Number(flags.timeout)
+    if (flags.timeout.trim() === '' || !Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a number of seconds above 0, got '${flags.timeout}'`)
+    return await askStatus(command, flags.pidFile, flags.control, Math.ceil(timeout * 1000), { serverKey: flags.curveServerKey, keyFile: flags.curveKeyFile })
+  }
+
+  asking('status', 'ask a running nsz serve for its workers, queue and rate')
+    .option('--json', 'print JSON, for scripts')
     .addHelpText('after', '\nExit codes: 0 the server answered, 1 no server or no answer, 2 bad usage.')
-    .action((flags: { pidFile?: string, control?: string, curveServerKey?: string, curveKeyFile?: string, json?: boolean, timeout: string }) => {
+    .action((flags: StatusFlags) => {
       run(async () => {
-        const timeout = Number(flags.timeout)
-        if (flags.timeout.trim() === '' || !Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a number of seconds above 0, got '${flags.timeout}'`)
-        const status = await askStatus(flags.pidFile, flags.control, Math.ceil(timeout * 1000), { serverKey: flags.curveServerKey, keyFile: flags.curveKeyFile })
+        const status = await ask('status', flags)
         io.stdout.write(flags.json === true ? `${JSON.stringify(status, null, 2)}\n` : statusTable(status))
+        return NszExit.OK
+      })
+    })
+
+  asking('dashboard', 'print the URL of a running nsz serve\'s dashboard (started with --metrics-port and --dashboard)')
+    .addHelpText('after', '\nExit codes: 0 the URL was printed, 1 no server, no answer or no dashboard, 2 bad usage.')
+    .action((flags: StatusFlags) => {
+      run(async () => {
+        const { dashboardUrl } = await ask('dashboard', flags)
+        if (dashboardUrl === undefined) throw new Error('the server serves no dashboard: start it with --metrics-port PORT --dashboard')
+        io.stdout.write(`${dashboardUrl}\n`)
         return NszExit.OK
       })
     })

@@ -1,10 +1,10 @@
 /**
- * The HTTP endpoint Prometheus scrapes: `GET /metrics` answers the metrics text, any
- * other path 404. One plain `node:http` server, bound to `metricsHost` (127.0.0.1 by
- * default), in the broker's process.
+ * The HTTP endpoint Prometheus scrapes: `GET /metrics` answers the metrics text; the
+ * other paths go to `other` (the dashboard, when it is on), else 404. One plain
+ * `node:http` server, bound to `metricsHost` (127.0.0.1 by default), in the broker's process.
  * @internal
  */
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { metricsBindError } from './errors.js'
 
@@ -15,10 +15,14 @@ export interface MetricsEndpoint {
   close (): Promise<void>
 }
 
+/** Answers a request for a path other than `/metrics`; false when the path is not its own. */
+export type OtherRoutes = (req: IncomingMessage, res: ServerResponse, path: string) => boolean
+
 /** Listens on `host:port` and answers each scrape with `text()`; rejects with `NSZ_ERR_METRICS_BIND`. */
-export async function serveMetrics (host: string, port: number, contentType: string, text: () => Promise<string>, log: (message: string) => void): Promise<MetricsEndpoint> {
+export async function serveMetrics (host: string, port: number, contentType: string, text: () => Promise<string>, log: (message: string) => void, other?: OtherRoutes): Promise<MetricsEndpoint> {
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '').split('?')[0]
+    const path = (req.url ?? '').split('?')[0] ?? ''
+    if (path !== '/metrics' && other?.(req, res, path) === true) return
     if (req.method !== 'GET' || path !== '/metrics') {
       res.writeHead(req.method === 'GET' ? 404 : 405, { 'content-type': 'text/plain' }).end('only GET /metrics\n')
       return

@@ -31,6 +31,12 @@ export interface ResolvedZmqServerOptions extends ResolvedPreForkOptions, Option
   readonly metricsPort: number | undefined
   /** The address the metrics endpoint listens on. */
   readonly metricsHost: string
+  /** Serve the live dashboard at `/` of the metrics endpoint (`docs/dashboard.md`); read-only unless `dashboardActions`. */
+  readonly dashboard: boolean
+  /** Let the dashboard add or remove a worker and restart the pool, for requests that carry `dashboardToken`. */
+  readonly dashboardActions: boolean
+  /** The bearer token the dashboard's actions need (at least 16 characters); never logged. */
+  readonly dashboardToken: string | undefined
   /**
    * Jobs each worker runs at once (1 to 1024): the per-request steps of up to that many
    * jobs interleave in one child. 1, the default, suits CPU-bound jobs.
@@ -83,6 +89,36 @@ function checkPort (value: unknown, name: string): readonly [number, number] {
   }
   if (list[0] === list[1] && list[0] !== 0) throw new RangeError(`options.${name}: the frontend and backend ports must differ, got ${String(list[0])} twice`)
   return Object.freeze([list[0], list[1]]) as readonly [number, number]
+}
+
+/** The shortest dashboard token: a guess must not be within reach. */
+const MIN_TOKEN_LENGTH = 16
+
+/** The dashboard's token; never echoed in an error, since error messages end up in logs. */
+const dashboardToken: OptionSpec<string | undefined> = {
+  kind: 'string',
+  description: 'bearer token the dashboard\'s actions need (16 characters or more; prefer a conf file)',
+  default: undefined,
+  group: 'Sockets',
+  placeholder: '<token>',
+  scope: 'broker',
+  parse: (raw) => raw.trim(),
+  validate: (value, name) => {
+    if (value === undefined) return undefined
+    if (typeof value !== 'string') throw new TypeError(`options.${name} must be a string`)
+    if (value.length < MIN_TOKEN_LENGTH || /\s/.test(value)) throw new RangeError(`options.${name} must be at least ${MIN_TOKEN_LENGTH} characters, without spaces`)
+    return value
+  }
+}
+
+/**
+ * The dashboard's options together: it is served by the metrics endpoint, and its
+ * actions need it on and a token.
+ */
+export function checkDashboardOptions (o: Pick<ResolvedZmqServerOptions, 'dashboard' | 'dashboardActions' | 'dashboardToken' | 'metricsPort'>): void {
+  if (o.dashboard && o.metricsPort === undefined) throw new RangeError('options.dashboard needs options.metricsPort: the dashboard is served at / of the metrics endpoint')
+  if (o.dashboardActions && !o.dashboard) throw new RangeError('options.dashboardActions needs options.dashboard')
+  if (o.dashboardActions && o.dashboardToken === undefined) throw new RangeError('options.dashboardActions needs options.dashboardToken: actions are taken only for requests that carry it')
 }
 
 /** A CURVE secret key in Z85; never echoed in an error, since error messages end up in logs. */
@@ -161,6 +197,9 @@ export function zmqServerOptionSpecs (): OptionSpecs {
     controlEndpoint: endpointOption({ description: 'endpoint for nsz status (default ipc://<pidFile>.sock)', default: undefined, optional: true, group: 'Sockets' }),
     metricsPort: integer<number | undefined>({ description: 'serve Prometheus metrics at http://<metrics-host>:<port>/metrics (0 picks a free port)', default: undefined, max: 65535, group: 'Sockets', placeholder: '<port>', scope: 'broker' }),
     metricsHost: string({ description: 'address the metrics endpoint listens on', default: '127.0.0.1', nonEmpty: true, group: 'Sockets', placeholder: '<address>', scope: 'broker' }),
+    dashboard: boolean({ description: 'serve a live dashboard of the pool at / of the metrics endpoint', default: false, group: 'Sockets', scope: 'broker' }),
+    dashboardActions: boolean({ description: 'let the dashboard add or remove a worker and restart the pool (needs --dashboard-token)', default: false, group: 'Sockets', scope: 'broker' }),
+    dashboardToken,
     curve: string<CurveSockets | undefined>({
       description: 'sockets CURVE encrypts: frontend, backend, both, none (default both with a key)',
       default: undefined,

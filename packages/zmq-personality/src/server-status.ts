@@ -21,6 +21,8 @@ export interface StatusSource {
   readonly startedAt: number
   readonly childSpawns: number
   readonly childExits: number
+  /** The HTTP endpoint's URLs, when it is served. */
+  readonly urls: Pick<ZmqServerStatus, 'metricsUrl' | 'dashboardUrl'>
 }
 
 /** The status of a server: its children with their slots from the broker's table, the queue, the counters. */
@@ -59,7 +61,8 @@ export function poolStatus (src: StatusSource): ZmqServerStatus {
     requeued: stats?.requeued ?? 0,
     declines: stats?.declines ?? 0,
     childSpawns: src.childSpawns,
-    childExits: src.childExits
+    childExits: src.childExits,
+    ...src.urls
   }
 }
 

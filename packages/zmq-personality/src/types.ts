@@ -248,6 +248,10 @@ export interface ZmqServerStatus {
   readonly childSpawns: number
   /** Children that exited since the pool started: stopped, recycled, crashed or killed. */
   readonly childExits: number
+  /** The URL of the metrics endpoint (`metricsPort`), when it is served. */
+  readonly metricsUrl?: string
+  /** The URL of the dashboard (`dashboard`), when it is served: what `nsz dashboard` prints. */
+  readonly dashboardUrl?: string
 }
 
 /** A worker of the broker that is not one of its children, as `nsz status` lists it. */

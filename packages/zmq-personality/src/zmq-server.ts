@@ -8,12 +8,11 @@ import { Broker } from './broker.js'
 import { watchBroker } from './broker-watch.js'
 import type { BrokerEndpoints, WorkerInfo, ZmqRequest, ZmqServerStatus } from './types.js'
 import { connectable, portOf, tcpEndpoint } from './endpoints.js'
-import { ServerMetrics } from './metrics.js'
-import { serveMetrics, type MetricsEndpoint } from './metrics-endpoint.js'
+import { serveHttp, type HttpEndpoint } from './server-http.js'
 import { brokerServerOptionSpecs } from './options.js'
 import { RateMeter } from './rate-meter.js'
 import { poolStatus } from './server-status.js'
-import { zmqServerOptionSpecs, type ResolvedZmqServerOptions, type ZmqServerOptions } from './server-options.js'
+import { checkDashboardOptions, zmqServerOptionSpecs, type ResolvedZmqServerOptions, type ZmqServerOptions } from './server-options.js'
 import { WorkerAgent } from './worker-agent.js'
 import { brokerSecurity, checkServerSecurity, zapPeer } from './security/server-security.js'
 import { LocalWorkers, notingBackend, readWorkerBootstrap, workerCurveOptions, type WorkerBootstrap, type WorkerCurve } from './security/local-workers.js'
@@ -70,7 +69,7 @@ export class ZmqServer<
   #controlOptions: SocketOptions<Reply> = {}
   #backend: Router | undefined
   #stopLossLog: (() => void) | undefined
-  #metrics: MetricsEndpoint | undefined
+  #http: HttpEndpoint | undefined
   readonly #childCounts = { spawns: 0, exits: 0 }
   #boot: WorkerBootstrap | undefined
   // Parent: the children's private backend endpoint and their per-child tags.
@@ -91,7 +90,12 @@ export class ZmqServer<
 
   /** The URL Prometheus scrapes (`http://127.0.0.1:9464/metrics`), in the parent once bound with `metricsPort`; `undefined` otherwise. */
   get metricsUrl (): string | undefined {
-    return this.#metrics?.url
+    return this.#http?.urls.metricsUrl
+  }
+
+  /** The dashboard's URL (`http://127.0.0.1:9464/`), in the parent once bound with `dashboard`; `undefined` otherwise. */
+  get dashboardUrl (): string | undefined {
+    return this.#http?.urls.dashboardUrl
   }
 
   /** The broker, in the parent once bound; `undefined` in a worker. */
@@ -137,10 +141,11 @@ export class ZmqServer<
     return { ...super.optionSpecs(), ...zmqServerOptionSpecs() }
   }
 
-  /** Prefork's checks, plus the security options together (a key for `curve`, CURVE for the key lists). */
+  /** Prefork's checks, plus the security options together (a key for `curve`, CURVE for the key lists) and the dashboard's. */
   protected override validateOptions (options: R): void {
     super.validateOptions(options)
     checkServerSecurity(options)
+    checkDashboardOptions(options)
   }
 
   protected override get endpoints (): readonly string[] {
@@ -223,7 +228,8 @@ export class ZmqServer<
     if (security.serverKey !== undefined) this.log(2, `CURVE on ${security.curve === 'both' ? 'frontend and backend' : security.curve}: server public key ${security.serverKey}`)
     this.#watchBroker(broker)
     await this.bindStatusEndpoint()
-    if (o.metricsPort !== undefined) await this.#serveMetrics(broker, o.metricsHost, o.metricsPort)
+    // Prometheus metrics and, with `dashboard`, the dashboard (`server-http.ts`).
+    if (o.metricsPort !== undefined) this.#http = await serveHttp(this, broker, { appServices: [...this.services.keys()], isLocal: (worker) => this.#isLocal(worker) })
     this.log(2, `broker listening: frontend ${this.#endpoints.frontend}, backend ${this.#endpoints.backend}`)
   }
 
@@ -234,14 +240,6 @@ export class ZmqServer<
   protected override async postBind (): Promise<void> {
     await super.postBind()
     if (this.#backend !== undefined) this.log(3, `local workers join the backend on ${await this.#local.bind(this.#backend)}`)
-  }
-
-  /** Serves the Prometheus endpoint: the status figures at each scrape, the job timings from the broker's observer. */
-  async #serveMetrics (broker: Broker, host: string, port: number): Promise<void> {
-    const metrics = new ServerMetrics(() => this.status())
-    broker.observeJobs(metrics.observer)
-    this.#metrics = await serveMetrics(host, port, metrics.registry.contentType, () => metrics.text(), (message) => { this.log(1, message) })
-    this.log(2, `metrics at ${this.#metrics.url}`)
   }
 
   #watchBroker (broker: Broker): void {
@@ -314,8 +312,8 @@ export class ZmqServer<
       this.#stopLossLog?.()
       this.#local.close()
       await this.#zap?.close()
-      await this.#metrics?.close()
-      this.#metrics = undefined
+      await this.#http?.close()
+      this.#http = undefined
       this.#control?.close()
       this.#control = undefined
       await this.#agent?.close({ graceful: false })
@@ -337,7 +335,8 @@ export class ZmqServer<
       jobsPerSecond: this.#rate.perSecond(),
       startedAt: this.#startedAt,
       childSpawns: this.#childCounts.spawns,
-      childExits: this.#childCounts.exits
+      childExits: this.#childCounts.exits,
+      urls: this.#http?.urls ?? {}
     })
   }
 

@@ -327,10 +327,14 @@ describe('jobs', () => {
     expect(t.queuedSince(4)).toEqual([])
     expect(t.queuedSince(30).map((j) => j.queuedAt)).toEqual([10, 20, 30, 5, 25])
     expect(t.oldestQueuedAt()).toBe(5)
+    // Per service, for the dashboard.
+    expect([t.oldestQueuedAt('x'), t.oldestQueuedAt('y'), t.oldestQueuedAt('none')]).toEqual([10, 5, undefined])
     t.unqueue(jobs[2]!)
     expect(t.oldestQueuedAt()).toBe(10)
+    expect(t.oldestQueuedAt('y')).toBe(25)
     t.addService('empty', true)
     expect(t.oldestQueuedAt()).toBe(10)
+    expect(t.oldestQueuedAt('empty')).toBeUndefined()
   })
 })
 

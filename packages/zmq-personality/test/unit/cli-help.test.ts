@@ -31,7 +31,7 @@ const PROCESS = ['--log-level <0-4>', '--log-file <file>', '--pid-file <file>', 
 describe('nsz --help, built from the option specs', () => {
   it('lists each flag of nsz serve under its group, in order, with its placeholder', async () => {
     expect(groups(await help('serve'))).toEqual([
-      ['Sockets:', ['--port <front,back>', '--host <address>', '--frontend <endpoint>', '--backend <endpoint>', '--service <name>', '--control-endpoint <endpoint>', '--metrics-port <port>', '--metrics-host <address>']],
+      ['Sockets:', ['--port <front,back>', '--host <address>', '--frontend <endpoint>', '--backend <endpoint>', '--service <name>', '--control-endpoint <endpoint>', '--metrics-port <port>', '--metrics-host <address>', '--dashboard', '--dashboard-actions', '--dashboard-token <token>']],
       // The pool grows for waiting requests only where it sees the queue: nsz serve.
       ['Workers:', [...WORKERS.slice(0, 4), '--scale-up-wait <seconds>', '--scale-up-cooldown <seconds>', ...WORKERS.slice(4)]],
       ['Jobs:', ['--job-timeout <seconds>', '--max-queue <n>', '--max-queue-per-client <n>', '--queue-timeout <seconds>', '--max-client-buffer <n>', '--max-services-per-worker <n>', '--max-services <n>', '--max-message-size <n>', '--requeue', '--service-grace <seconds>', '--heartbeat-interval <seconds>', '--heartbeat-liveness <n>', '--graceful-timeout <seconds>']],

@@ -152,7 +152,7 @@ describe('one declaration per option', () => {
   it('marks the options a pool without a broker has no use for with scope broker', () => {
     const specs = new WorkerPool({ argv: false }).describeOptions()
     const broker = Object.keys(specs).filter((name) => specs[name]!.scope === 'broker').sort()
-    expect(broker).toEqual(['allow', 'backend', 'cidrAllow', 'cidrDeny', 'clientKeys', 'curve', 'deny', 'frontend', 'host', 'insecureBackend', 'maxClientBuffer', 'maxMessageSize', 'maxQueue', 'maxQueuePerClient', 'maxServices', 'maxServicesPerWorker', 'metricsHost', 'metricsPort', 'port', 'queueTimeout', 'requeue', 'scaleUpCooldown', 'scaleUpWait', 'serviceGrace', 'workerKeys'])
+    expect(broker).toEqual(['allow', 'backend', 'cidrAllow', 'cidrDeny', 'clientKeys', 'curve', 'dashboard', 'dashboardActions', 'dashboardToken', 'deny', 'frontend', 'host', 'insecureBackend', 'maxClientBuffer', 'maxMessageSize', 'maxQueue', 'maxQueuePerClient', 'maxServices', 'maxServicesPerWorker', 'metricsHost', 'metricsPort', 'port', 'queueTimeout', 'requeue', 'scaleUpCooldown', 'scaleUpWait', 'serviceGrace', 'workerKeys'])
   })
 
   it('refuses a service name in the MMI namespace for a server too, naming its own option', () => {

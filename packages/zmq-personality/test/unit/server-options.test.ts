@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { curveKeyPair } from 'zeromq'
 import { optionDefaults, type OptionSpecs } from '@net-server/core'
 import { zmqServerOptionSpecs } from '@net-server/zmq'
+import { checkDashboardOptions } from '../../src/server-options.js'
 
 /** The value the command line's text `raw` gives option `name`, checked. */
 function fromText (specs: OptionSpecs, name: string, raw: string): unknown {
@@ -89,5 +90,36 @@ describe('security options', () => {
 
   it('refuse an empty key file name', () => {
     expect(refusal(zmqServerOptionSpecs(), 'curveKeyFile', '')).toEqual(new RangeError('options.curveKeyFile must not be empty'))
+  })
+})
+
+describe('the dashboard options', () => {
+  const token = zmqServerOptionSpecs().dashboardToken!
+
+  it.each<[unknown, ErrorConstructor, string]>([
+    ['short', RangeError, 'options.dashboardToken must be at least 16 characters, without spaces'],
+    ['sixteen chars ok', RangeError, 'options.dashboardToken must be at least 16 characters, without spaces'],
+    [1234, TypeError, 'options.dashboardToken must be a string']
+  ])('refuses the token %j without echoing it', (value, Type, message) => {
+    expect(() => token.validate(value, 'dashboardToken')).toThrow(new Type(message))
+  })
+
+  it('takes a token of 16 characters or more, trimmed on the command line, and none by default', () => {
+    expect(token.validate(token.parse!('  0123456789abcdef\n', 'dashboardToken'), 'dashboardToken')).toBe('0123456789abcdef')
+    expect(token.validate(undefined, 'dashboardToken')).toBeUndefined()
+  })
+
+  type Checked = Parameters<typeof checkDashboardOptions>[0]
+  const off: Checked = { dashboard: false, dashboardActions: false, dashboardToken: undefined, metricsPort: undefined }
+  it.each<[string, Partial<Checked>, string | undefined]>([
+    ['nothing on', {}, undefined],
+    ['the dashboard without the metrics endpoint', { dashboard: true }, 'options.dashboard needs options.metricsPort: the dashboard is served at / of the metrics endpoint'],
+    ['actions without the dashboard', { dashboardActions: true, metricsPort: 0 }, 'options.dashboardActions needs options.dashboard'],
+    ['actions without a token', { dashboard: true, dashboardActions: true, metricsPort: 0 }, 'options.dashboardActions needs options.dashboardToken: actions are taken only for requests that carry it'],
+    ['actions with a token', { dashboard: true, dashboardActions: true, metricsPort: 0, dashboardToken: '0123456789abcdef' }, undefined]
+  ])('%s', (_what, options, message) => {
+    const check = (): void => { checkDashboardOptions({ ...off, ...options }) }
+    if (message === undefined) expect(check).not.toThrow()
+    else expect(check).toThrow(new RangeError(message))
   })
 })
