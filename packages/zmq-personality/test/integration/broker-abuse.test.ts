@@ -34,10 +34,13 @@ async function watchedBroker (options: BrokerOptions): Promise<{ broker: Broker,
 }
 
 describe('fairness under a flood', () => {
-  it('serves polite REQ clients within a bound while one DEALER floods with 20 000 requests', async () => {
+  it('serves polite REQ clients within a bound while one DEALER floods with 5 000 requests', async () => {
     const { broker, frontend, backend } = await startBroker()
     for (let i = 0; i < 2; i++) await startAgent(broker, backend, slowEcho)
-    const FLOOD = 20_000
+    // Five times its queue's bound (maxQueuePerClient, 1000): most of the flood is refused.
+    // The flood, the broker and the workers share this one process, so a larger one
+    // measures the machine's spare CPU, not the broker's fairness.
+    const FLOOD = 5000
     const flood = dealer(frontend)
     // A busy machine may keep the flood's replies back for seconds: the deadline below
     // bounds the whole exchange instead of each receive.
