@@ -13,6 +13,7 @@ export default {
   mutate: [
     // the protocol codec
     'packages/client/src/protocol.ts',
+    'packages/client/src/protocol-frontend.ts',
     // the scaling rules
     'packages/prefork/src/scaling.ts',
     // the dispatch policy

@@ -10,7 +10,8 @@ import {
   type BaseClientOptions, type RequestOptions, type ResolvedBaseClientOptions,
   checkPositiveInteger, resolveBaseOptions, resolveRequestOptions
 } from './options.js'
-import { type Body, NSZC, Status, decodeNszReply, encodeNszRequest, isDecodeError } from './protocol.js'
+import { type Body, NSZC, Status, isDecodeError } from './protocol.js'
+import { decodeNszReply, encodeNszRequest } from './protocol-frontend.js'
 import { toFrames } from './payload.js'
 
 /** Options of {@link Client}. */

@@ -11,14 +11,15 @@ export type { LazyPirateClientOptions, ResolvedLazyPirateClientOptions, RetryEve
 export { DEFAULT_ENDPOINT } from './options.js'
 export type { BaseClientOptions, CurveOptions, RequestOptions, ResolvedBaseClientOptions } from './options.js'
 export {
-  ACK_CREDIT, ACK_FRAMING, Command, DEFAULT_SERVICE, FRAMING_COMPACT, MAX_SLOTS, MDPC, MDPW, MMI_PREFIX, MMI_SERVICE, MmiStatus, NSZC, NSZ_WORKER_EXTENSION, REQ_ENVELOPE, Status,
-  decodeClientRequest, decodeErrorFrame, decodeNszReply, decodeStatus, decodeWorkerMessage, encodeAck, encodeAckTo,
-  encodeClientReply, encodeClientReplyTo, encodeCredit, encodeDisconnect, encodeDisconnectTo, encodeHeartbeat, encodeHeartbeatTo, encodeMdpRequest,
-  encodeNszRequest, encodeReady, encodeReply, encodeRequest, encodeRfc7Reply, encodeRequestTo, encodeStatus, isDecodeError, isStatus,
-  replyEnvelope, routedRequestJobId, statusText
+  ACK_CREDIT, ACK_FRAMING, Command, DEFAULT_SERVICE, FRAMING_COMPACT, MAX_SLOTS, MDPC, MDPW, MMI_PREFIX, MMI_SERVICE, MmiStatus, NSZC,
+  NSZ_WORKER_EXTENSION, Status, decodeStatus, decodeWorkerMessage, encodeAck, encodeAckTo, encodeCredit, encodeDisconnect, encodeDisconnectTo,
+  encodeHeartbeat, encodeHeartbeatTo, encodeReady, encodeReply, encodeRequest, encodeRfc7Reply, encodeRequestTo, encodeStatus, isDecodeError,
+  isStatus, routedRequestJobId, statusText
 } from './protocol.js'
 export { decodeCompactMessage, encodeCompactHeartbeat, encodeCompactReply, encodeCompactRequestTo, isCompact } from './protocol-compact.js'
-export type {
-  Body, ClientRequest, CommandCode, Decoded, ErrorFrame, ExtensionParams, Frame, NszReply, ReplyEnvelope, StatusCode, WorkerExtension,
-  WorkerMessage
-} from './protocol.js'
+export {
+  REQ_ENVELOPE, decodeClientRequest, decodeErrorFrame, decodeNszReply, encodeClientReply, encodeClientReplyTo, encodeMdpRequest, encodeNszRequest,
+  replyEnvelope
+} from './protocol-frontend.js'
+export type { ClientRequest, ErrorFrame, NszReply, ReplyEnvelope } from './protocol-frontend.js'
+export type { Body, CommandCode, Decoded, ExtensionParams, Frame, StatusCode, WorkerExtension, WorkerMessage } from './protocol.js'

@@ -9,7 +9,8 @@ import {
   type BaseClientOptions, type RequestOptions, type ResolvedBaseClientOptions,
   resolveBaseOptions, resolveRequestOptions
 } from './options.js'
-import { type Body, MDPC, decodeErrorFrame, replyDialect } from './protocol.js'
+import { type Body, MDPC } from './protocol.js'
+import { decodeErrorFrame, replyDialect } from './protocol-frontend.js'
 import { toFrames } from './payload.js'
 
 /** What {@link LazyPirateClientOptions.onRetry} is told before each resend. */

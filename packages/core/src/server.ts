@@ -5,6 +5,7 @@ import { createContainer } from './container.js'
 import { alreadyRunningError } from './errors.js'
 import type { ServerEvents } from './events.js'
 import { PinoLogger, type Logger, type LogLevel } from './logger.js'
+import { awaitedBy, runNamed } from './named-run.js'
 import { parseCommandLine, parseConfFile, resolveOptions, type OptionSpecs } from './options.js'
 import { PidFile, removeFiles, type NamedFile } from './pid-file.js'
 import { checkPrincipals, dropPrivileges, prepareFilesForDrop } from './privileges.js'
@@ -20,36 +21,6 @@ export interface RequestContext {
 }
 
 type RunState = 'new' | 'running' | 'stopping' | 'closed'
-
-let lifecycleCount = 0
-
-/**
- * Runs `lifecycle` inside an async function named uniquely for this run, so that
- * `close()` can find that name in its async call stack: a `close()` that the lifecycle
- * itself awaits must not wait for the lifecycle. (An `AsyncLocalStorage` would tell
- * the same, but on Node 20 it turns on async hooks for every promise of the process,
- * which costs a job server about a quarter of its throughput.)
- */
-function runNamed (lifecycle: () => Promise<void>): { name: string, done: Promise<void> } {
-  const name = `netServerLifecycle${++lifecycleCount}`
-  const named = { async [name] () { await lifecycle() } }[name]!
-  return { name, done: named() }
-}
-
-/** True when an async function named `name` awaits the caller, directly or through a chain of awaits. */
-function awaitedBy (name: string): boolean {
-  const { prepareStackTrace, stackTraceLimit } = Error
-  const holder: { stack?: NodeJS.CallSite[] } = {}
-  try {
-    Error.stackTraceLimit = Infinity
-    Error.prepareStackTrace = (_err, sites) => sites
-    Error.captureStackTrace(holder, awaitedBy)
-    return (holder.stack ?? []).some((site) => site.getFunctionName() === name)
-  } finally {
-    Error.prepareStackTrace = prepareStackTrace
-    Error.stackTraceLimit = stackTraceLimit
-  }
-}
 
 /**
  * The abstract server: Net::Server's lifecycle as overridable steps.

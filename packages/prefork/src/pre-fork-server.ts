@@ -1,20 +1,16 @@
 import type { Serializable, SendHandle } from 'node:child_process'
 import { CLOCK, type Clock, type RequestContext, type SignalHandlers } from '@net-server/core'
-import { isProbing, spawnWait } from './boot-backoff.js'
+import { spawnWait } from './boot-backoff.js'
 import { ChildRuntime, type ChildHost } from './child-runtime.js'
-import { deferred, type Deferred } from './deferred.js'
 import { setTitle } from './pool-child.js'
 import { notAChildError } from './errors.js'
 import type { ResolvedPreForkOptions } from './options.js'
 import type { ChildInfo } from './pool-child.js'
+import { PoolSize, type PoolSizeHost } from './pool-size.js'
 import { PreForkBase } from './pre-fork-base.js'
-import {
-  boundsAfterSpawn, childrenToStart, childrenToStop, initialBounds, lowerBounds, pickChildrenToStop, poolStarted, raiseBounds,
-  type PoolBounds
-} from './scaling.js'
+import { pickChildrenToStop } from './scaling.js'
 import { Supervisor, type SupervisorHost } from './supervisor.js'
 import { PROCESS_SPAWNER, type ProcessSpawner } from './tokens.js'
-import { WaitScaler } from './wait-scaler.js'
 
 /**
  * Net::Server::PreFork for Node: a parent that binds, then keeps a pool of child
@@ -53,14 +49,12 @@ export abstract class PreForkServer<
   readonly #child: ChildRuntime | undefined = this.isChild ? new ChildRuntime(this.#childHost()) : undefined
   /** The parent's side: the child table, spawning, stopping, the timers; stays empty in a child. */
   readonly #pool = new Supervisor(this.#supervisorHost())
-  #bounds: PoolBounds = { minServers: 0, maxServers: 0, extra: 0 }
+  /** The parent's bounds and the scaling rules' answers; unused in a child. */
+  readonly #size = new PoolSize(this.#sizeHost(), this.#pool)
   #looping = false
-  #started: Deferred | undefined
-  #drained: Deferred | undefined
   #coordinating = false
   #coordinateAgain = false
   #bootstrapData: unknown
-  #scaler: WaitScaler | undefined
 
   /** A snapshot of the tally, one entry per live child (parent only; empty in a child). */
   children (): readonly ChildInfo[] {
@@ -110,12 +104,13 @@ export abstract class PreForkServer<
    * the pool watches `queueWait()` until nothing waits, and grows when it passes `scaleUpWait`.
    */
   protected requestWaiting (): void {
-    this.#scaler?.waiting()
+    this.#size.waiting()
   }
 
   /** The pool's bounds now: the options, as moved by TTIN / TTOU. */
   get limits (): { readonly minServers: number, readonly maxServers: number } {
-    return { minServers: this.#bounds.minServers, maxServers: this.#bounds.maxServers }
+    const { minServers, maxServers } = this.#size.bounds
+    return { minServers, maxServers }
   }
 
   /** Rolling restarts (HUP, {@link restartChildren}) begun in the parent so far; 0 in a child. */
@@ -140,8 +135,8 @@ export abstract class PreForkServer<
   /** One more child (TTIN): `minServers` and `maxServers` both go up by one. */
   increaseServers (): void {
     if (!this.#supervising) return
-    this.#bounds = raiseBounds(this.#bounds)
-    this.log(2, `more children: minServers ${this.#bounds.minServers}, maxServers ${this.#bounds.maxServers}`)
+    const bounds = this.#size.raise()
+    this.log(2, `more children: minServers ${bounds.minServers}, maxServers ${bounds.maxServers}`)
     this.#coordinate()
   }
 
@@ -152,11 +147,10 @@ export abstract class PreForkServer<
    */
   decreaseServers (): void {
     if (!this.#supervising) return
-    const { bounds, stop } = lowerBounds(this.#bounds, this.#pool.tally())
-    this.#bounds = bounds
+    const { bounds, stop } = this.#size.lower()
     if (stop > 0) this.killNChildren(stop, { busy: true })
     this.log(2, `fewer children: minServers ${bounds.minServers}, maxServers ${bounds.maxServers}`)
-    this.#checkStarted()
+    this.#size.checkStarted()
   }
 
   // -------------------------------------------------------------------------
@@ -216,18 +210,16 @@ export abstract class PreForkServer<
     if (this.isChild) return await super.loop()
     const o = this.options
     setTitle(this.processTitle('parent'))
-    this.#bounds = initialBounds(o)
-    this.#started = deferred()
-    this.#drained = deferred()
+    const started = this.#size.start()
+    const drained = this.#size.drained()
     this.#looping = true
     this.#pool.startTimers(() => { this.#checkForWaiting() })
-    if (o.scaleUpWait > 0) this.#scaler = this.#waitScaler()
     this.log(3, `starting the pool (${o.minServers} children)`)
-    this.#checkStarted()
+    this.#size.checkStarted()
     this.#coordinate()
-    await this.#started.promise
+    await started
     this.log(3, `pool running: ${this.#pool.tally().ready} children ready`)
-    await this.#drained.promise
+    await drained
   }
 
   /**
@@ -241,10 +233,9 @@ export abstract class PreForkServer<
     await super.stopLoop(graceful)
     if (this.isChild) return
     this.#pool.stopTimers()
-    this.#scaler?.close()
-    this.#started?.resolve()
+    this.#size.stop()
     this.#pool.stopAll(graceful)
-    this.#checkDrained()
+    this.#size.checkDrained(this.stopping)
   }
 
   /**
@@ -262,12 +253,12 @@ export abstract class PreForkServer<
       return
     }
     this.#pool.stopTimers()
-    this.#scaler?.close()
+    this.#size.closeScaler()
     if (this.#pool.size > 0) {
-      this.#drained ??= deferred()
+      const drained = this.#size.drained()
       this.#pool.stopAll(false)
-      this.#checkDrained()
-      await this.#drained.promise
+      this.#size.checkDrained(this.stopping)
+      await drained
     }
     this.#looping = false
     try {
@@ -349,7 +340,7 @@ export abstract class PreForkServer<
       do {
         this.#coordinateAgain = false
         if (!this.#supervising) return
-        const n = this.#missing()
+        const n = this.#size.missing()
         if (n <= 0) continue
         const wait = spawnWait(this.#pool.boot, this.#clock.now())
         if (wait > 0) {
@@ -357,7 +348,7 @@ export abstract class PreForkServer<
           return
         }
         const spawned = await this.runNChildren(n)
-        this.#bounds = boundsAfterSpawn(this.#bounds, spawned.length)
+        this.#size.spawned(spawned.length)
       } while (this.#coordinateAgain)
     } finally {
       this.#coordinating = false
@@ -416,7 +407,7 @@ export abstract class PreForkServer<
     const child = this.#pool.get(pid)
     if (child === undefined || !this.#pool.setState(child, state)) return
     // A busy child can only call for a spare one: skip the pass (once per job) when none is missing.
-    if (state === 'processing' && this.#missing() > 0) this.#coordinate()
+    if (state === 'processing' && this.#size.missing() > 0) this.#coordinate()
   }
 
   /**
@@ -441,28 +432,14 @@ export abstract class PreForkServer<
     return this.#looping && !this.stopping && !this.isChild
   }
 
-  /** How many children the scaling rules ask for now. */
-  #missing (): number {
-    return childrenToStart(this.#pool.tally(), this.#bounds, this.options, isProbing(this.#pool.boot))
-  }
-
   #coordinate (): void {
     this.coordinateChildren().catch((err: unknown) => { this.#failed('starting children failed', err) })
-  }
-
-  #checkStarted (): void {
-    if (this.#started === undefined || this.#started.settled) return
-    if (poolStarted(this.#pool.tally(), this.#bounds)) this.#started.resolve()
-  }
-
-  #checkDrained (): void {
-    if (this.stopping && this.#pool.size === 0) this.#drained?.resolve()
   }
 
   /** Every `checkForWaiting`: stops the surplus children, then runs `idleLoopHook`. */
   #checkForWaiting (): void {
     if (!this.#supervising) return
-    const order = childrenToStop(this.#pool.tally(), this.#bounds, this.options, this.#clock.now() - this.#pool.lastSpawn)
+    const order = this.#size.surplus()
     if (order.count > 0) this.killNChildren(order.count, { busy: order.busy })
     this.idleLoopHook().catch((err: unknown) => { this.#failed('idleLoopHook failed', err) })
   }
@@ -493,26 +470,17 @@ export abstract class PreForkServer<
       stateReported: (pid, state) => { if (this.childReportsState) this.setChildState(pid, state) },
       deleteChild: (pid) => { this.deleteChild(pid).catch((err: unknown) => { this.#failed('deleteChildHook failed', err) }) },
       changed: () => {
-        this.#checkStarted()
-        this.#checkDrained()
+        this.#size.checkStarted()
+        this.#size.checkDrained(this.stopping)
         this.#coordinate()
       },
-      startFailed: (err) => {
-        if (this.#started === undefined || this.#started.settled) return false
-        this.#started.reject(err)
-        return true
-      }
+      startFailed: (err) => this.#size.startFailed(err)
     }
   }
 
-  /** Grows the pool for waiting requests: one more child asked for, the bounds unmoved; the spare rules take it back once idle. */
-  #waitScaler (): WaitScaler {
-    return new WaitScaler(this.options, { wait: () => this.queueWait(), tally: () => this.#pool.tally(), bounds: () => this.#bounds }, (wait) => {
-      if (!this.#supervising) return
-      this.#bounds = { ...this.#bounds, extra: this.#bounds.extra + 1 }
-      this.log(2, `a request has waited ${wait} ms (scaleUpWait ${this.options.scaleUpWait} ms): one more child`)
-      this.#coordinate()
-    })
+  /** The supervisor's host, and the queue's wait for the growth it may call for. */
+  #sizeHost (): PoolSizeHost {
+    return { ...this.#supervisorHost(), queueWait: () => this.queueWait(), coordinate: () => { this.#coordinate() } }
   }
 
   #childHost (): ChildHost {

@@ -1,18 +1,17 @@
 import { EventEmitter } from 'eventemitter3'
-import { randomBytes } from 'node:crypto'
 import type { Dealer } from 'zeromq'
-import { isIpv6Endpoint } from './endpoints.js'
 import { zeromqSocketFactory, type SocketFactory } from './tokens.js'
 import {
-  ACK_FRAMING, FRAMING_COMPACT, NSZ_WORKER_EXTENSION, Status, decodeCompactMessage, decodeWorkerMessage, encodeCompactHeartbeat, encodeCompactReply,
-  encodeCredit, encodeDisconnect, encodeHeartbeat, encodeReady, encodeReply, encodeRfc7Reply, isCompact, isDecodeError, type Body
+  ACK_FRAMING, FRAMING_COMPACT, NSZ_WORKER_EXTENSION, Status, decodeCompactMessage, decodeWorkerMessage, encodeCompactHeartbeat,
+  encodeCredit, encodeDisconnect, encodeHeartbeat, encodeReady, encodeReply, isCompact, isDecodeError, type Body
 } from '@net-server/client'
 import { AgentJob, NO_BODY, creditOf, runJob, type Job, type JobHandler } from './agent-job.js'
 import { Deque } from './deque.js'
-import { workerConnectError, workerStateError } from './errors.js'
+import { workerStateError } from './errors.js'
 import type { DisconnectReason, WorkerAgentEvents } from './events.js'
 import { resolveWorkerAgentOptions, type ResolvedWorkerAgentOptions, type WorkerAgentOptions } from './options.js'
 import { SendQueue } from './send-queue.js'
+import { openDealer, reconnectDelay, replyFrames } from './worker-connection.js'
 
 export type { Job, JobHandler, JobResult } from './agent-job.js'
 
@@ -315,24 +314,7 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
   // Connection
 
   #open (): void {
-    // sendTimeout 0: a send either queues at once or fails, and skips the writability
-    // check that a blocking send makes first (a syscall per reply). A DEALER that has
-    // connected queues messages for the broker even while the connection is down, so
-    // a send fails only past the high-water mark (1000 messages), see #onSendFailure.
-    const socket = this.#sockets.dealer({
-      ...this.options.socketOptions,
-      linger: this.options.linger,
-      sendTimeout: 0,
-      ipv6: isIpv6Endpoint(this.options.endpoint),
-      // A fresh id per connection: a ROUTER refuses an id it still holds from the last one.
-      ...(this.options.routingIdPrefix === undefined ? {} : { routingId: this.options.routingIdPrefix + randomBytes(6).toString('hex') })
-    })
-    try {
-      socket.connect(this.options.endpoint)
-    } catch (err) {
-      socket.close()
-      throw workerConnectError(this.options.endpoint, err)
-    }
+    const socket = openDealer(this.options, this.#sockets)
     const generation = ++this.#generation
     this.#socket = socket
     this.#sender = new SendQueue(socket, this.#onSendFailure)
@@ -387,11 +369,8 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     for (const job of this.#jobs.drain()) this.emit('replyDropped', job.id)
     this.emit('disconnected', reason)
     if (this.#state === 'closing') return
-    // A DISCONNECT on a connection that worked is answered at once (RFC 7); anything
-    // else waits, twice as long each time until a connection works again.
-    const prompt = reason === 'disconnect' && this.#healthy
-    const delay = prompt ? 0 : this.#backoff
-    if (!prompt) this.#backoff = Math.min(this.#backoff * 2, this.options.reconnectMaxInterval)
+    const { delay, backoff } = reconnectDelay(reason, this.#healthy, this.#backoff, this.options.reconnectMaxInterval)
+    this.#backoff = backoff
     this.#state = 'waiting'
     this.emit('reconnecting', delay)
     this.#reconnectTimer = setTimeout(this.#reopen, delay)
@@ -485,9 +464,7 @@ export class WorkerAgent extends EventEmitter<WorkerAgentEvents> {
     if (this.#running.delete(job)) this.#wakeReplyWaiters()
     let sent = false
     if (job.generation === this.#generation && this.#sender !== undefined && !this.#readyPending) {
-      this.#sender.send(this.#compact
-        ? encodeCompactReply(job.idFrame, body, status)
-        : this.#acked ? encodeReply(job.idFrame, body, status) : encodeRfc7Reply(job.idFrame, body, status))
+      this.#sender.send(replyFrames(this.#compact, this.#acked, job.idFrame, body, status))
       this.#served++
       sent = true
     } else {

@@ -1,25 +1,25 @@
 import type { Serializable } from 'node:child_process'
-import { markInert, pickOptions, registerDefault, type OptionSpecs } from '@net-server/core'
+import { markInert, registerDefault, type OptionSpecs } from '@net-server/core'
 import { PreForkServer, type ProcessRole } from '@net-server/prefork'
 import { Status } from '@net-server/client'
-import { Context, type Dealer, type Reply, type Router, type SocketOptions } from 'zeromq'
+import type { Dealer, Reply, SocketOptions } from 'zeromq'
 import { appServices, replyFrames, type App, type JobFunction, type JobReply } from './app.js'
-import { Broker } from './broker.js'
+import type { Broker } from './broker.js'
 import { watchBroker } from './broker-watch.js'
-import type { BrokerEndpoints, WorkerInfo, ZmqRequest, ZmqServerStatus } from './types.js'
+import type { ZmqRequest, ZmqServerStatus } from './types.js'
 import { connectable, portOf, tcpEndpoint } from './endpoints.js'
+import { ServerBroker } from './server-broker.js'
 import { serveHttp, type HttpEndpoint } from './server-http.js'
-import { brokerServerOptionSpecs } from './options.js'
 import { RateMeter } from './rate-meter.js'
 import { poolStatus } from './server-status.js'
 import { checkDashboardOptions, zmqServerOptionSpecs, type ResolvedZmqServerOptions, type ZmqServerOptions } from './server-options.js'
 import { WorkerAgent } from './worker-agent.js'
-import { brokerSecurity, checkServerSecurity, zapPeer } from './security/server-security.js'
-import { LocalWorkers, notingBackend, readWorkerBootstrap, workerCurveOptions, type WorkerBootstrap, type WorkerCurve } from './security/local-workers.js'
+import { checkServerSecurity } from './security/server-security.js'
+import { readWorkerBootstrap, workerCurveOptions, type WorkerBootstrap } from './security/local-workers.js'
 import { bindControlSocket, serveControl } from './control.js'
 import { DISPATCH_POLICY, SOCKET_FACTORY, zeromqSocketFactory, type SocketFactory } from './tokens.js'
 import { leastRecentlyUsed, type DispatchPolicy } from './dispatch.js'
-import { ZapHandler, type ZapLog } from './security/zap-handler.js'
+import type { ZapHandler } from './security/zap-handler.js'
 import type { DependencyContainer } from 'tsyringe'
 
 export type { ZmqRequest, ZmqServerStatus } from './types.js'
@@ -58,24 +58,21 @@ export class ZmqServer<
   R extends ResolvedZmqServerOptions = ResolvedZmqServerOptions,
   Q extends ZmqRequest = ZmqRequest
 > extends PreForkServer<R, Q> {
-  #broker: Broker | undefined
-  #endpoints: BrokerEndpoints | undefined
+  // Parent: the broker, its ZAP handler, its own children's workers.
+  readonly #parent = new ServerBroker({
+    isAllowed: (address) => this.isAllowed({ address }),
+    log: (level, message, fields) => { this.log(level, message, fields) },
+    sockets: () => this.#sockets,
+    dispatchPolicy: () => this.container.resolve<DispatchPolicy>(DISPATCH_POLICY)
+  })
+
   #agent: WorkerAgent | undefined
   #services: ReadonlyMap<string, JobFunction> | undefined
   #control: Reply | undefined
-  #zap: ZapHandler | undefined
-  #serverKey: string | undefined
-  #childCurve: WorkerCurve | undefined
-  #controlOptions: SocketOptions<Reply> = {}
-  #backend: Router | undefined
   #stopLossLog: (() => void) | undefined
   #http: HttpEndpoint | undefined
   readonly #childCounts = { spawns: 0, exits: 0 }
   #boot: WorkerBootstrap | undefined
-  // Parent: the children's private backend endpoint and their per-child tags.
-  readonly #local = new LocalWorkers()
-  // Parent: the broker's own zeromq context, so that its ZAP handler is the only one there.
-  readonly #context = new Context({ blocky: false })
   readonly #rate = new RateMeter(10)
   // Worker: the jobs running through the per-request steps, and those given up.
   readonly #runs = new Map<Promise<void>, Q>()
@@ -100,7 +97,7 @@ export class ZmqServer<
 
   /** The broker, in the parent once bound; `undefined` in a worker. */
   get broker (): Broker | undefined {
-    return this.#broker
+    return this.#parent.broker
   }
 
   /**
@@ -108,7 +105,7 @@ export class ZmqServer<
    * the `serverKey` that clients (and remote workers) need. `undefined` otherwise.
    */
   get serverKey (): string | undefined {
-    return this.#serverKey
+    return this.#parent.serverKey
   }
 
   /**
@@ -117,7 +114,7 @@ export class ZmqServer<
    * tell who was admitted. `undefined` otherwise.
    */
   get zapHandler (): ZapHandler | undefined {
-    return this.#zap
+    return this.#parent.zap
   }
 
   /** The job functions by service name. */
@@ -149,7 +146,7 @@ export class ZmqServer<
   }
 
   protected override get endpoints (): readonly string[] {
-    return this.#endpoints === undefined ? [] : [this.#endpoints.frontend, this.#endpoints.backend]
+    return this.#parent.endpoints === undefined ? [] : [this.#parent.endpoints.frontend, this.#parent.endpoints.backend]
   }
 
   /** The broker feeds the tally from its worker table: no message per job over IPC. */
@@ -159,9 +156,9 @@ export class ZmqServer<
 
   protected override processTitle (role: ProcessRole): string {
     // A child names the broker's public backend, not the private endpoint it joins.
-    const backend = role === 'parent' ? this.#endpoints?.backend : this.#bootstrap.backend ?? this.workerEndpoint()
+    const backend = role === 'parent' ? this.#parent.endpoints?.backend : this.#bootstrap.backend ?? this.workerEndpoint()
     const bport = portOf(backend)
-    return role === 'parent' ? `zmq broker ${portOf(this.#endpoints?.frontend)}-${bport}` : `zmq worker ${bport}`
+    return role === 'parent' ? `zmq broker ${portOf(this.#parent.endpoints?.frontend)}-${bport}` : `zmq worker ${bport}`
   }
 
   /**
@@ -170,9 +167,7 @@ export class ZmqServer<
    * backend, its keys.
    */
   protected override childBootstrap (pid: number): Serializable | undefined {
-    const endpoint = this.#local.endpoint
-    if (endpoint === undefined) return undefined
-    return { endpoint, backend: this.#endpoints?.backend, workerTag: this.#local.issue(pid), ...(this.#childCurve === undefined ? {} : { curve: { ...this.#childCurve } }) }
+    return this.#parent.childBootstrap(pid)
   }
 
   // -------------------------------------------------------------------------
@@ -197,40 +192,14 @@ export class ZmqServer<
    */
   protected override async bind (): Promise<void> {
     const o = this.options
-    const security = await brokerSecurity(o, {
-      allowAddress: (address) => this.isAllowed({ address }),
-      isOwnChild: (pid) => this.#local.isChild(pid),
-      // Counted and logged as the broker's losses, rate-limited; the broker exists by the time a socket binds.
-      refused: (request, reason, why) => { this.#broker?.zapRefused(reason, zapPeer(request), why) }
-    })
-    // The handler's own refusal line (level 2) would say each refusal a second time, unlimited.
-    const zapLog: ZapLog = (level, message, fields) => { if (level !== 2) this.log(level, message, fields) }
-    this.#zap = new ZapHandler({ authorize: security.authorize, context: this.#context, log: zapLog })
-    await this.#zap.start()
-    const context = { context: this.#context }
-    const broker = new Broker({
-      frontend: o.frontend ?? tcpEndpoint(o.host, o.port[0]),
-      backend: o.backend ?? tcpEndpoint(o.host, o.port[1]),
-      defaultService: o.service,
-      services: [...this.services.keys()],
-      ...pickOptions(o, brokerServerOptionSpecs),
-      frontendSocketOptions: { ...security.frontendSocketOptions, ...context },
-      backendSocketOptions: { ...security.backendSocketOptions, ...context },
-      dispatchPolicy: o.dispatchPolicy ?? this.container.resolve<DispatchPolicy>(DISPATCH_POLICY)
-    }, notingBackend(this.#sockets, (router) => { this.#backend = router }))
-    this.#broker = broker
-    this.#endpoints = await broker.bind()
-    if (this.#backend?.context !== this.#context) throw new TypeError('the SOCKET_FACTORY must make its sockets with options.context: ZAP guards the broker only there')
-    this.#serverKey = security.serverKey
-    this.#childCurve = security.childCurve
-    // A TCP status endpoint obeys the frontend's rules (ZAP, CURVE, client keys).
-    this.#controlOptions = security.frontendSocketOptions
-    if (security.serverKey !== undefined) this.log(2, `CURVE on ${security.curve === 'both' ? 'frontend and backend' : security.curve}: server public key ${security.serverKey}`)
+    await this.#parent.bind(o, [...this.services.keys()])
+    const broker = this.#parent.broker!
     this.#watchBroker(broker)
     await this.bindStatusEndpoint()
     // Prometheus metrics and, with `dashboard`, the dashboard (`server-http.ts`).
-    if (o.metricsPort !== undefined) this.#http = await serveHttp(this, broker, { appServices: [...this.services.keys()], isLocal: (worker) => this.#isLocal(worker) })
-    this.log(2, `broker listening: frontend ${this.#endpoints.frontend}, backend ${this.#endpoints.backend}`)
+    if (o.metricsPort !== undefined) this.#http = await serveHttp(this, broker, { appServices: [...this.services.keys()], isLocal: (worker) => this.#parent.isLocal(worker) })
+    const endpoints = this.#parent.endpoints!
+    this.log(2, `broker listening: frontend ${endpoints.frontend}, backend ${endpoints.backend}`)
   }
 
   /**
@@ -239,7 +208,7 @@ export class ZmqServer<
    */
   protected override async postBind (): Promise<void> {
     await super.postBind()
-    if (this.#backend !== undefined) this.log(3, `local workers join the backend on ${await this.#local.bind(this.#backend)}`)
+    if (this.#parent.backend !== undefined) this.log(3, `local workers join the backend on ${await this.#parent.local.bind(this.#parent.backend)}`)
   }
 
   #watchBroker (broker: Broker): void {
@@ -248,19 +217,19 @@ export class ZmqServer<
       scaleUp: this.options.scaleUpWait > 0,
       log: (level, message) => { this.log(level, message) },
       jobSent: () => { this.#rate.tick() },
-      childOf: (worker) => (worker.pid !== undefined && this.#isLocal(worker) ? worker.pid : undefined),
-      workerOf: (pid) => this.#localWorker(pid),
+      childOf: (worker) => (worker.pid !== undefined && this.#parent.isLocal(worker) ? worker.pid : undefined),
+      workerOf: (pid) => this.#parent.localWorker(pid),
       setChildState: (pid, state) => { this.setChildState(pid, state) },
       killChild: (pid) => { this.killChild(pid, 'SIGKILL') },
       requestWaiting: () => { this.requestWaiting() },
       error: (err) => { this.emit('error', err) },
-      peerName: (peer) => this.#local.peerName(peer),
+      peerName: (peer) => this.#parent.local.peerName(peer),
       onChildState: (listener) => { this.on('childState', listener) },
       // The child's tag is forgotten once its worker is out of the broker's table.
       onChildExit: (listener) => {
         this.on('childExit', (pid) => {
           listener(pid)
-          this.#local.forget(pid)
+          this.#parent.local.forget(pid)
         })
       }
     })
@@ -268,17 +237,8 @@ export class ZmqServer<
 
   /** How long the request waiting longest in the broker's queues has waited, for `scaleUpWait`. */
   protected override queueWait (): number {
-    const at = this.#broker?.oldestQueuedAt()
+    const at = this.#parent.broker?.oldestQueuedAt()
     return at === undefined ? 0 : Math.max(1, Date.now() - at)
-  }
-
-  /** True for a worker of one of this server's own children (its routing id carries the tag issued to its pid). */
-  #isLocal (worker: WorkerInfo): boolean {
-    return this.#local.owns(worker)
-  }
-
-  #localWorker (pid: number): WorkerInfo | undefined {
-    return this.#broker?.workers().find((w) => w.pid === pid && this.#isLocal(w))
   }
 
   /**
@@ -296,8 +256,8 @@ export class ZmqServer<
       await this.#agent?.close({ graceful })
       return
     }
-    if (graceful) await this.#broker?.drain(this.options.gracefulTimeout)
-    else await this.#broker?.close()
+    if (graceful) await this.#parent.broker?.drain(this.options.gracefulTimeout)
+    else await this.#parent.broker?.close()
     await super.stopLoop(graceful)
   }
 
@@ -307,11 +267,11 @@ export class ZmqServer<
    */
   protected override async serverClose (): Promise<void> {
     try {
-      await this.#broker?.close()
+      await this.#parent.broker?.close()
       // The summaries of the log lines held back, before the log closes.
       this.#stopLossLog?.()
-      this.#local.close()
-      await this.#zap?.close()
+      this.#parent.local.close()
+      await this.#parent.zap?.close()
       await this.#http?.close()
       this.#http = undefined
       this.#control?.close()
@@ -325,13 +285,13 @@ export class ZmqServer<
   /** The pool as the broker sees it, for `nsz status`. */
   status (): ZmqServerStatus {
     return poolStatus({
-      broker: this.#broker,
-      isLocal: (worker) => this.#isLocal(worker),
+      broker: this.#parent.broker,
+      isLocal: (worker) => this.#parent.isLocal(worker),
       children: this.children(),
       limits: this.limits,
       concurrency: this.options.concurrency,
       // A WorkerPool has no broker: its one endpoint is the backend it connects to.
-      endpoints: { frontend: this.#endpoints?.frontend ?? '', backend: this.#endpoints?.backend ?? this.endpoints[0] ?? '' },
+      endpoints: { frontend: this.#parent.endpoints?.frontend ?? '', backend: this.#parent.endpoints?.backend ?? this.endpoints[0] ?? '' },
       jobsPerSecond: this.#rate.perSecond(),
       startedAt: this.#startedAt,
       childSpawns: this.#childCounts.spawns,
@@ -349,7 +309,7 @@ export class ZmqServer<
     const o = this.options
     const endpoint = o.controlEndpoint ?? (o.pidFile === undefined ? undefined : `ipc://${o.pidFile}.sock`)
     if (endpoint === undefined) return
-    const socket = await bindControlSocket(this.#sockets, endpoint, this.#controlOptions, { context: this.#context })
+    const socket = await bindControlSocket(this.#sockets, endpoint, this.#parent.controlOptions, { context: this.#parent.context })
     this.#control = socket
     // libzmq leaves an ipc socket file behind on close; core removes it after the socket closes
     if (endpoint.startsWith('ipc://')) this.addRuntimeFile(endpoint.slice('ipc://'.length), 'control socket')

@@ -9,7 +9,7 @@ import {
   ACK_CREDIT, MAX_SLOTS, encodeCredit
 } from '@net-server/client'
 import { b, text } from '@net-server/test-support'
-import { replyDialect } from '../../src/protocol.js'
+import { replyDialect } from '../../src/protocol-frontend.js'
 
 describe('the wire names', () => {
   it('are RFC 7\'s headers, the project\'s own, and RFC 8\'s service', () => {
